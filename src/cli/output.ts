@@ -1,0 +1,20 @@
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+/** stdout carries data; stderr carries messages. Only cli/ writes to either. */
+export function emitData(text: string, outPath?: string): void {
+  if (outPath !== undefined && outPath !== '-') writeFileAtomic(outPath, text);
+  else process.stdout.write(text);
+}
+
+export function note(message: string): void {
+  process.stderr.write(`bootprof: ${message}\n`);
+}
+
+/** Progress lines only when a person is watching stderr. */
+export function progress(message: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${message}`);
+}
+
+export function progressDone(): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+}

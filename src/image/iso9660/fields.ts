@@ -1,0 +1,42 @@
+import { FormatError } from '../../errors.js';
+
+/** ISO 9660 logical block size. Other block sizes exist on paper; no writer in use makes them. */
+export const SECTOR = 2048;
+
+/**
+ * A "both-endian" 32-bit field (ECMA-119 7.3.3): the LE half is authoritative, as in Linux isofs.
+ * Writers agree on both halves; we do not reject a mismatch because the kernel does not either.
+ */
+export function both32(buf: Buffer, at: number): number {
+  return buf.readUInt32LE(at);
+}
+
+export function both16(buf: Buffer, at: number): number {
+  return buf.readUInt16LE(at);
+}
+
+/**
+ * Throws unless `value` is an integer in [0, max]. `what` names the field; `offset` is where it was read.
+ */
+export function bounded(value: number, max: number, file: string, offset: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value < 0 || value > max) {
+    throw new FormatError(file, offset, `${what} ${value} out of range (max ${max})`);
+  }
+  return value;
+}
+
+/** Trimmed ASCII (a-/d-characters) field, for identifiers in volume descriptors. */
+export function asciiField(buf: Buffer, at: number, length: number): string {
+  return buf.toString('latin1', at, at + length).replace(/[\0 ]+$/, '');
+}
+
+/** UCS-2 big-endian (Joliet) to a JS string. Surrogate pairs pass through as UTF-16. */
+export function ucs2be(buf: Buffer, at: number, length: number): string {
+  const even = length & ~1;
+  const swapped = Buffer.allocUnsafe(even);
+  for (let i = 0; i < even; i += 2) {
+    swapped[i] = buf[at + i + 1]!;
+    swapped[i + 1] = buf[at + i]!;
+  }
+  return swapped.toString('utf16le');
+}

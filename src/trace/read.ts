@@ -1,0 +1,46 @@
+import { readFile } from 'node:fs/promises';
+import { FormatError, InputError, describeSystemError } from '../errors.js';
+import { looksLikeBootlog, parseBootlog } from './bootlog.js';
+import type { Trace, TraceFormat } from './types.js';
+
+/** A capture format: recognised from the first bytes of its content, never from its name. */
+export interface TraceParser {
+  format: TraceFormat;
+  /** Called with up to the first 64 KiB. */
+  detect(head: Buffer): boolean;
+  parse(bytes: Buffer, source: string): Trace;
+}
+
+/** Most specific formats first: bootlog.list (lines starting with '/') is the fallback. */
+export const traceParsers: TraceParser[] = [
+  { format: 'bootlog', detect: looksLikeBootlog, parse: parseBootlog },
+];
+
+/** Traces are read whole: even a million-event capture is tens of MB. */
+export const MAX_TRACE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
+
+export async function readTrace(path: string): Promise<Trace> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new InputError(describeSystemError(path, err), { cause: err });
+  }
+  return parseTrace(bytes, path);
+}
+
+export function parseTrace(bytes: Buffer, source: string): Trace {
+  if (bytes.length === 0) throw new FormatError(source, 0, 'empty file: no trace events');
+  const head = bytes.subarray(0, 65536);
+  const parser = traceParsers.find((p) => p.detect(head));
+  if (parser === undefined) {
+    throw new FormatError(
+      source,
+      0,
+      `unrecognised trace format (expected one of: ${traceParsers.map((p) => p.format).join(', ')})`,
+    );
+  }
+  const trace = parser.parse(bytes, source);
+  if (trace.events.length === 0) throw new FormatError(source, 0, `no events in this ${parser.format} trace`);
+  return trace;
+}

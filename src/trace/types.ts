@@ -1,0 +1,54 @@
+/**
+ * One event stream for every capture format. File events name a path as the guest saw it;
+ * block events name a device offset and must go through an image Layout (src/map) to become files.
+ */
+export type FileEventKind = 'open' | 'exec' | 'read' | 'fault';
+
+export interface FileEvent {
+  kind: FileEventKind;
+  /** Order in the capture, from 0. */
+  seq: number;
+  /** Nanoseconds since an arbitrary origin shared by the events of one trace, when known. */
+  timeNs?: number;
+  path: string;
+  /** Byte range in the file, for read and fault events. */
+  offset?: number;
+  length?: number;
+  pid?: number;
+  comm?: string;
+}
+
+export interface BlockEvent {
+  kind: 'block';
+  seq: number;
+  timeNs?: number;
+  /** Device the read went to, as the trace names it (qemu blk pointer, "11,0", ...). */
+  device: string;
+  /** Byte offset on the device. */
+  offset: number;
+  /** Bytes read. */
+  length: number;
+  /** Offset inside the squashfs, when the trace records it directly (module's squashfs reads). */
+  squashfsOffset?: boolean;
+}
+
+export type TraceEvent = FileEvent | BlockEvent;
+
+export type TraceFormat =
+  | 'bootlog'
+  | 'bootprof-events'
+  | 'bootprof-profile'
+  | 'qemu'
+  | 'blkparse'
+  | 'blktrace';
+
+export interface Trace {
+  /** The file the trace came from, for messages. */
+  source: string;
+  format: TraceFormat;
+  events: TraceEvent[];
+}
+
+export function isFileEvent(event: TraceEvent): event is FileEvent {
+  return event.kind !== 'block';
+}
