@@ -18,6 +18,7 @@ export type ExtentKind =
   | 'iso-volume-descriptor'
   | 'iso-path-table'
   | 'iso-directory'
+  | 'iso-boot-catalog' // El Torito boot catalog (not in any directory)
   | 'iso-file' // a file stored directly on the ISO (kernel, initrd, ...): `file`
   | 'unknown';
 

@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { FormatError, InputError, describeSystemError } from '../errors.js';
 import { looksLikeBootlog, parseBootlog } from './bootlog.js';
+import { looksLikeBlkparse, parseBlkparse } from './blkparse.js';
+import { looksLikeBlktrace, parseBlktrace } from './blktrace.js';
+import { looksLikeKmodEvents, parseKmodEvents } from './kmod-events.js';
+import { looksLikeProfile, parseProfile } from './profile-format.js';
+import { looksLikeQemuLog, parseQemuLog } from './qemu.js';
 import type { Trace, TraceFormat } from './types.js';
 
 /** A capture format: recognised from the first bytes of its content, never from its name. */
@@ -13,6 +18,11 @@ export interface TraceParser {
 
 /** Most specific formats first: bootlog.list (lines starting with '/') is the fallback. */
 export const traceParsers: TraceParser[] = [
+  { format: 'bootprof-events', detect: looksLikeKmodEvents, parse: parseKmodEvents },
+  { format: 'bootprof-profile', detect: looksLikeProfile, parse: parseProfile },
+  { format: 'blktrace', detect: looksLikeBlktrace, parse: parseBlktrace },
+  { format: 'qemu', detect: looksLikeQemuLog, parse: parseQemuLog },
+  { format: 'blkparse', detect: looksLikeBlkparse, parse: parseBlkparse },
   { format: 'bootlog', detect: looksLikeBootlog, parse: parseBootlog },
 ];
 

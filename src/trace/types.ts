@@ -16,6 +16,10 @@ export interface FileEvent {
   length?: number;
   pid?: number;
   comm?: string;
+  /** Inode number (squashfs inode_number for squashfs files), for events that may carry no path. */
+  ino?: number;
+  /** The file's device as "major:minor" (its superblock's s_dev), when the trace records it. */
+  dev?: string;
 }
 
 export interface BlockEvent {
@@ -42,11 +46,29 @@ export type TraceFormat =
   | 'blkparse'
   | 'blktrace';
 
+/**
+ * What a trace knows about a device its block events name. The mapper decides from `kind`
+ * which coordinates the offsets are in (src/map/devices.ts).
+ */
+export interface TraceDevice {
+  /** As in BlockEvent.device. */
+  id: string;
+  /** 'cdrom': the optical drive (ISO bytes); 'loop': a loop device (squashfs bytes when it backs the
+   *  squashfs); 'squashfs': offsets already inside the squashfs; 'disk': another block device. */
+  kind: 'cdrom' | 'loop' | 'squashfs' | 'disk' | 'unknown';
+  /** One line for messages: how the trace named it and how it was recognised. */
+  description: string;
+}
+
 export interface Trace {
   /** The file the trace came from, for messages. */
   source: string;
   format: TraceFormat;
   events: TraceEvent[];
+  /** Devices named by the block events, when the parser knows something about them. */
+  devices?: TraceDevice[];
+  /** Things the parser skipped on purpose (probe reads, superseded events), for messages. */
+  notes?: string[];
 }
 
 export function isFileEvent(event: TraceEvent): event is FileEvent {

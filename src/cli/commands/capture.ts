@@ -1,11 +1,134 @@
-import type { CommandModule } from 'yargs';
-import { UnsupportedError } from '../../errors.js';
+import type { Argv, CommandModule } from 'yargs';
+import { captureWithModule } from '../../capture/module.js';
+import { captureQemu } from '../../capture/qemu.js';
+import { InputError, UnsupportedError } from '../../errors.js';
+import { note, progress, progressDone } from '../output.js';
 
-// Placeholder until the issue that builds it lands.
-export const captureCommand: CommandModule = {
+interface CaptureArgs {
+  out: string;
+  qemu: boolean;
+  method: string;
+  module?: string;
+  param?: string[];
+  duration?: number;
+  'until-file'?: string;
+  keep: boolean;
+  iso?: string;
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  memory: number;
+  cpus: number;
+  timeout: number;
+  accel: 'auto' | 'kvm' | 'tcg';
+  'trace-event'?: string[];
+  timestamps: boolean;
+}
+
+/** SIGINT/SIGTERM end the capture gracefully (files are still written) instead of killing us. */
+function stopSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+async function captureInVm(args: CaptureArgs): Promise<void> {
+  if (args.method !== 'kmod') throw new UnsupportedError(`--method ${args.method} is not built yet; use kmod`);
+  const stop = stopSignal();
+  try {
+    if (args.duration === undefined && args['until-file'] === undefined && process.stderr.isTTY) {
+      note('capturing until Ctrl-C (or give --duration / --until-file)');
+    }
+    const result = await captureWithModule({
+      outDir: args.out,
+      modulePath: args.module,
+      moduleParams: args.param,
+      durationMs: args.duration === undefined ? undefined : args.duration * 1000,
+      untilFile: args['until-file'],
+      keep: args.keep,
+      signal: stop.signal,
+    });
+    const s = result.stats;
+    note(`logged ${s.logged ?? '?'} events, dropped ${s.dropped ?? '?'}; wrote ${result.eventsPath}, ${result.filesPath}`);
+    if (s.dropped !== undefined && s.dropped !== '0') note('events were dropped: load the module with a larger buf_kb=');
+    if (result.unloadError !== undefined) note(`could not unload bootprof: ${result.unloadError}`);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function captureUnderQemu(args: CaptureArgs): Promise<void> {
+  if (args.iso === undefined) throw new InputError('--qemu needs --iso IMG');
+  const stop = stopSignal();
+  try {
+    const result = await captureQemu({
+      iso: args.iso,
+      outDir: args.out,
+      kernel: args.kernel,
+      initrd: args.initrd,
+      append: args.append,
+      memoryMiB: args.memory,
+      cpus: args.cpus,
+      timeoutMs: args.timeout * 1000,
+      accel: args.accel,
+      traceEvents: args['trace-event'],
+      timestamps: args.timestamps,
+      signal: stop.signal,
+      onProgress: (p) =>
+        progress(`qemu ${(p.elapsedMs / 1000).toFixed(0)} s: console ${(p.consoleBytes / 1024).toFixed(0)} KiB, ` +
+          `trace ${(p.traceBytes / 1024).toFixed(0)} KiB`),
+    });
+    progressDone();
+    const how = result.endedBy === 'poweroff' ? 'guest powered off' : result.endedBy === 'timeout' ? 'timed out' : 'stopped';
+    note(`${how} after ${(result.durationMs / 1000).toFixed(1)} s (${result.accel}); wrote ${result.tracePath}, ${result.consolePath}`);
+    if (result.endedBy === 'timeout') {
+      throw Object.assign(new InputError(`the guest did not power off within ${args.timeout} s; the trace so far is kept`), {
+        exitCode: 3,
+      });
+    }
+  } finally {
+    stop.dispose();
+  }
+}
+
+export const captureCommand: CommandModule<object, CaptureArgs> = {
   command: 'capture',
-  describe: 'Capture a boot trace (not built yet)',
-  handler: () => {
-    throw new UnsupportedError('"capture" is not built yet');
+  describe: 'Capture a boot trace: with bootprof.ko inside the VM, or with --qemu on the host',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('out', { alias: 'o', type: 'string', default: '.', describe: 'Directory for the capture files' })
+      .option('qemu', { type: 'boolean', default: false, describe: 'Boot --iso under qemu on the host and record its block reads' })
+      .option('method', { type: 'string', default: 'kmod', describe: 'In-VM method (kmod)' })
+      .option('module', { type: 'string', describe: 'bootprof.ko to load when it is not loaded' })
+      .option('param', { type: 'string', array: true, describe: 'Module parameter for insmod (buf_kb=N, fs_types=..., hooks=...)' })
+      .option('duration', { type: 'number', describe: 'Stop after this many seconds' })
+      .option('until-file', { type: 'string', describe: 'Stop once this file exists' })
+      .option('keep', { type: 'boolean', default: false, describe: 'Leave the module loaded (and logging)' })
+      .option('iso', { type: 'string', describe: '--qemu: the live ISO to boot' })
+      .option('kernel', { type: 'string', describe: '--qemu: kernel to boot directly (-kernel)' })
+      .option('initrd', { type: 'string', describe: '--qemu: initramfs (-initrd)' })
+      .option('append', { type: 'string', describe: '--qemu: kernel command line' })
+      .option('memory', { type: 'number', default: 512, describe: '--qemu: guest memory in MiB' })
+      .option('cpus', { type: 'number', default: 1, describe: '--qemu: guest CPUs' })
+      .option('timeout', { type: 'number', default: 300, describe: '--qemu: seconds before the guest is stopped' })
+      .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, describe: '--qemu: accelerator' })
+      .option('trace-event', { type: 'string', array: true, describe: '--qemu: trace event patterns (default blk_co_preadv, ide_atapi_cmd_read*)' })
+      .option('timestamps', { type: 'boolean', default: false, describe: '--qemu: prefix trace lines with PID@SEC.USEC' })
+      .check((argv) => {
+        if (argv.duration !== undefined && !(argv.duration >= 0)) throw new Error('--duration must be a number of seconds');
+        if (!(argv.timeout > 0)) throw new Error('--timeout must be a positive number of seconds');
+        return true;
+      }) as unknown as Argv<CaptureArgs>,
+  handler: async (args) => {
+    if (args.qemu) await captureUnderQemu(args);
+    else await captureInVm(args);
   },
 };

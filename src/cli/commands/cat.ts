@@ -1,11 +1,34 @@
-import type { CommandModule } from 'yargs';
-import { UnsupportedError } from '../../errors.js';
+import { once } from 'node:events';
+import type { Argv, CommandModule } from 'yargs';
+import { fileChunks, openImage } from '../../image/open.js';
 
-// Placeholder until the issue that builds it lands.
-export const catCommand: CommandModule = {
+interface CatArgs {
+  image: string;
+  path: string;
+  iso: boolean;
+  squashfs?: string;
+}
+
+export const catCommand: CommandModule<object, CatArgs> = {
   command: 'cat <image> <path>',
-  describe: 'Write a file of an image to stdout (not built yet)',
-  handler: () => {
-    throw new UnsupportedError('"cat" is not built yet');
+  describe: 'Write a file of the image to stdout: a squashfs file, or a file on the ISO',
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('image', { type: 'string', demandOption: true, describe: 'A squashfs, or an ISO 9660 image' })
+      .positional('path', { type: 'string', demandOption: true, describe: 'Absolute path in the squashfs (symlinks are followed), else on the ISO' })
+      .option('iso', { type: 'boolean', default: false, describe: 'Read the path from the ISO tree, not the squashfs' })
+      .option('squashfs', { type: 'string', describe: 'Path of the squashfs on the ISO (default: detected)' })
+      .example('$0 cat live.iso /etc/os-release', 'a file of the live system')
+      .example('$0 cat --iso live.iso /live/vmlinuz > vmlinuz', 'a file stored on the ISO') as Argv<CatArgs>,
+  handler: async (args) => {
+    const image = openImage(args.image, { allowIsoOnly: true, ...(args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {}) });
+    try {
+      const file = fileChunks(image, args.path, args.iso ? 'iso' : undefined);
+      for (const chunk of file.chunks) {
+        if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+      }
+    } finally {
+      image.close();
+    }
   },
 };

@@ -1,11 +1,119 @@
-import type { CommandModule } from 'yargs';
-import { UnsupportedError } from '../../errors.js';
+import type { Argv, CommandModule } from 'yargs';
+import type { ExtentKind, Layout } from '../../image/layout.js';
+import { openImage, type OpenedImage } from '../../image/open.js';
+import { emitData } from '../output.js';
 
-// Placeholder until the issue that builds it lands.
-export const inspectCommand: CommandModule = {
+interface InspectArgs {
+  image: string;
+  json: boolean;
+  squashfs?: string;
+  files: boolean;
+  output?: string;
+}
+
+export const inspectCommand: CommandModule<object, InspectArgs> = {
   command: 'inspect <image>',
-  describe: 'Show the layout of an image (not built yet)',
-  handler: () => {
-    throw new UnsupportedError('"inspect" is not built yet');
+  describe: 'Show the layout of an image: summary and per-file placement, or the Layout as JSON',
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('image', { type: 'string', demandOption: true, describe: 'A squashfs, or an ISO 9660 image holding one' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the Layout (every extent, every file) as JSON' })
+      .option('squashfs', { type: 'string', describe: 'Path of the squashfs on the ISO (default: detected)' })
+      .option('files', { type: 'boolean', default: true, describe: 'List per-file rows (--no-files: summary only)' })
+      .option('output', { alias: 'o', type: 'string', describe: 'Write here (atomically) instead of stdout' }) as Argv<InspectArgs>,
+  handler: (args) => {
+    const image = openImage(args.image, { allowIsoOnly: true, ...(args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {}) });
+    try {
+      emitData(args.json ? `${JSON.stringify(image.layout)}\n` : renderText(image, args.files), args.output);
+    } finally {
+      image.close();
+    }
   },
 };
+
+/** Summary, bytes by extent kind, then one row per regular file. */
+export function renderText(image: OpenedImage, withFiles: boolean): string {
+  const { layout } = image;
+  const lines: string[] = [];
+  lines.push(`image        ${layout.source} (${image.kind}, ${layout.size} bytes)`);
+  if (image.iso) {
+    lines.push(`iso          ${image.iso.namespace} names, ${image.iso.entries.length} entries${image.iso.joliet ? ', Joliet tree' : ''}`);
+  }
+  if (image.squashfs) {
+    const sq = image.squashfs;
+    const where = image.squashfsEntry ? `${image.squashfsEntry.path} at byte ${layout.squashfsOffset}` : 'whole file';
+    lines.push(`squashfs     ${where}, ${layout.squashfsSize} bytes (${sq.superblock.bytesUsed} used)`);
+    lines.push(`compressor   ${sq.compressor}, block size ${sq.blockSize}, ${sq.fragmentTable.length} fragment blocks`);
+    const counts = new Map<string, number>();
+    for (const e of sq.entries) counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
+    lines.push(`entries      ${sq.entries.length} (${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')})`);
+  }
+  const shared = layout.files.filter((f) => f.sameDataAs !== undefined).length;
+  lines.push(`files        ${layout.files.length} regular files in the layout, ${shared} share another file's data`);
+  lines.push('');
+  lines.push(table(['kind', 'extents', 'bytes'], byKind(layout).map(([k, n, b]) => [k, String(n), String(b)]), [false, true, true]));
+  if (withFiles) {
+    lines.push('');
+    lines.push(table(['layer', 'path', 'size', 'first offset', 'blocks', 'fragment'], fileRows(layout), [false, false, true, true, true, false]));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function byKind(layout: Layout): [ExtentKind, number, number][] {
+  const m = new Map<ExtentKind, [number, number]>();
+  for (const e of layout.extents) {
+    const c = m.get(e.kind) ?? [0, 0];
+    c[0]++;
+    c[1] += e.length;
+    m.set(e.kind, c);
+  }
+  return [...m].map(([k, [n, b]]) => [k, n, b]);
+}
+
+/** One pass over the extents gathers, per file, its first offset, block count and fragment. */
+function fileRows(layout: Layout): string[][] {
+  const n = layout.files.length;
+  const first = new Float64Array(n).fill(Infinity);
+  const blocks = new Uint32Array(n);
+  const fragment: (string | undefined)[] = new Array<string | undefined>(n);
+  for (const e of layout.extents) {
+    if (e.file !== undefined && e.file < n) {
+      if (e.start < first[e.file]!) first[e.file] = e.start;
+      blocks[e.file]!++;
+    }
+    if (e.files !== undefined) {
+      for (const f of e.files) {
+        if (f >= n) continue;
+        if (e.start < first[f]!) first[f] = e.start;
+        fragment[f] = String(e.fragment ?? '?');
+      }
+    }
+  }
+  const rows: string[][] = [];
+  for (let i = 0; i < n; i++) {
+    const f = layout.files[i]!;
+    let j = i;
+    for (let hops = 0; layout.files[j]!.sameDataAs !== undefined && hops < 64; hops++) j = layout.files[j]!.sameDataAs!;
+    const off = first[j]!;
+    rows.push([
+      f.layer,
+      f.sameDataAs !== undefined ? `${f.path} (= ${layout.files[f.sameDataAs]?.path ?? '?'})` : f.path,
+      String(f.size),
+      Number.isFinite(off) ? String(off) : '-',
+      String(blocks[j]),
+      fragment[j] ?? '-',
+    ]);
+  }
+  return rows;
+}
+
+/** Columns padded to their widest cell; names are printed as they are (one row per line). */
+function table(head: string[], rows: string[][], right: boolean[]): string {
+  const width = head.map((h) => h.length);
+  for (const r of rows) for (let i = 0; i < r.length - 1; i++) width[i] = Math.max(width[i]!, r[i]!.length);
+  const fmt = (r: string[]): string =>
+    r.map((c, i) => (i === r.length - 1 ? c : right[i] ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join('  ').trimEnd();
+  const out = [fmt(head)];
+  for (const r of rows) out.push(fmt(r.map((c) => c.replace(/[\n\t]/g, (x) => (x === '\n' ? '\\n' : '\\t')))));
+  return out.join('\n');
+}

@@ -1,11 +1,97 @@
-import type { CommandModule } from 'yargs';
-import { UnsupportedError } from '../../errors.js';
+import type { Argv, CommandModule } from 'yargs';
+import { openImage } from '../../image/open.js';
+import { buildFileProfile, mapTrace, parseDeviceOverride, type MappedTrace } from '../../map/index.js';
+import { mergeBlktraceCpus } from '../../trace/merge-cpus.js';
+import { formatProfileTsv } from '../../trace/profile-format.js';
+import { readTrace } from '../../trace/read.js';
+import type { Trace } from '../../trace/types.js';
+import { emitData, note } from '../output.js';
 
-// Placeholder until the issue that builds it lands.
-export const mapCommand: CommandModule = {
-  command: 'map',
-  describe: 'Map traces to a file-level profile (not built yet)',
-  handler: () => {
-    throw new UnsupportedError('"map" is not built yet');
+interface MapArgs {
+  traces: string[];
+  image: string;
+  json: boolean;
+  device: string[];
+  'squashfs-dev': string[];
+  squashfs?: string;
+  output?: string;
+}
+
+export const mapCommand: CommandModule<object, MapArgs> = {
+  command: 'map <traces..>',
+  describe: 'Map traces (block reads, module events) to a file-level profile through an image',
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('traces', {
+        describe: 'Traces in order: qemu log, blkparse text, *.blktrace.N, module events, map output',
+        type: 'string',
+        array: true,
+        demandOption: true,
+      })
+      .option('image', { type: 'string', demandOption: true, describe: 'The ISO (with a squashfs inside) or bare squashfs the traces were taken on' })
+      .option('json', { type: 'boolean', default: false, describe: 'Write JSON instead of the bootprof-profile TSV' })
+      .option('device', {
+        type: 'string',
+        array: true,
+        default: [],
+        describe: 'Coordinates of a device\'s offsets: ID=image (bytes of the image), ID=squashfs (inside the squashfs) or ID=skip (repeatable)',
+      })
+      .option('squashfs-dev', {
+        type: 'string',
+        array: true,
+        default: [],
+        describe: 'Device ("7:0") whose inode numbers are the squashfs\'s, for events with an inode but no path (default: learned from the trace)',
+      })
+      .option('squashfs', { type: 'string', describe: 'Path on the ISO of the squashfs to use (default: detected)' })
+      .option('output', { alias: 'o', type: 'string', describe: 'Write here (atomically) instead of stdout' })
+      .example('$0 map --image live.iso qemu-trace.log > profile.tsv', 'qemu block trace -> files')
+      .example('$0 map --image live.iso --device 11,0=skip sr0.blkparse.txt loop0.blkparse.txt', 'choose a device') as Argv<MapArgs>,
+  handler: async (args) => {
+    const overrides = new Map(args.device.map(parseDeviceOverride));
+    const traces: Trace[] = [];
+    for (const path of args.traces) traces.push(await readTrace(path));
+    const image = openImage(args.image, args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {});
+    let mapped: MappedTrace[];
+    try {
+      mapped = mergeBlktraceCpus(traces).map((trace) =>
+        mapTrace(trace, image.layout, {
+          devices: overrides,
+          ...(args['squashfs-dev'].length > 0 ? { squashfsDevices: args['squashfs-dev'] } : {}),
+        }),
+      );
+    } finally {
+      image.close();
+    }
+    const profile = buildFileProfile(mapped);
+    if (args.json) {
+      const json = {
+        format: 'bootprof-profile',
+        version: 1,
+        image: args.image,
+        traces: mapped.map((m) => ({ source: m.source, devices: m.devices, inodeDevices: m.inodeDevices, stats: m.stats })),
+        files: profile.rows.filter((r) => r.kind === 'file'),
+        metadata: profile.rows.filter((r) => r.kind === 'metadata'),
+        unmapped: profile.rows.find((r) => r.kind === 'unmapped') ?? null,
+      };
+      emitData(`${JSON.stringify(json, null, 2)}\n`, args.output);
+    } else {
+      emitData(formatProfileTsv(profile.rows), args.output);
+    }
+
+    for (const trace of traces) for (const n of trace.notes ?? []) note(`${trace.source}: ${n}`);
+    for (const m of mapped) {
+      for (const d of m.devices) note(`${m.source}: device ${d.id}: ${d.coordinates} (${d.reason}; ${d.reads} reads)`);
+      const s = m.stats;
+      if (s.unresolvedInodeEvents > 0) {
+        note(`${m.source}: ${s.unresolvedInodeEvents} events with an inode but no path not found in the image (devices taken as the squashfs: ${m.inodeDevices.join(', ') || 'none'})`);
+      }
+      if (s.blockEvents > 0) {
+        note(
+          `${m.source}: ${s.blockEvents} block reads (${s.skippedBlockEvents} skipped): ${s.mappedBytes} bytes of files, ` +
+            `${s.metadataBytes} of metadata, ${s.unmappedBytes} unmapped`,
+        );
+      }
+    }
+    note(`${profile.files} files, ${profile.metadataReads} metadata reads, ${profile.unmappedReads} unmapped reads`);
   },
 };

@@ -1,11 +1,46 @@
-import type { CommandModule } from 'yargs';
-import { UnsupportedError } from '../../errors.js';
+import type { Argv, CommandModule } from 'yargs';
+import { renderReport } from '../../report/render.js';
+import { DEVICES } from '../../sim/devices.js';
+import { emitData, note } from '../output.js';
+import { loadInputs, modelFor, simulationOptions, type SimulationArgs } from './simulate.js';
 
-// Placeholder until the issue that builds it lands.
-export const reportCommand: CommandModule = {
-  command: 'report',
-  describe: 'Write the HTML seek-cost report (not built yet)',
-  handler: () => {
-    throw new UnsupportedError('"report" is not built yet');
+interface ReportArgs extends SimulationArgs {
+  title?: string;
+  threshold: number;
+  'fail-on-regression': boolean;
+}
+
+/** Exit code when --fail-on-regression finds one (1 is every other error, 2 usage). */
+export const REGRESSION_EXIT_CODE = 3;
+
+export const reportCommand: CommandModule<object, ReportArgs> = {
+  command: 'report <traces..>',
+  describe: 'Write the self-contained HTML seek-cost report',
+  builder: (yargs: Argv) =>
+    simulationOptions(yargs)
+      .option('chart-device', {
+        type: 'string',
+        describe: `Device model whose per-read detail feeds the charts (default: the first; one of ${DEVICES.map((d) => d.id).join(', ')})`,
+      })
+      .option('title', { type: 'string', describe: 'Page title' })
+      .option('threshold', { type: 'number', default: 5, describe: 'Percent slower (on any device) that counts as a regression' })
+      .option('fail-on-regression', {
+        type: 'boolean',
+        default: false,
+        describe: `Exit with code ${REGRESSION_EXIT_CODE} when a later --image regresses past the threshold`,
+      })
+      .example('$0 report --image live.iso events.tsv -o report.html', 'one release')
+      .example('$0 report --image 1.0.iso --image 1.1.iso --fail-on-regression profile.tsv -o report.html', 'release check') as Argv<ReportArgs>,
+  handler: async (args) => {
+    const inputs = await loadInputs(args);
+    const model = modelFor(args, inputs, {
+      ...(args.title !== undefined ? { title: args.title } : {}),
+      threshold: Math.max(0, args.threshold) / 100,
+      generatedAt: new Date().toISOString(),
+    });
+    emitData(renderReport(model), args.output);
+    if (args.output !== undefined && args.output !== '-') note(`report written to ${args.output}`);
+    for (const r of model.regressions) note(`regression: ${r}`);
+    if (args['fail-on-regression'] && model.regressions.length > 0) process.exitCode = REGRESSION_EXIT_CODE;
   },
 };

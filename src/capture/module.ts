@@ -1,0 +1,200 @@
+import { existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { FormatError, InputError, ToolError, describeSystemError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+export const EVENTS_FILE = 'bootprof-events.tsv';
+export const FILES_FILE = 'bootlog.list';
+export const STATS_FILE = 'bootprof-stats.txt';
+export const EVENTS_HEADER_PREFIX = '#bootprof-events v1\t';
+
+export interface ModuleCaptureOptions {
+  outDir: string;
+  /** bootprof.ko to load when the module is not loaded yet. */
+  modulePath?: string;
+  /** insmod parameters, e.g. ["buf_kb=16384", "fs_types=overlay,squashfs"]. */
+  moduleParams?: string[];
+  /** Stop after this long. */
+  durationMs?: number;
+  /** Stop once this file exists (e.g. touched by the last boot service). */
+  untilFile?: string;
+  /** Stop when aborted (the CLI wires SIGINT/SIGTERM here). */
+  signal?: AbortSignal;
+  /** Leave the module loaded afterwards. */
+  keep?: boolean;
+  pollMs?: number;
+  /** The system, overridable for unusual layouts. */
+  debugfsDir?: string;
+  sysModuleDir?: string;
+  mountsFile?: string;
+  kernelRelease?: string;
+  uid?: number;
+}
+
+export interface ModuleCaptureResult {
+  eventsPath: string;
+  filesPath: string;
+  statsPath: string;
+  stats: Record<string, string>;
+  loadedByUs: boolean;
+  unloaded: boolean;
+  /** Why rmmod failed, when it did (the capture itself is complete). */
+  unloadError?: string;
+  stoppedBy: 'duration' | 'until-file' | 'signal';
+}
+
+const MAX_WAIT_MS = 7 * 24 * 3600 * 1000;
+const VERMAGIC_SCAN_LIMIT = 64 * 1024 * 1024;
+
+/** The `vermagic=` string a .ko carries in its .modinfo section ("6.1.0-56-amd64 SMP preempt ..."). */
+export function moduleVermagic(path: string): string {
+  let bytes: Buffer;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      bytes = Buffer.alloc(VERMAGIC_SCAN_LIMIT);
+      const n = readSync(fd, bytes, 0, bytes.length, 0);
+      bytes = bytes.subarray(0, n);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    throw new InputError(`cannot read module ${describeSystemError(path, err)}`, { cause: err });
+  }
+  if (bytes.length < 4 || bytes.readUInt32BE(0) !== 0x7f454c46) {
+    throw new FormatError(path, 0, 'not an ELF kernel module');
+  }
+  const at = bytes.indexOf('vermagic=');
+  if (at < 0) throw new FormatError(path, undefined, 'no vermagic= in .modinfo: not a kernel module');
+  const end = bytes.indexOf(0, at);
+  if (end < 0 || end - at > 512) throw new FormatError(path, at, 'unterminated vermagic string');
+  return bytes.toString('latin1', at + 'vermagic='.length, end).trim();
+}
+
+function isDebugfsMounted(dir: string, mountsFile: string): boolean {
+  let mounts: string;
+  try {
+    mounts = readFileSync(mountsFile, 'utf8');
+  } catch {
+    return existsSync(join(dir, '.')) && existsSync(dir);
+  }
+  const target = dir.replace(/\/+$/, '');
+  return mounts.split('\n').some((line) => {
+    const [, mountPoint, type] = line.split(' ');
+    return type === 'debugfs' && mountPoint === target;
+  });
+}
+
+/** Refuse early, with the reason, before touching the kernel. */
+export function checkCaptureEnvironment(options: ModuleCaptureOptions): { loaded: boolean } {
+  const uid = options.uid ?? process.getuid?.() ?? 0;
+  if (uid !== 0) throw new InputError('capture must run as root: it loads a kernel module and reads debugfs');
+  const debugfs = options.debugfsDir ?? '/sys/kernel/debug';
+  if (!isDebugfsMounted(debugfs, options.mountsFile ?? '/proc/self/mounts')) {
+    throw new InputError(`debugfs is not mounted at ${debugfs}: mount -t debugfs none ${debugfs}`);
+  }
+  const loaded = existsSync(join(options.sysModuleDir ?? '/sys/module', 'bootprof'));
+  if (!loaded) {
+    if (options.modulePath === undefined) {
+      throw new InputError('bootprof.ko is not loaded: give --module PATH (build it with make -C kmod)');
+    }
+    const kernel = options.kernelRelease ?? release();
+    const vermagic = moduleVermagic(options.modulePath);
+    const builtFor = vermagic.split(/\s+/)[0] ?? '';
+    if (builtFor !== kernel) {
+      throw new InputError(
+        `${options.modulePath} was built for kernel ${builtFor}, this kernel is ${kernel}: ` +
+          `rebuild with make -C kmod KDIR=/lib/modules/${kernel}/build`,
+      );
+    }
+  }
+  return { loaded };
+}
+
+function waitForStop(options: ModuleCaptureOptions): Promise<ModuleCaptureResult['stoppedBy']> {
+  const { durationMs, untilFile, signal } = options;
+  if (durationMs !== undefined && !(durationMs >= 0 && durationMs <= MAX_WAIT_MS)) {
+    throw new InputError(`duration ${durationMs} ms is out of range`);
+  }
+  const pollMs = Math.max(10, options.pollMs ?? 250);
+  return new Promise((resolve) => {
+    const timers: NodeJS.Timeout[] = [];
+    const done = (why: ModuleCaptureResult['stoppedBy']): void => {
+      for (const t of timers) clearTimeout(t);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(why);
+    };
+    const onAbort = (): void => done('signal');
+    if (signal?.aborted) return done('signal');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (durationMs !== undefined) timers.push(setTimeout(() => done('duration'), durationMs));
+    if (untilFile !== undefined) {
+      const poll = (): void => {
+        if (existsSync(untilFile)) done('until-file');
+        else timers.push(setTimeout(poll, pollMs));
+      };
+      poll();
+    }
+  });
+}
+
+function parseStats(text: string): Record<string, string> {
+  const stats: Record<string, string> = {};
+  for (const line of text.split('\n').slice(0, 1000)) {
+    const space = line.indexOf(' ');
+    if (space > 0) stats[line.slice(0, space)] = line.slice(space + 1);
+  }
+  return stats;
+}
+
+/**
+ * In-VM capture: load bootprof.ko (or use the loaded one), wait, stop logging, copy the debugfs files
+ * atomically into outDir, and unload the module unless asked to keep it.
+ */
+export async function captureWithModule(options: ModuleCaptureOptions): Promise<ModuleCaptureResult> {
+  const { loaded } = checkCaptureEnvironment(options);
+  const debugfs = options.debugfsDir ?? '/sys/kernel/debug';
+  const dir = join(debugfs, 'bootprof');
+  if (!loaded && options.modulePath !== undefined) {
+    const insmod = await execa('insmod', [options.modulePath, ...(options.moduleParams ?? [])], { reject: false, all: true });
+    if (insmod.failed) {
+      throw new ToolError(`insmod ${options.modulePath} failed: ${String(insmod.all ?? insmod.message).trim()}`);
+    }
+  }
+  if (!existsSync(join(dir, 'events'))) {
+    throw new InputError(`${dir}/events is missing: is this bootprof.ko built from this version?`);
+  }
+  mkdirSync(options.outDir, { recursive: true });
+
+  const stoppedBy = await waitForStop(options);
+  writeFileSync(join(dir, 'control'), 'stop\n');
+  const events = readFileSync(join(dir, 'events'));
+  const files = readFileSync(join(dir, 'files'));
+  const statsText = readFileSync(join(dir, 'stats'), 'utf8');
+  if (!events.subarray(0, EVENTS_HEADER_PREFIX.length).equals(Buffer.from(EVENTS_HEADER_PREFIX))) {
+    throw new FormatError(join(dir, 'events'), 0, 'does not start with the #bootprof-events v1 header');
+  }
+  const result: ModuleCaptureResult = {
+    eventsPath: join(options.outDir, EVENTS_FILE),
+    filesPath: join(options.outDir, FILES_FILE),
+    statsPath: join(options.outDir, STATS_FILE),
+    stats: parseStats(statsText),
+    loadedByUs: !loaded,
+    unloaded: false,
+    stoppedBy,
+  };
+  writeFileAtomic(result.eventsPath, events);
+  writeFileAtomic(result.filesPath, files);
+  writeFileAtomic(result.statsPath, statsText);
+
+  if (!options.keep) {
+    const rmmod = await execa('rmmod', ['bootprof'], { reject: false, all: true });
+    if (rmmod.failed) result.unloadError = String(rmmod.all ?? rmmod.message).trim();
+    else result.unloaded = true;
+  } else {
+    writeFileSync(join(dir, 'control'), 'start\n');
+  }
+  return result;
+}

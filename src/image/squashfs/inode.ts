@@ -1,0 +1,247 @@
+import { FormatError } from '../../errors.js';
+import type { MetadataTable } from './metadata.js';
+import type { DataBlock, FragmentRef, SquashfsEntry, SquashfsEntryType, Xattr } from './types.js';
+
+/** Basic inode types 1..7; the extended form of type t is t + 7. */
+export const INODE_TYPES: readonly SquashfsEntryType[] = ['dir', 'file', 'symlink', 'blockdev', 'chardev', 'fifo', 'socket'];
+const S_IFMT_BITS: Readonly<Record<SquashfsEntryType, number>> = {
+  dir: 0o040000,
+  file: 0o100000,
+  symlink: 0o120000,
+  blockdev: 0o060000,
+  chardev: 0o020000,
+  fifo: 0o010000,
+  socket: 0o140000,
+};
+const NO_FRAGMENT = 0xffffffff;
+const NO_XATTR = 0xffffffff;
+/** PATH_MAX: the kernel refuses longer symlink targets. */
+const MAX_SYMLINK = 4096;
+/** Data block size word: bit 24 = stored uncompressed, bits 0..23 = size on disk. */
+const BLOCK_UNCOMPRESSED = 1 << 24;
+const BLOCK_SIZE_MASK = BLOCK_UNCOMPRESSED - 1;
+
+/** What the directory walk needs to list a directory. */
+export interface DirectoryInfo {
+  /** Directory table block (relative to the table start) and offset of the listing. */
+  startBlock: number;
+  offset: number;
+  /** Bytes of listing (file_size - 3; file_size < 4 means empty). */
+  listingSize: number;
+  /** Number of index entries of an extended directory. */
+  indexCount: number;
+}
+
+export interface InodeContext {
+  file: string;
+  table: MetadataTable;
+  blockSize: number;
+  /** End of the data area: data blocks must end at or before the inode table. */
+  dataEnd: number;
+  ids: Buffer;
+  idCount: number;
+  fragments: { offset: number; size: number; uncompressed: boolean }[];
+  xattrs: (index: number, refPos: number) => Xattr[];
+}
+
+/** Parse the inode at `at` in the uncompressed inode table. The path is filled in by the caller. */
+/** Throws the FormatError of a bad inode: the disk position of its metadata block, and where it is inside the table. */
+function inodeError(ctx: InodeContext, at: number, msg: string): never {
+  throw new FormatError(ctx.file, ctx.table.diskPositionOf(at), `inode at inode-table byte ${at}: ${msg}`);
+}
+
+function needBytes(ctx: InodeContext, at: number, n: number): void {
+  const length = ctx.table.bytes.length;
+  if (at + n > length) inodeError(ctx, at, `needs ${n} bytes, the inode table ends after ${length - at}`);
+}
+
+/** Shared by every file without data blocks (most files are small): never mutated. */
+const NO_BLOCKS: DataBlock[] = Object.freeze([]) as unknown as DataBlock[];
+
+/**
+ * Parse the inode at `at` in the uncompressed inode table. The path is filled in by the caller.
+ * No closures or wrapper objects: this runs once per inode, and allocations are what a 100k-file
+ * walk pays for. For a directory, `dirOut` receives where its listing is.
+ */
+export function parseInode(ctx: InodeContext, at: number, dirOut: DirectoryInfo): SquashfsEntry {
+  const buf = ctx.table.bytes;
+  needBytes(ctx, at, 16);
+  const inodeType = buf.readUInt16LE(at);
+  if (inodeType < 1 || inodeType > 14) inodeError(ctx, at, `unknown inode type ${inodeType}`);
+  const extended = inodeType > 7;
+  const type = INODE_TYPES[(inodeType - 1) % 7]!;
+  const uidIndex = buf.readUInt16LE(at + 4);
+  const gidIndex = buf.readUInt16LE(at + 6);
+  if (uidIndex >= ctx.idCount || gidIndex >= ctx.idCount) {
+    inodeError(ctx, at, `uid/gid index ${uidIndex}/${gidIndex} past the id table (${ctx.idCount} ids)`);
+  }
+  const entry: SquashfsEntry = {
+    path: '',
+    type,
+    inode: buf.readUInt32LE(at + 12),
+    inodeType,
+    inodeTableOffset: at,
+    mode: S_IFMT_BITS[type] | (buf.readUInt16LE(at + 2) & 0o7777),
+    uid: ctx.ids.readUInt32LE(uidIndex * 4),
+    gid: ctx.ids.readUInt32LE(gidIndex * 4),
+    mtime: buf.readUInt32LE(at + 8),
+    size: 0,
+    nlink: 1,
+  };
+  let xattrIndex = NO_XATTR;
+  let xattrPos = 0;
+  const p = at + 16;
+  switch (inodeType) {
+    case 1: {
+      needBytes(ctx, at, 32);
+      const fileSize = buf.readUInt16LE(p + 8);
+      dirOut.startBlock = buf.readUInt32LE(p);
+      dirOut.offset = buf.readUInt16LE(p + 10);
+      dirOut.listingSize = Math.max(0, fileSize - 3);
+      dirOut.indexCount = 0;
+      entry.nlink = buf.readUInt32LE(p + 4);
+      entry.size = fileSize;
+      break;
+    }
+    case 8: {
+      needBytes(ctx, at, 40);
+      const fileSize = buf.readUInt32LE(p + 4);
+      const indexCount = buf.readUInt16LE(p + 16);
+      dirOut.startBlock = buf.readUInt32LE(p + 8);
+      dirOut.offset = buf.readUInt16LE(p + 18);
+      dirOut.listingSize = Math.max(0, fileSize - 3);
+      dirOut.indexCount = indexCount;
+      entry.nlink = buf.readUInt32LE(p);
+      entry.size = fileSize;
+      xattrIndex = buf.readUInt32LE(p + 20);
+      xattrPos = p + 20;
+      // Index entries: u32 index, u32 start_block, u32 size, name[size + 1]. Walked to bound them.
+      let q = at + 40;
+      for (let i = 0; i < indexCount; i++) {
+        if (q + 12 > buf.length) inodeError(ctx, at, `directory index entry ${i} runs past the inode table`);
+        const nameLength = buf.readUInt32LE(q + 8) + 1;
+        if (nameLength > 256) inodeError(ctx, at, `directory index entry ${i} has a name of ${nameLength} bytes`);
+        if (buf.readUInt32LE(q) > fileSize) inodeError(ctx, at, `directory index entry ${i} points past the listing`);
+        q += 12 + nameLength;
+        if (q > buf.length) inodeError(ctx, at, `directory index entry ${i} runs past the inode table`);
+      }
+      break;
+    }
+    case 2:
+    case 9:
+      parseRegular(ctx, entry, at, extended);
+      if (extended) {
+        xattrIndex = buf.readUInt32LE(at + 52);
+        xattrPos = at + 52;
+      }
+      break;
+    case 3:
+    case 10: {
+      needBytes(ctx, at, 24);
+      entry.nlink = buf.readUInt32LE(p);
+      const length = buf.readUInt32LE(p + 4);
+      if (length > MAX_SYMLINK) inodeError(ctx, at, `symlink target of ${length} bytes`);
+      needBytes(ctx, at, 24 + length + (extended ? 4 : 0));
+      entry.size = length;
+      entry.symlinkTarget = buf.toString('utf8', at + 24, at + 24 + length);
+      if (extended) {
+        xattrIndex = buf.readUInt32LE(at + 24 + length);
+        xattrPos = at + 24 + length;
+      }
+      break;
+    }
+    case 4:
+    case 5:
+    case 11:
+    case 12:
+      needBytes(ctx, at, extended ? 28 : 24);
+      entry.nlink = buf.readUInt32LE(p);
+      entry.rdev = buf.readUInt32LE(p + 4);
+      if (extended) {
+        xattrIndex = buf.readUInt32LE(p + 8);
+        xattrPos = p + 8;
+      }
+      break;
+    default:
+      // 6, 7, 13, 14: fifo and socket
+      needBytes(ctx, at, extended ? 24 : 20);
+      entry.nlink = buf.readUInt32LE(p);
+      if (extended) {
+        xattrIndex = buf.readUInt32LE(p + 4);
+        xattrPos = p + 4;
+      }
+  }
+  if (xattrIndex !== NO_XATTR) {
+    const list = ctx.xattrs(xattrIndex, ctx.table.diskPositionOf(xattrPos));
+    if (list.length > 0) entry.xattrs = list;
+  }
+  return entry;
+}
+
+function parseRegular(ctx: InodeContext, entry: SquashfsEntry, at: number, extended: boolean): void {
+  const buf = ctx.table.bytes;
+  const headerSize = extended ? 56 : 32;
+  if (at + headerSize > buf.length) inodeError(ctx, at, `needs ${headerSize} bytes, the inode table ends after ${buf.length - at}`);
+  let startBlock: number;
+  let fileSize: number;
+  let fragmentIndex: number;
+  let fragmentOffset: number;
+  if (extended) {
+    startBlock = readU53(ctx, at, at + 16, 'start_block');
+    fileSize = readU53(ctx, at, at + 24, 'file_size');
+    entry.sparseBytes = readU53(ctx, at, at + 32, 'sparse');
+    entry.nlink = buf.readUInt32LE(at + 40);
+    fragmentIndex = buf.readUInt32LE(at + 44);
+    fragmentOffset = buf.readUInt32LE(at + 48);
+  } else {
+    startBlock = buf.readUInt32LE(at + 16);
+    fragmentIndex = buf.readUInt32LE(at + 20);
+    fragmentOffset = buf.readUInt32LE(at + 24);
+    fileSize = buf.readUInt32LE(at + 28);
+  }
+  entry.size = fileSize;
+  const bs = ctx.blockSize;
+  const hasFragment = fragmentIndex !== NO_FRAGMENT;
+  const blockCount = hasFragment ? Math.floor(fileSize / bs) : Math.ceil(fileSize / bs);
+  const listAt = at + headerSize;
+  // The block list is in the inode table, so a hostile file size fails here, before any allocation.
+  if (listAt + blockCount * 4 > buf.length) inodeError(ctx, at, `file of ${fileSize} bytes needs ${blockCount} block sizes, past the end of the inode table`);
+  const blocks: DataBlock[] = blockCount === 0 ? NO_BLOCKS : new Array<DataBlock>(blockCount);
+  let pos = startBlock;
+  for (let i = 0; i < blockCount; i++) {
+    const word = buf.readUInt32LE(listAt + i * 4);
+    if (word >>> 25 !== 0) inodeError(ctx, at, `block ${i} size word 0x${word.toString(16)} has unknown bits`);
+    const size = word & BLOCK_SIZE_MASK;
+    if (size > bs) inodeError(ctx, at, `block ${i} is ${size} bytes on disk, more than the block size ${bs}`);
+    if (size !== 0 && pos + size > ctx.dataEnd) inodeError(ctx, at, `block ${i} at ${pos} (+${size}) runs past the data area (ends at ${ctx.dataEnd})`);
+    blocks[i] = { offset: pos, size, uncompressed: size !== 0 && (word & BLOCK_UNCOMPRESSED) !== 0, sparse: size === 0 };
+    pos += size;
+  }
+  entry.blocks = blocks;
+  if (hasFragment) {
+    const tail = fileSize % bs;
+    const frag = ctx.fragments[fragmentIndex];
+    if (frag === undefined) inodeError(ctx, at, `fragment index ${fragmentIndex} past the fragment table (${ctx.fragments.length} entries)`);
+    else if (tail === 0) inodeError(ctx, at, `has fragment ${fragmentIndex} but no tail (size ${fileSize} is a multiple of the block size)`);
+    else if (fragmentOffset + tail > bs) inodeError(ctx, at, `tail of ${tail} bytes at offset ${fragmentOffset} runs past the ${bs}-byte fragment block`);
+    else {
+      const ref: FragmentRef = {
+        index: fragmentIndex,
+        blockOffset: frag.offset,
+        blockSize: frag.size,
+        uncompressed: frag.uncompressed,
+        offsetInBlock: fragmentOffset,
+        length: tail,
+      };
+      entry.fragment = ref;
+    }
+  }
+}
+
+function readU53(ctx: InodeContext, at: number, pos: number, what: string): number {
+  const buf = ctx.table.bytes;
+  const low = buf.readUInt32LE(pos);
+  const high = buf.readUInt32LE(pos + 4);
+  if (high >= 0x200000) inodeError(ctx, at, `${what} ${high * 2 ** 32 + low} is too large`);
+  return high * 2 ** 32 + low;
+}

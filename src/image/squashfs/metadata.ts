@@ -1,0 +1,139 @@
+import { FormatError, LimitError } from '../../errors.js';
+import type { ByteSource } from '../source.js';
+import { DecompressError, type Decompressor } from '../decompress/index.js';
+
+/** A metadata block decompresses to at most this many bytes (SQUASHFS_METADATA_SIZE). */
+export const METADATA_SIZE = 8192;
+const UNCOMPRESSED_BIT = 0x8000;
+/** Total metadata we agree to decompress for one image: bounds memory on hostile input. */
+export const METADATA_BUDGET = 1 << 30;
+
+/** Decompression shared by every table of one image, with the image's running metadata budget. */
+export class BlockReader {
+  private metadataSpent = 0;
+  constructor(
+    readonly src: ByteSource,
+    readonly decompress: Decompressor,
+    /** End of the squashfs data (bytes_used): nothing is read past it. */
+    readonly end: number,
+  ) {}
+
+  /** Decompress (or copy) one block; `offset` is its position on disk, for errors. */
+  inflate(raw: Buffer, compressed: boolean, maxOutput: number, offset: number, what: string): Buffer {
+    if (!compressed) {
+      if (raw.length > maxOutput) throw new FormatError(this.src.name, offset, `${what}: ${raw.length} bytes stored, limit ${maxOutput}`);
+      return raw;
+    }
+    try {
+      return this.decompress(raw, maxOutput);
+    } catch (err) {
+      if (err instanceof DecompressError) throw new FormatError(this.src.name, offset, `${what}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+
+  chargeMetadata(bytes: number, offset: number): void {
+    this.metadataSpent += bytes;
+    if (this.metadataSpent > METADATA_BUDGET) {
+      throw new LimitError(this.src.name, offset, `more than ${METADATA_BUDGET} bytes of metadata: refusing to decompress more`);
+    }
+  }
+
+  /**
+   * One metadata block at absolute `pos`, whose raw bytes are `chunk[at..]` (chunk holds the disk
+   * range starting at `chunkPos`). Returns the data and the block's size on disk (header included).
+   */
+  metadataBlockAt(chunk: Buffer, chunkPos: number, pos: number, what: string): { data: Buffer; diskLength: number } {
+    const at = pos - chunkPos;
+    if (at < 0 || at + 2 > chunk.length) throw new FormatError(this.src.name, pos, `${what}: metadata block header runs past the table`);
+    const header = chunk.readUInt16LE(at);
+    const size = header & ~UNCOMPRESSED_BIT;
+    if (size === 0 || size > METADATA_SIZE) throw new FormatError(this.src.name, pos, `${what}: metadata block size ${size} is not in 1..${METADATA_SIZE}`);
+    if (at + 2 + size > chunk.length) throw new FormatError(this.src.name, pos, `${what}: metadata block of ${size} bytes runs past the table`);
+    const raw = chunk.subarray(at + 2, at + 2 + size);
+    const data = this.inflate(raw, (header & UNCOMPRESSED_BIT) === 0, METADATA_SIZE, pos, what);
+    this.chargeMetadata(data.length, pos);
+    return { data, diskLength: 2 + size };
+  }
+
+  /** A single metadata block read straight from the image (lookup tables, compressor options). */
+  readMetadataBlock(pos: number, what: string): { data: Buffer; diskLength: number } {
+    if (pos < 0 || pos + 2 > this.end) throw new FormatError(this.src.name, pos, `${what}: metadata block outside the image`);
+    const header = this.src.read(pos, 2).readUInt16LE(0);
+    const size = header & ~UNCOMPRESSED_BIT;
+    const len = Math.min(2 + size, this.end - pos);
+    return this.metadataBlockAt(this.src.read(pos, len), pos, pos, what);
+  }
+}
+
+/**
+ * A metadata table (inode or directory table) decompressed once into one buffer.
+ * References are (disk position of the block relative to the table start, offset in the block).
+ */
+export class MetadataTable {
+  /** Disk position of each block relative to `start`, ascending. */
+  readonly blockPos: number[] = [];
+  /** Offset of each block's data in `bytes`. */
+  readonly blockOffset: number[] = [];
+  readonly bytes: Buffer;
+  /** Absolute end on disk of the last block. */
+  readonly end: number;
+
+  constructor(reader: BlockReader, readonly start: number, limit: number, readonly what: string) {
+    const name = reader.src.name;
+    if (limit <= start) throw new FormatError(name, start, `${what} is empty or its end ${limit} is before its start`);
+    const chunk = reader.src.read(start, limit - start);
+    const parts: Buffer[] = [];
+    let pos = start;
+    let total = 0;
+    // Each block takes at least 3 bytes of disk, so this ends within (limit - start) / 3 passes.
+    while (pos < limit) {
+      const { data, diskLength } = reader.metadataBlockAt(chunk, start, pos, what);
+      this.blockPos.push(pos - start);
+      this.blockOffset.push(total);
+      parts.push(data);
+      total += data.length;
+      pos += diskLength;
+    }
+    this.end = pos;
+    this.bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+  }
+
+  /**
+   * Offset in `bytes` of a reference (block, offset). `refPos` names where the reference was
+   * read (an absolute image offset) for the error message.
+   */
+  resolve(block: number, offset: number, file: string, refPos: number, what: string): number {
+    const blocks = this.blockPos;
+    let lo = 0;
+    let hi = blocks.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = blocks[mid]!;
+      if (v < block) lo = mid + 1;
+      else if (v > block) hi = mid - 1;
+      else {
+        const base = this.blockOffset[mid]!;
+        const blockEnd = mid + 1 < blocks.length ? this.blockOffset[mid + 1]! : this.bytes.length;
+        if (offset >= blockEnd - base) {
+          throw new FormatError(file, refPos, `${what}: offset ${offset} is past the end of ${this.what} block ${block}`);
+        }
+        return base + offset;
+      }
+    }
+    throw new FormatError(file, refPos, `${what}: no ${this.what} block starts at relative position ${block}`);
+  }
+
+  /** The absolute disk position of the block holding byte `at` of `bytes` (for error messages). */
+  diskPositionOf(at: number): number {
+    const offs = this.blockOffset;
+    let lo = 0;
+    let hi = offs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (offs[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.start + (this.blockPos[lo] ?? 0);
+  }
+}

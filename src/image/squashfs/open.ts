@@ -1,0 +1,219 @@
+import { FormatError } from '../../errors.js';
+import type { ByteSource } from '../source.js';
+import { decompressorFor } from '../decompress/index.js';
+import { NO_TABLE, readU64 } from './bytes.js';
+import { readDirectory, type DirectoryChild } from './directory.js';
+import { parseInode, type DirectoryInfo, type InodeContext } from './inode.js';
+import { readLookupTable, type LookupTable } from './lookup-table.js';
+import { BlockReader, MetadataTable } from './metadata.js';
+import { FLAGS, SUPERBLOCK_SIZE, decodeCompressorOptions, parseSuperblock, type Superblock } from './superblock.js';
+import type { MetadataRegion, SquashfsEntry, SquashfsImage } from './types.js';
+import { XattrReader } from './xattr.js';
+
+/** The smallest inode (fifo/socket, basic) is 20 bytes: bounds the superblock's inode count. */
+const MIN_INODE_SIZE = 20;
+const FRAGMENT_UNCOMPRESSED = 1 << 24;
+const FRAGMENT_CACHE_SIZE = 3;
+
+/**
+ * Parse a squashfs 4.0 image: superblock, compressor options, lookup tables, then the inode and
+ * directory tables, each decompressed once and walked in memory.
+ */
+export function openSquashfs(src: ByteSource): SquashfsImage {
+  const name = src.name;
+  const sb = parseSuperblock(src);
+  const reader = new BlockReader(src, decompressorFor(sb.compressor), sb.bytesUsed);
+  const regions: MetadataRegion[] = [{ kind: 'superblock', start: 0, end: SUPERBLOCK_SIZE }];
+
+  let compressorOptions: Record<string, number> | undefined;
+  if (sb.flags & FLAGS.compressorOptions) {
+    const { data, diskLength } = reader.readMetadataBlock(SUPERBLOCK_SIZE, 'compressor options');
+    compressorOptions = decodeCompressorOptions(sb.compressor, data, name, SUPERBLOCK_SIZE);
+    regions.push({ kind: 'compressor-options', start: SUPERBLOCK_SIZE, end: SUPERBLOCK_SIZE + diskLength });
+  }
+
+  const ids = readLookupTable(reader, 'id table', sb.idTableStart, sb.idCount, 4, true);
+  addLookupRegions(regions, 'id-table', ids, 0);
+
+  const fragmentTable: SquashfsImage['fragmentTable'] = [];
+  let fragments: LookupTable | undefined;
+  if (sb.fragments > 0) {
+    fragments = readLookupTable(reader, 'fragment table', sb.fragmentTableStart, sb.fragments, 16, true);
+    addLookupRegions(regions, 'fragment-table', fragments, 0);
+    for (let i = 0; i < sb.fragments; i++) {
+      const pos = fragments.blocks[Math.floor((i * 16) / 8192)]!.pos;
+      const offset = readU64(fragments.bytes, i * 16, name, pos, `fragment ${i} start`);
+      const word = fragments.bytes.readUInt32LE(i * 16 + 8);
+      const size = word & (FRAGMENT_UNCOMPRESSED - 1);
+      if (word >>> 25 !== 0 || size === 0 || size > sb.blockSize) {
+        throw new FormatError(name, pos, `fragment ${i}: size word 0x${word.toString(16)} is not a block of 1..${sb.blockSize} bytes`);
+      }
+      if (offset < SUPERBLOCK_SIZE || offset + size > sb.inodeTableStart) {
+        throw new FormatError(name, pos, `fragment ${i}: block at ${offset} (+${size}) is outside the data area`);
+      }
+      fragmentTable.push({ offset, size, uncompressed: (word & FRAGMENT_UNCOMPRESSED) !== 0 });
+    }
+  }
+
+  let xattrIds: LookupTable | undefined;
+  let xattrKvStart = NO_TABLE;
+  if (sb.xattrIdTableStart !== NO_TABLE) {
+    if (sb.xattrIdTableStart + 16 > sb.bytesUsed) throw new FormatError(name, sb.xattrIdTableStart, 'xattr id table header runs past the end');
+    const header = src.read(sb.xattrIdTableStart, 16);
+    xattrKvStart = readU64(header, 0, name, sb.xattrIdTableStart, 'xattr table start');
+    const count = header.readUInt32LE(8);
+    if (count > 0) {
+      if (xattrKvStart === NO_TABLE || xattrKvStart < SUPERBLOCK_SIZE || xattrKvStart >= sb.xattrIdTableStart) {
+        throw new FormatError(name, sb.xattrIdTableStart, `xattr key/value table start ${xattrKvStart} is not before the xattr id table`);
+      }
+      xattrIds = readLookupTable(reader, 'xattr id table', sb.xattrIdTableStart + 16, count, 16, true);
+      addLookupRegions(regions, 'xattr-table', xattrIds, 16);
+    } else {
+      regions.push({ kind: 'xattr-table', start: sb.xattrIdTableStart, end: sb.xattrIdTableStart + 16 });
+    }
+  }
+
+  // A table ends where the next known structure starts.
+  const starts = [sb.bytesUsed, sb.idTableStart, ids.blocks[0]?.pos ?? NO_TABLE, sb.fragmentTableStart, sb.exportTableStart, sb.xattrIdTableStart, xattrKvStart];
+  if (fragments) starts.push(fragments.blocks[0]?.pos ?? NO_TABLE);
+  if (xattrIds) starts.push(xattrIds.blocks[0]?.pos ?? NO_TABLE);
+  let exportFirstBlock = NO_TABLE;
+  if (sb.exportTableStart !== NO_TABLE) {
+    // Where the export table's blocks begin, known before we trust the inode count.
+    const first = src.read(sb.exportTableStart, 8);
+    exportFirstBlock = readU64(first, 0, name, sb.exportTableStart, 'export table block position');
+    starts.push(exportFirstBlock);
+  }
+  const nextStart = (after: number): number => {
+    let best = sb.bytesUsed;
+    for (const s of starts) if (s !== NO_TABLE && s > after && s < best) best = s;
+    return best;
+  };
+
+  const inodeTable = new MetadataTable(reader, sb.inodeTableStart, sb.directoryTableStart, 'inode table');
+  regions.push({ kind: 'inode-table', start: sb.inodeTableStart, end: inodeTable.end });
+  const directoryTable = new MetadataTable(reader, sb.directoryTableStart, nextStart(sb.directoryTableStart), 'directory table');
+  regions.push({ kind: 'directory-table', start: sb.directoryTableStart, end: directoryTable.end });
+
+  if (sb.inodes * MIN_INODE_SIZE > inodeTable.bytes.length) {
+    throw new FormatError(name, 4, `${sb.inodes} inodes cannot fit in an inode table of ${inodeTable.bytes.length} bytes`);
+  }
+  if (sb.exportTableStart !== NO_TABLE) {
+    const exportTable = readLookupTable(reader, 'export table', sb.exportTableStart, sb.inodes, 8, false);
+    addLookupRegions(regions, 'export-table', exportTable, 0);
+  }
+
+  let xattrReader: XattrReader | undefined;
+  if (xattrIds) {
+    const kv = new MetadataTable(reader, xattrKvStart, nextStart(xattrKvStart), 'xattr table');
+    regions.push({ kind: 'xattr-table', start: xattrKvStart, end: kv.end });
+    xattrReader = new XattrReader(name, xattrIds, kv);
+  }
+
+  const ctx: InodeContext = {
+    file: name,
+    table: inodeTable,
+    blockSize: sb.blockSize,
+    dataEnd: sb.inodeTableStart,
+    ids: ids.bytes,
+    idCount: sb.idCount,
+    fragments: fragmentTable,
+    xattrs: (index, refPos) => {
+      if (!xattrReader) throw new FormatError(name, refPos, `inode refers to xattr set ${index} but the image has no xattr table`);
+      return xattrReader.get(index, refPos);
+    },
+  };
+  const entries = walkTree(ctx, sb, directoryTable);
+  regions.sort((a, b) => a.start - b.start);
+
+  let byPath: Map<string, SquashfsEntry> | undefined;
+  // Small files share fragment blocks: reading them in order would decompress each block many times.
+  const fragmentCache = new Map<number, Buffer>();
+  const readBlock = (offset: number, size: number, uncompressed: boolean, what: string): Buffer => {
+    if (offset < 0 || offset + size > sb.bytesUsed) throw new FormatError(name, offset, `${what}: block of ${size} bytes outside the image`);
+    return reader.inflate(src.read(offset, size), !uncompressed, sb.blockSize, offset, what);
+  };
+  return {
+    name,
+    superblock: sb,
+    compressor: sb.compressor,
+    compressorOptions,
+    blockSize: sb.blockSize,
+    entries,
+    regions,
+    fragmentTable,
+    lookup(path: string): SquashfsEntry | undefined {
+      if (!byPath) {
+        byPath = new Map();
+        for (const e of entries) if (!byPath.has(e.path)) byPath.set(e.path, e);
+      }
+      return byPath.get(path);
+    },
+    readBlock,
+    readFragment(index: number): Buffer {
+      const cached = fragmentCache.get(index);
+      if (cached) return cached;
+      const f = fragmentTable[index];
+      if (f === undefined) throw new FormatError(name, undefined, `fragment ${index} does not exist (${fragmentTable.length} fragments)`);
+      const data = readBlock(f.offset, f.size, f.uncompressed, `fragment ${index}`);
+      if (fragmentCache.size >= FRAGMENT_CACHE_SIZE) fragmentCache.delete(fragmentCache.keys().next().value as number);
+      fragmentCache.set(index, data);
+      return data;
+    },
+  };
+}
+
+function addLookupRegions(regions: MetadataRegion[], kind: MetadataRegion['kind'], table: LookupTable, headerSize: number): void {
+  for (const b of table.blocks) regions.push({ kind, start: b.pos, end: b.pos + b.diskLength });
+  regions.push({ kind, start: table.indexStart - headerSize, end: table.indexStart + table.blocks.length * 8 });
+}
+
+/** Depth-first walk in directory order, root first, with an explicit stack (no recursion limits). */
+function walkTree(ctx: InodeContext, sb: Superblock, directoryTable: MetadataTable): SquashfsEntry[] {
+  const file = ctx.file;
+  const rootAt = ctx.table.resolve(Math.floor(sb.rootInode / 65536), sb.rootInode % 65536, file, 32, 'root inode');
+  const entries: SquashfsEntry[] = [];
+  const seenDirectories = new Set<number>();
+  const hardlinks = new Map<number, SquashfsEntry>();
+  const dir: DirectoryInfo = { startBlock: 0, offset: 0, listingSize: 0, indexCount: 0 };
+  // Children are pushed in listing order, then that run of the stack is reversed so the first
+  // child is popped first.
+  const stack: DirectoryChild[] = [{ at: rootAt, path: '/', claimedType: 1 }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    const shared = hardlinks.get(item.at);
+    if (shared) {
+      if (((shared.inodeType - 1) % 7) + 1 !== item.claimedType) {
+        throw new FormatError(file, ctx.table.diskPositionOf(item.at), `${item.path}: directory entry says inode type ${item.claimedType}, inode is type ${shared.inodeType}`);
+      }
+      entries.push({ ...shared, path: item.path });
+      continue;
+    }
+    const entry = parseInode(ctx, item.at, dir);
+    entry.path = item.path;
+    entries.push(entry);
+    const basicType = ((entry.inodeType - 1) % 7) + 1;
+    if (basicType !== item.claimedType) {
+      throw new FormatError(file, ctx.table.diskPositionOf(item.at), `${item.path}: directory entry says inode type ${item.claimedType}, inode is type ${entry.inodeType}`);
+    }
+    if (basicType !== 1) {
+      if (entry.nlink > 1) hardlinks.set(item.at, entry);
+      continue;
+    }
+    // A directory reached twice means a cycle (or a shared subtree): either would never end.
+    if (seenDirectories.has(item.at)) {
+      throw new FormatError(file, ctx.table.diskPositionOf(item.at), `${item.path}: directory inode at inode-table byte ${item.at} is reached twice (directory cycle)`);
+    }
+    seenDirectories.add(item.at);
+    if (dir.listingSize === 0) continue;
+    const listingAt = directoryTable.resolve(dir.startBlock, dir.offset, file, ctx.table.diskPositionOf(item.at), `listing of ${item.path}`);
+    const first = stack.length;
+    readDirectory(file, directoryTable, ctx.table, listingAt, dir.listingSize, item.path, stack);
+    for (let i = first, j = stack.length - 1; i < j; i++, j--) {
+      const swap = stack[i]!;
+      stack[i] = stack[j]!;
+      stack[j] = swap;
+    }
+  }
+  return entries;
+}

@@ -1,0 +1,219 @@
+import { FormatError, LimitError } from '../errors.js';
+import type { SquashfsEntry, SquashfsImage } from './squashfs/index.js';
+
+/** mksquashfs reads lines of at most 16384 bytes (MAX_LINE in sort.c). */
+const MAX_LINE_BYTES = 16384;
+const MAX_ENTRIES = 10_000_000;
+
+export interface SortFileEntry {
+  /** As written, unescaped, with a trailing "/*" removed (as mksquashfs does). */
+  path: string;
+  priority: number;
+  /** 1-based line number. */
+  line: number;
+}
+
+/**
+ * Parses a mksquashfs sort file the way mksquashfs 4.5 does (sort.c read_sort_file): leading
+ * whitespace skipped, '#' starts a comment line, the path ends at the first unescaped whitespace,
+ * a backslash escapes the next byte, then a decimal priority in -32768..32767 and nothing else.
+ */
+export function parseSortFile(bytes: Buffer, name: string): SortFileEntry[] {
+  const out: SortFileEntry[] = [];
+  let lineStart = 0;
+  for (let lineNo = 1; lineStart < bytes.length; lineNo++) {
+    let lineEnd = bytes.indexOf(0x0a, lineStart);
+    if (lineEnd < 0) lineEnd = bytes.length;
+    if (lineEnd - lineStart >= MAX_LINE_BYTES) throw new FormatError(name, lineStart, `line ${lineNo} is longer than ${MAX_LINE_BYTES} bytes`);
+    if (out.length >= MAX_ENTRIES) throw new LimitError(name, lineStart, `more than ${MAX_ENTRIES} entries`);
+    const entry = parseLine(bytes, lineStart, lineEnd, lineNo, name);
+    if (entry !== undefined) out.push(entry);
+    lineStart = lineEnd + 1;
+  }
+  return out;
+}
+
+const isSpace = (c: number | undefined): boolean => c === 0x20 || (c !== undefined && c >= 0x09 && c <= 0x0d);
+
+function parseLine(bytes: Buffer, start: number, end: number, lineNo: number, name: string): SortFileEntry | undefined {
+  let i = start;
+  while (i < end && isSpace(bytes[i])) i++;
+  if (i >= end || bytes[i] === 0x23 /* # */) return undefined;
+  const path: number[] = [];
+  while (i < end && !isSpace(bytes[i])) {
+    if (bytes[i] === 0x5c /* \ */) {
+      i++;
+      if (i >= end) break;
+    }
+    path.push(bytes[i]!);
+    i++;
+  }
+  if (path.length === 0) return undefined;
+  const rest = bytes.toString('latin1', i, end);
+  const m = /^\s*([+-]?\d+)\s*$/.exec(rest);
+  if (!m) throw new FormatError(name, i, `line ${lineNo}: expected "path priority" (no priority after the path, or trailing characters)`);
+  const priority = Number(m[1]);
+  if (priority < -32768 || priority > 32767) throw new FormatError(name, i, `line ${lineNo}: priority ${m[1]} outside -32768..32767`);
+  let text = Buffer.from(path).toString('utf8');
+  if (text.length > 1 && text.endsWith('/*')) text = text.slice(0, -2);
+  return { path: text, priority, line: lineNo };
+}
+
+/** Where a file's data starts: its first data block, or its fragment when it has no blocks. */
+export interface Placement {
+  path: string;
+  priority: number;
+  line: number;
+  /** 'blocks' files are ordered by first block; 'fragment' files by fragment index and offset. */
+  kind: 'blocks' | 'fragment';
+  /** First byte of the data in the squashfs (first block, or the fragment block). */
+  offset: number;
+  /** Sort key inside the kind: block start, or fragment index * 2^32 + offset in the fragment block. */
+  key: number;
+}
+
+export interface Offender {
+  file: Placement;
+  /** A file `file` is out of order with. */
+  other: Placement;
+  /** 'after-lower': `file` comes after `other`, of lower priority; 'before-higher': before `other`, of higher priority. */
+  relation: 'after-lower' | 'before-higher';
+}
+
+export interface SortCheck {
+  checked: Placement[];
+  /** The fewest files out of priority order (mksquashfs writes higher priorities first), in image order. */
+  offenders: Offender[];
+  /** Listed paths that are not in the image. */
+  missing: SortFileEntry[];
+  /** Listed paths that are not checked: directories, symlinks, special files, empty files, duplicates. */
+  skipped: { entry: SortFileEntry; why: string }[];
+}
+
+export interface SortCheckOptions {
+  /** Removed from the start of listed paths (the mksquashfs source directory, for absolute entries). */
+  stripPrefixes?: readonly string[];
+  /**
+   * Compare block files against fragment files by their byte position too. mksquashfs writes a
+   * fragment block only when it is full, so small files of high priority land after big files of
+   * lower priority even when the sort was followed: off by default.
+   */
+  physical?: boolean;
+}
+
+/**
+ * Checks that the image places the sort file's regular files in priority order. Only files named
+ * in the sort file count (a directory's priority reaches files below it, but those are not checked);
+ * when a path is listed twice, the last line wins, as in mksquashfs.
+ */
+export function checkSortOrder(image: SquashfsImage, entries: readonly SortFileEntry[], options: SortCheckOptions = {}): SortCheck {
+  const last = new Map<string, SortFileEntry>();
+  for (const e of entries) last.set(normalize(e.path, options.stripPrefixes ?? []), e);
+  const result: SortCheck = { checked: [], offenders: [], missing: [], skipped: [] };
+  const dataOwner = new Map<string, string>();
+  for (const [path, e] of last) {
+    const entry = image.lookup(path);
+    if (entry === undefined) {
+      result.missing.push(e);
+      continue;
+    }
+    if (entry.type !== 'file') {
+      result.skipped.push({ entry: e, why: entry.type === 'dir' ? 'directory' : entry.type });
+      continue;
+    }
+    const p = placement(entry, e);
+    if (p === undefined) {
+      result.skipped.push({ entry: e, why: 'no data (empty or all sparse)' });
+      continue;
+    }
+    const key = `${p.kind}:${p.key}`;
+    const owner = dataOwner.get(key);
+    if (owner !== undefined) {
+      result.skipped.push({ entry: e, why: `shares its data with ${owner}` });
+      continue;
+    }
+    dataOwner.set(key, path);
+    result.checked.push(p);
+  }
+  if (options.physical) {
+    result.offenders = findInversions(result.checked, (p) => p.offset);
+  } else {
+    const blocks = result.checked.filter((p) => p.kind === 'blocks');
+    const fragments = result.checked.filter((p) => p.kind === 'fragment');
+    result.offenders = [...findInversions(blocks, (p) => p.key), ...findInversions(fragments, (p) => p.key)].sort(
+      (a, b) => a.file.offset - b.file.offset,
+    );
+  }
+  return result;
+}
+
+/**
+ * The fewest files whose removal leaves the rest in priority order (higher first, ties in any
+ * order): everything outside a longest non-increasing run of priorities, found in O(n log n).
+ * Each offender names one file it is out of order with.
+ */
+function findInversions(files: Placement[], position: (p: Placement) => number): Offender[] {
+  const ordered = [...files].sort((a, b) => position(a) - position(b));
+  const n = ordered.length;
+  // Longest non-decreasing subsequence of -priority (patience sorting with upper bound).
+  const tails: number[] = []; // index into ordered of the smallest tail for each length
+  const parent = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const v = -ordered[i]!.priority;
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (-ordered[tails[mid]!]!.priority <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) parent[i] = tails[lo - 1]!;
+    tails[lo] = i;
+  }
+  const keep = new Uint8Array(n);
+  for (let i = tails.length > 0 ? tails[tails.length - 1]! : -1; i >= 0; i = parent[i]!) keep[i] = 1;
+  // For context: the lowest priority before each file, the highest after it.
+  const minBefore: number[] = new Array<number>(n);
+  const maxAfter: number[] = new Array<number>(n);
+  for (let i = 0, m = -1; i < n; i++) {
+    minBefore[i] = m;
+    if (m < 0 || ordered[i]!.priority < ordered[m]!.priority) m = i;
+  }
+  for (let i = n - 1, m = -1; i >= 0; i--) {
+    maxAfter[i] = m;
+    if (m < 0 || ordered[i]!.priority > ordered[m]!.priority) m = i;
+  }
+  const out: Offender[] = [];
+  for (let i = 0; i < n; i++) {
+    if (keep[i]) continue;
+    const p = ordered[i]!;
+    const before = minBefore[i]!;
+    const after = maxAfter[i]!;
+    if (before >= 0 && ordered[before]!.priority < p.priority) out.push({ file: p, other: ordered[before]!, relation: 'after-lower' });
+    else if (after >= 0) out.push({ file: p, other: ordered[after]!, relation: 'before-higher' });
+  }
+  return out;
+}
+
+function placement(entry: SquashfsEntry, e: SortFileEntry): Placement | undefined {
+  const first = entry.blocks?.find((b) => !b.sparse);
+  if (first !== undefined) return { path: entry.path, priority: e.priority, line: e.line, kind: 'blocks', offset: first.offset, key: first.offset };
+  const f = entry.fragment;
+  if (f !== undefined) {
+    return { path: entry.path, priority: e.priority, line: e.line, kind: 'fragment', offset: f.blockOffset, key: f.index * 2 ** 32 + f.offsetInBlock };
+  }
+  return undefined;
+}
+
+function normalize(path: string, prefixes: readonly string[]): string {
+  let p = path;
+  for (const prefix of prefixes) {
+    const pre = prefix.replace(/\/+$/, '');
+    if (pre !== '' && (p === pre || p.startsWith(`${pre}/`))) {
+      p = p.slice(pre.length);
+      break;
+    }
+  }
+  const parts = p.split('/').filter((x) => x !== '' && x !== '.');
+  return `/${parts.join('/')}`;
+}

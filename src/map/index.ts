@@ -1,0 +1,7 @@
+/** Block and inode events to files through an image Layout, and the file-level profile. */
+export { blockEventsToFileEvents, mapTrace, mergeRanges } from './map-trace.js';
+export type { MapOptions, MappedTrace, MapStats, Touch, FileTouch, MetadataTouch, UnmappedTouch } from './map-trace.js';
+export { chooseDeviceCoordinates, normaliseDeviceId, parseDeviceOverride } from './devices.js';
+export type { Coordinates, DeviceChoice, DeviceOverrides } from './devices.js';
+export { buildFileProfile } from './profile.js';
+export type { FileProfile } from './profile.js';

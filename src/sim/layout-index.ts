@@ -1,0 +1,71 @@
+import type { Extent, Layout } from '../image/layout.js';
+
+/** Per-file lookups over a Layout, built once in one pass over its extents. */
+export interface LayoutIndex {
+  layout: Layout;
+  byPath: Map<string, number>;
+  /** Data extents of each file (data blocks in block order, or its ISO extent). */
+  data: Extent[][];
+  /** Fragment-block extents holding each file's tail. */
+  fragments: Extent[][];
+  /** Inode and directory table spans, in position order, for the metadata estimate. */
+  inodeTable: Extent[];
+  directoryTable: Extent[];
+}
+
+/** Bound on sameDataAs chains: duplicates point at the first copy, so one hop is normal. */
+const MAX_SAME_DATA_HOPS = 64;
+
+export function indexLayout(layout: Layout): LayoutIndex {
+  const n = layout.files.length;
+  const byPath = new Map<string, number>();
+  layout.files.forEach((f, i) => {
+    if (!byPath.has(f.path)) byPath.set(f.path, i);
+  });
+  const data: Extent[][] = Array.from({ length: n }, () => []);
+  const fragments: Extent[][] = Array.from({ length: n }, () => []);
+  const inodeTable: Extent[] = [];
+  const directoryTable: Extent[] = [];
+  for (const e of layout.extents) {
+    if ((e.kind === 'data-block' || e.kind === 'iso-file') && e.file !== undefined && e.file >= 0 && e.file < n) {
+      data[e.file]!.push(e);
+    } else if (e.kind === 'fragment-block' && e.files) {
+      for (const f of e.files) if (f >= 0 && f < n) fragments[f]!.push(e);
+    } else if (e.kind === 'inode-table') {
+      inodeTable.push(e);
+    } else if (e.kind === 'directory-table') {
+      directoryTable.push(e);
+    }
+  }
+  for (const list of data) if (list.length > 1) list.sort((a, b) => (a.block ?? 0) - (b.block ?? 0) || a.start - b.start);
+  return { layout, byPath, data, fragments, inodeTable, directoryTable };
+}
+
+/** The file whose blocks hold `file`'s data (itself, or the first copy for a duplicate or hardlink). */
+export function dataOwner(index: LayoutIndex, file: number): number {
+  let f = file;
+  for (let hops = 0; hops < MAX_SAME_DATA_HOPS; hops++) {
+    const next = index.layout.files[f]?.sameDataAs;
+    if (next === undefined || next === f || next < 0 || next >= index.layout.files.length) return f;
+    f = next;
+  }
+  return f;
+}
+
+/** Total length of a list of extents. */
+export function spanLength(extents: readonly Extent[]): number {
+  let total = 0;
+  for (const e of extents) total += e.length;
+  return total;
+}
+
+/** The byte at `position` of the concatenation of `extents`, as an absolute offset. */
+export function offsetInSpans(extents: readonly Extent[], position: number): number {
+  let left = position;
+  for (const e of extents) {
+    if (left < e.length) return e.start + left;
+    left -= e.length;
+  }
+  const last = extents[extents.length - 1];
+  return last ? last.start + Math.max(0, last.length - 1) : 0;
+}

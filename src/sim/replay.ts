@@ -1,0 +1,89 @@
+import type { Layout } from '../image/layout.js';
+import { dataOwner, offsetInSpans, spanLength, type LayoutIndex } from './layout-index.js';
+import { ReadsBuilder, type Reads } from './reads.js';
+
+/** One file access of a boot, in access order. Without a range the whole file is read. */
+export interface FileAccess {
+  path: string;
+  offset?: number;
+  length?: number;
+}
+
+export interface ReplayResult {
+  /** Reads as squashfs issues them (whole blocks), before the page cache. */
+  reads: Reads;
+  /** Profiled paths the layout does not have. */
+  missing: string[];
+  /** Files found and replayed. */
+  files: number;
+}
+
+/** A squashfs metadata block holds 8 KiB uncompressed; we read that much as an upper estimate. */
+const METADATA_BLOCK = 8192;
+
+/**
+ * Replay a file-level profile onto a layout: for each access, the reads squashfs would issue,
+ * i.e. every data block (or the fragment block) overlapping the accessed range, whole.
+ * The first access to a file also reads its inode and its directory entry. Their exact metadata
+ * block is not in the layout, so we estimate it: squashfs writes inodes and directories in the
+ * same walk order as layout.files, so file i's lives about i / files.length of the way into each table.
+ */
+export function replayOnLayout(index: LayoutIndex, accesses: readonly FileAccess[]): ReplayResult {
+  const layout: Layout = index.layout;
+  const out = new ReadsBuilder();
+  const missing: string[] = [];
+  const seen = new Set<number>();
+  const inodeLength = spanLength(index.inodeTable);
+  const directoryLength = spanLength(index.directoryTable);
+  const nFiles = Math.max(1, layout.files.length);
+  const blockSize = layout.blockSize ?? 131072;
+  accesses.forEach((access, step) => {
+    const file = index.byPath.get(access.path);
+    if (file === undefined) {
+      missing.push(access.path);
+      return;
+    }
+    const entry = layout.files[file]!;
+    if (!seen.has(file)) {
+      seen.add(file);
+      if (entry.layer === 'squashfs') {
+        const rank = file / nFiles;
+        if (inodeLength > 0) pushMetadata(out, index.inodeTable, inodeLength, rank, step);
+        if (directoryLength > 0) pushMetadata(out, index.directoryTable, directoryLength, rank, step);
+      }
+    }
+    const owner = dataOwner(index, file);
+    const from = access.offset ?? 0;
+    const to = access.length === undefined ? entry.size : Math.min(entry.size, from + access.length);
+    const data = index.data[owner]!;
+    if (entry.layer === 'iso') {
+      // an ISO file is one or more contiguous extents: read the accessed bytes
+      let base = 0;
+      for (const e of data) {
+        const a = Math.max(from, base);
+        const b = Math.min(to, base + e.length);
+        if (b > a) out.push(e.start + (a - base), b - a, file, step);
+        base += e.length;
+      }
+      return;
+    }
+    const firstBlock = Math.floor(from / blockSize);
+    const lastBlock = Math.max(firstBlock, Math.ceil(to / blockSize) - 1);
+    for (const e of data) {
+      const block = e.block ?? 0;
+      if (block >= firstBlock && block <= lastBlock) out.push(e.start, e.length, file, step);
+    }
+    // the tail past the last full block lives in a fragment
+    const tailStart = Math.floor(entry.size / blockSize) * blockSize;
+    if (to > tailStart) {
+      for (const e of index.fragments[owner]!) out.push(e.start, e.length, file, step);
+    }
+  });
+  return { reads: out.build(), missing, files: seen.size };
+}
+
+function pushMetadata(out: ReadsBuilder, spans: LayoutIndex['inodeTable'], total: number, rank: number, step: number): void {
+  const position = Math.min(total - 1, Math.floor(rank * total));
+  const start = offsetInSpans(spans, Math.max(0, position - (position % METADATA_BLOCK)));
+  out.push(start, METADATA_BLOCK, -1, step);
+}

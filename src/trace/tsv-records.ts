@@ -1,0 +1,66 @@
+import { parse } from 'csv-parse/sync';
+import { FormatError } from '../errors.js';
+
+/** Thrown by a record visitor: forEachTsvRecord turns it into a FormatError naming the line's byte offset. */
+export class RecordProblem extends Error {}
+
+/** csv-parse works on chunks of this size (cut at a newline): memory stays bounded for big traces. */
+const CHUNK_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Tab-separated records after a one-line header, through csv-parse (no quoting: fields escape
+ * tabs and newlines with backslashes instead). Checks the column count and that the file ends
+ * with a newline (a capture cut short ends mid-line). `visit` throws RecordProblem for a bad
+ * record; its byte offset and line number are worked out only then, so the common path
+ * allocates nothing per record beyond csv-parse's own arrays.
+ */
+export function forEachTsvRecord(
+  bytes: Buffer,
+  source: string,
+  columns: number,
+  visit: (fields: string[]) => void,
+): void {
+  const headerEnd = bytes.indexOf(0x0a);
+  if (headerEnd === -1) throw new FormatError(source, 0, 'header line is not terminated: the file is cut short');
+  const nul = bytes.indexOf(0);
+  if (nul !== -1) throw new FormatError(source, nul, 'NUL byte in a text trace');
+  let chunkStart = headerEnd + 1;
+  let linesBefore = 1;
+  while (chunkStart < bytes.length) {
+    let chunkEnd = Math.min(bytes.length, chunkStart + CHUNK_BYTES);
+    if (chunkEnd < bytes.length) {
+      const newline = bytes.lastIndexOf(0x0a, chunkEnd - 1);
+      chunkEnd = newline >= chunkStart ? newline + 1 : bytes.indexOf(0x0a, chunkEnd) + 1 || bytes.length;
+    }
+    const chunk = bytes.subarray(chunkStart, chunkEnd);
+    const records = parse(chunk, {
+      delimiter: '\t',
+      quote: false,
+      record_delimiter: '\n',
+      relax_column_count: true,
+      skip_empty_lines: false,
+    }) as string[][];
+    const problem = (index: number, message: string): FormatError => {
+      let offset = chunkStart;
+      for (let i = 0; i < index; i++) offset = bytes.indexOf(0x0a, offset) + 1;
+      return new FormatError(source, offset, `line ${linesBefore + index + 1}: ${message}`);
+    };
+    for (let i = 0; i < records.length; i++) {
+      const fields = records[i]!;
+      if (fields.length !== columns) {
+        throw problem(i, fields.length === 1 && fields[0] === '' ? 'empty line' : `${fields.length} fields, expected ${columns}`);
+      }
+      if (i === records.length - 1 && chunkEnd === bytes.length && bytes[chunkEnd - 1] !== 0x0a) {
+        throw problem(i, 'cut short (no newline at the end of the file)');
+      }
+      try {
+        visit(fields);
+      } catch (err) {
+        if (err instanceof RecordProblem) throw problem(i, err.message);
+        throw err;
+      }
+    }
+    linesBefore += records.length;
+    chunkStart = chunkEnd;
+  }
+}
