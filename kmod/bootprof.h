@@ -66,7 +66,7 @@ void bp_ring_set_running(bool running);
 void bp_ring_clear(void);
 void bp_ring_stats(struct bp_stats *stats);
 /* Readers hold the read side between begin and end; bp_ring_clear waits for them. */
-size_t bp_ring_read_begin(void);
+size_t bp_ring_read_begin(u64 *generation);
 void bp_ring_read_end(void);
 const struct bp_record *bp_ring_record_at(size_t offset, size_t limit);
 

@@ -25,6 +25,7 @@ static char *ring;		/* bytes_max bytes, allocated once at load */
 static size_t bytes_max;
 static size_t used;		/* bytes holding complete records */
 static u64 next_seq;
+static u64 generation;		/* bumped by every clear, so readers notice */
 static u64 produced;
 static u64 dropped;
 static bool running;
@@ -89,6 +90,7 @@ void bp_ring_clear(void)
 	down_write(&clear_rwsem);
 	spin_lock_irqsave(&ring_lock, flags);
 	used = 0;
+	generation++;
 	next_seq = 0;
 	produced = 0;
 	dropped = 0;
@@ -110,7 +112,7 @@ void bp_ring_stats(struct bp_stats *s)
 	spin_unlock_irqrestore(&ring_lock, flags);
 }
 
-size_t bp_ring_read_begin(void)
+size_t bp_ring_read_begin(u64 *gen)
 {
 	unsigned long flags;
 	size_t limit;
@@ -118,6 +120,7 @@ size_t bp_ring_read_begin(void)
 	down_read(&clear_rwsem);
 	spin_lock_irqsave(&ring_lock, flags);
 	limit = used;
+	*gen = generation;
 	spin_unlock_irqrestore(&ring_lock, flags);
 	return limit;
 }

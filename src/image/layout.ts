@@ -30,8 +30,13 @@ export interface Extent {
   file?: number;
   /** Block number inside the file, for data-block extents. */
   block?: number;
-  /** Indexes into Layout.files of every file with a tail in this fragment block. */
+  /**
+   * Indexes into Layout.files of every file with a tail in this fragment block; for a data block
+   * that several files share (tools that deduplicate runs of blocks), every owner, `file` first.
+   */
   files?: number[];
+  /** For a shared data block: the block number inside each file of `files` (parallel array). */
+  fileBlocks?: number[];
   /** Fragment index, for fragment-block extents. */
   fragment?: number;
   /** True when the block is stored uncompressed. */

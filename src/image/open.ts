@@ -230,7 +230,14 @@ export function fileChunks(image: OpenedImage, path: string, layer?: 'squashfs' 
   }
   const iso = image.iso;
   if (iso === undefined) throw new InputError(`${image.path}: no ISO 9660 layer`);
-  const found = resolve((p) => iso.lookup(p), path, `${image.path} (ISO)`);
+  const triedSquashfs = sq !== undefined && layer !== 'iso';
+  let found: { entry: IsoEntry; path: string };
+  try {
+    found = resolve((p) => iso.lookup(p), path, `${image.path} (ISO)`);
+  } catch (err) {
+    if (triedSquashfs && err instanceof InputError) throw new InputError(`${image.path}: ${path}: not in the squashfs, nor on the ISO (${err.message})`);
+    throw err;
+  }
   if (found.entry.type !== 'file') throw new InputError(`${image.path}: ${found.path} is a ${found.entry.type}, not a regular file`);
   return { path: found.path, size: found.entry.size, chunks: isoChunks(iso, found.entry) };
 }

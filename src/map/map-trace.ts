@@ -11,6 +11,11 @@ import { InodeResolver } from './inodes.js';
  *   holds), a fragment block gives a read of the tail of every file sharing it, metadata extents
  *   (inode and directory tables, ISO directories, ...) are counted as metadata, owned by no file,
  *   and the rest (gaps, 'unknown' extents, past the end) as unmapped;
+ * - squashfs decompresses a block only once all of it is read, and device reads rarely stop on
+ *   block boundaries (loop bios are rounded to 1 KiB, CD readahead to pages): so a data or
+ *   fragment block counts as read by the read that completes it. A read that only grazes a
+ *   neighbour's block does not make that neighbour "accessed" ahead of its time. Blocks still
+ *   incomplete when the trace ends count at their first partial read.
  * - a file event with only an inode gets its path from the Layout (inodes.ts);
  * - a file event with a path passes through.
  */
@@ -66,6 +71,8 @@ export interface MapStats {
   mappedBytes: number;
   metadataBytes: number;
   unmappedBytes: number;
+  /** Data or fragment blocks that reads touched only in part: counted at their first partial read. */
+  incompleteBlocks: number;
 }
 
 export interface MappedTrace {
@@ -82,7 +89,6 @@ export interface MappedTrace {
 export function mapTrace(trace: Trace, layout: Layout, options: MapOptions = {}): MappedTrace {
   const choices = chooseDeviceCoordinates(trace, layout, options.devices);
   const inodes = new InodeResolver(layout, trace, options.squashfsDevices);
-  const isoFileOffsets = isoFileOffsetsOf(layout);
   const byPath = pathIndexOf(layout);
   const fileEvents: FileEvent[] = [];
   const touches: Touch[] = [];
@@ -95,7 +101,9 @@ export function mapTrace(trace: Trace, layout: Layout, options: MapOptions = {})
     mappedBytes: 0,
     metadataBytes: 0,
     unmappedBytes: 0,
+    incompleteBlocks: 0,
   };
+  const blocks = new BlockMapper(layout, fileEvents, touches, stats);
 
   for (const event of trace.events) {
     if (event.kind === 'block') {
@@ -106,7 +114,7 @@ export function mapTrace(trace: Trace, layout: Layout, options: MapOptions = {})
         stats.skippedBlockEvents++;
         continue;
       }
-      mapBlock(event, base + event.offset, layout, isoFileOffsets, fileEvents, touches, stats);
+      blocks.map(event, base + event.offset);
       continue;
     }
     stats.fileEvents++;
@@ -135,6 +143,7 @@ export function mapTrace(trace: Trace, layout: Layout, options: MapOptions = {})
     if (file !== undefined) touch.file = file;
     touches.push(touch);
   }
+  blocks.finish();
 
   return {
     source: trace.source,
@@ -151,103 +160,167 @@ export function blockEventsToFileEvents(trace: Trace, layout: Layout, options: M
   return mapTrace(trace, layout, options).fileEvents;
 }
 
-function mapBlock(
-  event: BlockEvent,
-  start: number,
-  layout: Layout,
-  isoFileOffsets: Map<Extent, number>,
-  fileEvents: FileEvent[],
-  touches: Touch[],
-  stats: MapStats,
-): void {
-  // A metadata read logged with length 0 (module sqread) still lands on one byte of its table.
-  const span = Math.max(event.length, 1);
-  const end = start + span;
-  const countBytes = event.length > 0;
-  const base = { seq: event.seq, via: 'block' as const, ...(event.timeNs !== undefined ? { timeNs: event.timeNs } : {}) };
-  const perFile = new Map<number, [number, number][]>();
-  const addRange = (file: number, range: [number, number]): void => {
-    const list = perFile.get(file);
-    if (list === undefined) perFile.set(file, [range]);
-    else list.push(range);
-  };
-  let cursor = start;
-  let unmapped = 0;
-  let landed = false;
+interface PartialBlock {
+  /** Parts of the extent read so far, absolute [start, end). */
+  covered: [number, number][];
+  bytes: number;
+  seq: number;
+  timeNs: number | undefined;
+}
 
-  for (const e of extentsInRange(layout.extents, start, span)) {
-    const a = Math.max(start, e.start);
-    const b = Math.min(end, e.start + e.length);
-    if (a > cursor) unmapped += a - cursor;
-    cursor = Math.max(cursor, b);
-    const bytes = countBytes ? b - a : 0;
-    if (e.kind !== 'unknown') landed = true;
-    switch (e.kind) {
-      case 'data-block': {
-        const file = layout.files[e.file ?? -1];
-        if (file === undefined) {
-          unmapped += bytes;
-          break;
-        }
-        const range = blockRange(file.size, e.block ?? 0, layout.blockSize);
-        touches.push({ ...base, target: 'file', path: file.path, file: e.file!, deviceBytes: bytes, range, blockKey: e.start });
-        addRange(e.file!, range);
-        stats.mappedBytes += bytes;
-        break;
-      }
-      case 'fragment-block': {
-        const sharers = (e.files ?? []).filter((i) => layout.files[i] !== undefined);
-        if (sharers.length === 0) {
-          unmapped += bytes;
-          break;
-        }
-        // split the block's bytes so that per-file figures add up to what the device read
-        const share = Math.floor(bytes / sharers.length);
-        sharers.forEach((i, k) => {
-          const file = layout.files[i]!;
-          const range = tailRange(file.size, layout.blockSize);
-          const deviceBytes = k === 0 ? bytes - share * (sharers.length - 1) : share;
-          touches.push({ ...base, target: 'file', path: file.path, file: i, deviceBytes, range, fragmentKey: e.start, sharers });
-          addRange(i, range);
-        });
-        stats.mappedBytes += bytes;
-        break;
-      }
-      case 'iso-file': {
-        const file = layout.files[e.file ?? -1];
-        if (file === undefined) {
-          unmapped += bytes;
-          break;
-        }
-        const fileStart = (isoFileOffsets.get(e) ?? 0) + (a - e.start);
-        const range: [number, number] = [fileStart, Math.min(file.size, fileStart + (b - a))];
-        // files on the ISO start on a 2048-byte sector: the profile counts sectors from the ranges
-        touches.push({ ...base, target: 'file', path: file.path, file: e.file!, deviceBytes: bytes, range, isoFile: true });
-        addRange(e.file!, range);
-        stats.mappedBytes += bytes;
-        break;
-      }
-      case 'unknown':
-        unmapped += bytes;
-        break;
-      default:
-        touches.push({ ...base, target: 'metadata', what: e.kind, deviceBytes: bytes });
-        stats.metadataBytes += bytes;
-    }
-  }
-  if (cursor < end) unmapped += end - cursor;
-  if (countBytes ? unmapped > 0 : !landed) {
-    touches.push({ ...base, target: 'unmapped', deviceBytes: countBytes ? unmapped : 0 });
-    stats.unmappedBytes += countBytes ? unmapped : 0;
+/** Maps block reads to touches and read events, holding blocks that reads have covered only in part. */
+class BlockMapper {
+  private readonly isoFileOffsets: Map<Extent, number>;
+  private readonly partial = new Map<Extent, PartialBlock>();
+  /** Touches and events emitted out of seq order (incomplete blocks at the end). */
+  private late = false;
+
+  constructor(
+    private readonly layout: Layout,
+    private readonly fileEvents: FileEvent[],
+    private readonly touches: Touch[],
+    private readonly stats: MapStats,
+  ) {
+    this.isoFileOffsets = isoFileOffsetsOf(layout);
   }
 
-  for (const [file, ranges] of perFile) {
-    for (const [s, e] of mergeRanges(ranges)) {
-      const out: FileEvent = { kind: 'read', seq: event.seq, path: layout.files[file]!.path, offset: s, length: e - s };
-      if (event.timeNs !== undefined) out.timeNs = event.timeNs;
-      fileEvents.push(out);
+  map(event: BlockEvent, start: number): void {
+    const { layout, touches, stats } = this;
+    // A metadata read logged with length 0 (module sqread) still lands on one byte of its table.
+    const span = Math.max(event.length, 1);
+    const end = start + span;
+    const countBytes = event.length > 0;
+    const at = { seq: event.seq, timeNs: event.timeNs };
+    const perFile = new Map<number, [number, number][]>();
+    let cursor = start;
+    let unmapped = 0;
+    let landed = false;
+
+    for (const e of extentsInRange(layout.extents, start, span)) {
+      const a = Math.max(start, e.start);
+      const b = Math.min(end, e.start + e.length);
+      if (a > cursor) unmapped += a - cursor;
+      cursor = Math.max(cursor, b);
+      const bytes = countBytes ? b - a : 0;
+      if (e.kind !== 'unknown') landed = true;
+      const owned =
+        (e.kind === 'data-block' && layout.files[e.file ?? -1] !== undefined) ||
+        (e.kind === 'fragment-block' && (e.files ?? []).some((i) => layout.files[i] !== undefined)) ||
+        (e.kind === 'iso-file' && layout.files[e.file ?? -1] !== undefined);
+      if (!owned) {
+        if (e.kind === 'unknown' || e.kind === 'data-block' || e.kind === 'fragment-block' || e.kind === 'iso-file') {
+          unmapped += bytes;
+        } else {
+          touches.push({ ...touchBase(at), target: 'metadata', what: e.kind, deviceBytes: bytes });
+          stats.metadataBytes += bytes;
+        }
+        continue;
+      }
+      stats.mappedBytes += bytes;
+      if (e.kind === 'iso-file') {
+        this.isoFileRead(e, a, b, bytes, at, perFile);
+        continue;
+      }
+      const done = countBytes ? this.cover(e, a, b, bytes, at) : { bytes: 0, ...at };
+      if (done !== undefined) this.blockRead(e, done.bytes, done, perFile);
+    }
+    if (cursor < end) unmapped += end - cursor;
+    if (countBytes ? unmapped > 0 : !landed) {
+      touches.push({ ...touchBase(at), target: 'unmapped', deviceBytes: countBytes ? unmapped : 0 });
+      stats.unmappedBytes += countBytes ? unmapped : 0;
+    }
+    this.emitReads(perFile, at);
+  }
+
+  /** Blocks never read whole count at their first partial read; then restore seq order. */
+  finish(): void {
+    for (const [e, p] of this.partial) {
+      this.stats.incompleteBlocks++;
+      const perFile = new Map<number, [number, number][]>();
+      this.blockRead(e, p.bytes, p, perFile);
+      this.emitReads(perFile, p);
+      this.late = true;
+    }
+    this.partial.clear();
+    if (this.late) {
+      // Array.prototype.sort is stable: events of one seq keep their order
+      this.touches.sort((x, y) => x.seq - y.seq);
+      this.fileEvents.sort((x, y) => x.seq - y.seq);
     }
   }
+
+  /** Adds [a, b) to what was read of block extent e; the read that completes it gets the block. */
+  private cover(e: Extent, a: number, b: number, bytes: number, at: At): { bytes: number; seq: number; timeNs: number | undefined } | undefined {
+    const end = e.start + e.length;
+    let p = this.partial.get(e);
+    if (p === undefined) {
+      if (a <= e.start && b >= end) return { bytes, ...at };
+      p = { covered: [], bytes: 0, seq: at.seq, timeNs: at.timeNs };
+      this.partial.set(e, p);
+    }
+    p.covered = mergeRanges([...p.covered, [a, b]]);
+    p.bytes += bytes;
+    const whole = p.covered.length === 1 && p.covered[0]![0] <= e.start && p.covered[0]![1] >= end;
+    if (!whole) return undefined;
+    this.partial.delete(e);
+    return { bytes: p.bytes, ...at };
+  }
+
+  private blockRead(e: Extent, bytes: number, at: At, perFile: Map<number, [number, number][]>): void {
+    const { layout, touches } = this;
+    if (e.kind === 'data-block') {
+      const file = layout.files[e.file!]!;
+      const range = blockRange(file.size, e.block ?? 0, layout.blockSize);
+      touches.push({ ...touchBase(at), target: 'file', path: file.path, file: e.file!, deviceBytes: bytes, range, blockKey: e.start });
+      addRange(perFile, e.file!, range);
+      return;
+    }
+    const sharers = (e.files ?? []).filter((i) => layout.files[i] !== undefined);
+    // split the block's bytes so that per-file figures add up to what the device read
+    const share = Math.floor(bytes / sharers.length);
+    sharers.forEach((i, k) => {
+      const file = layout.files[i]!;
+      const range = tailRange(file.size, layout.blockSize);
+      const deviceBytes = k === 0 ? bytes - share * (sharers.length - 1) : share;
+      touches.push({ ...touchBase(at), target: 'file', path: file.path, file: i, deviceBytes, range, fragmentKey: e.start, sharers });
+      addRange(perFile, i, range);
+    });
+  }
+
+  /** Files stored on the ISO (kernel, initrd) are read by the boot loader or as plain files: every byte counts. */
+  private isoFileRead(e: Extent, a: number, b: number, bytes: number, at: At, perFile: Map<number, [number, number][]>): void {
+    const file = this.layout.files[e.file!]!;
+    const fileStart = (this.isoFileOffsets.get(e) ?? 0) + (a - e.start);
+    const range: [number, number] = [fileStart, Math.min(file.size, fileStart + (b - a))];
+    // files on the ISO start on a 2048-byte sector: the profile counts sectors from the ranges
+    this.touches.push({ ...touchBase(at), target: 'file', path: file.path, file: e.file!, deviceBytes: bytes, range, isoFile: true });
+    addRange(perFile, e.file!, range);
+  }
+
+  private emitReads(perFile: Map<number, [number, number][]>, at: At): void {
+    for (const [file, ranges] of perFile) {
+      for (const [s, e] of mergeRanges(ranges)) {
+        const out: FileEvent = { kind: 'read', seq: at.seq, path: this.layout.files[file]!.path, offset: s, length: e - s };
+        if (at.timeNs !== undefined) out.timeNs = at.timeNs;
+        this.fileEvents.push(out);
+      }
+    }
+  }
+}
+
+interface At {
+  seq: number;
+  timeNs: number | undefined;
+}
+
+function touchBase(at: At): { seq: number; via: 'block'; timeNs?: number } {
+  return at.timeNs === undefined ? { seq: at.seq, via: 'block' } : { seq: at.seq, via: 'block', timeNs: at.timeNs };
+}
+
+function addRange(perFile: Map<number, [number, number][]>, file: number, range: [number, number]): void {
+  const list = perFile.get(file);
+  if (list === undefined) perFile.set(file, [range]);
+  else list.push(range);
 }
 
 /** The part of a file that squashfs data block `block` holds. */

@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import type { Layout } from '../image/layout.js';
-import { candidateLayouts } from '../sim/candidates.js';
+import { candidateLayouts, type Candidate } from '../sim/candidates.js';
 import type { DeviceModel } from '../sim/device.js';
 import { DEVICES, deviceById } from '../sim/devices.js';
 import type { CostTotals, DeviceRun } from '../sim/drive.js';
@@ -35,6 +35,8 @@ export interface ReportInput {
   regressionThreshold?: number;
   /** Trace files the profile came from, for the methodology section. */
   traceNames?: readonly string[];
+  /** More layouts of the first image (e.g. rebuilt with mksquashfs), costed after the predicted ones. */
+  extraLayouts?: readonly Candidate[];
 }
 
 export interface HeadSeries {
@@ -142,7 +144,9 @@ export function buildReportModel(input: ReportInput): ReportModel {
     touchedPaths: input.touchedPaths ?? profiledFiles,
     seed,
   });
-  for (const c of candidates) scenarios.push(profileScenario(base.name, c.name, c.description, c.layout, input.accesses, kernel));
+  for (const c of [...candidates, ...(input.extraLayouts ?? [])]) {
+    scenarios.push(profileScenario(base.name, c.name, c.description, c.layout, input.accesses, kernel));
+  }
   for (const other of input.images.slice(1)) {
     const [asIs, sorted] = candidateLayouts(other.layout, { profiledFiles, touchedPaths: profiledFiles, seed });
     for (const c of [asIs!, sorted!]) scenarios.push(profileScenario(other.name, c.name, c.description, c.layout, input.accesses, kernel));

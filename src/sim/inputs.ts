@@ -1,21 +1,24 @@
 import { basename } from 'node:path';
 import type { Layout } from '../image/layout.js';
 import { openImage } from '../image/open.js';
-import { blockEventsToFileEvents, chooseDeviceCoordinates, type DeviceOverrides } from '../map/index.js';
-import { DEFAULT_EXCLUDES } from '../profile/filters.js';
+import { blockEventsToFileEvents, chooseDeviceCoordinates, mergeRanges, type DeviceOverrides } from '../map/index.js';
+import { DEFAULT_EXCLUDES, normalizePath, stripPrefix } from '../profile/filters.js';
 import { profileFromTraces } from '../profile/load.js';
 import type { MergeMode } from '../profile/merge.js';
 import type { Profile } from '../profile/types.js';
 import { mergeBlktraceCpus } from '../trace/merge-cpus.js';
 import { readTrace } from '../trace/read.js';
-import type { Trace } from '../trace/types.js';
+import { isFileEvent, type FileEvent, type Trace } from '../trace/types.js';
 import { blockEventsToReads, type PhysicalReads } from './physical.js';
 import type { FileAccess } from './replay.js';
 
 /** What `simulate` and `report` read from disk: image layouts, the boot profile, the physical traces. */
 export interface SimulationInputs {
   images: { name: string; layout: Layout }[];
-  /** Regular files of the profile (present in at least one image), in first-access order. */
+  /**
+   * Regular files of the profile (present in at least one image), in first-access order, with the
+   * ranges the boot read when the trace records them (the whole file otherwise).
+   */
   accesses: FileAccess[];
   /** Every profiled path, directories included: what the seed's sort file listed. */
   touchedPaths: string[];
@@ -37,6 +40,31 @@ export interface SimulationInputOptions {
   squashfsPath?: string;
 }
 
+/**
+ * The byte ranges each file was read at (read and fault events, and block reads mapped to files),
+ * and which traces record ranges at all: for those, a file they name but never read costs no data.
+ */
+function readRanges(
+  traces: readonly Trace[],
+  mapped: ReadonlyMap<Trace, FileEvent[]>,
+  stripPrefixes: readonly string[],
+): { byPath: Map<string, [number, number][]>; tracesWithRanges: Set<number> } {
+  const byPath = new Map<string, [number, number][]>();
+  const tracesWithRanges = new Set<number>();
+  traces.forEach((trace, i) => {
+    const events = mapped.get(trace) ?? trace.events.filter(isFileEvent);
+    for (const e of events) {
+      if (e.offset === undefined || e.length === undefined || e.path === '') continue;
+      tracesWithRanges.add(i);
+      const path = normalizePath(stripPrefix(e.path, stripPrefixes));
+      let list = byPath.get(path);
+      if (list === undefined) byPath.set(path, (list = []));
+      list.push([e.offset, e.offset + e.length]);
+    }
+  });
+  return { byPath, tracesWithRanges };
+}
+
 export async function loadSimulationInputs(options: SimulationInputOptions): Promise<SimulationInputs> {
   const images = options.images.map((path) => {
     const image = openImage(path, options.squashfsPath !== undefined ? { squashfsPath: options.squashfsPath } : {});
@@ -50,17 +78,34 @@ export async function loadSimulationInputs(options: SimulationInputOptions): Pro
   for (const path of options.traces) traces.push(await readTrace(path));
   const merged = mergeBlktraceCpus(traces);
   const base = images[0]!.layout;
+  const stripPrefixes = options.stripPrefixes ?? [];
+  const mapped = new Map<Trace, FileEvent[]>();
   const profile = profileFromTraces(merged, {
     excludes: [...(options.defaultExcludes === false ? [] : DEFAULT_EXCLUDES), ...(options.excludes ?? [])],
-    stripPrefixes: options.stripPrefixes ?? [],
+    stripPrefixes,
     merge: options.merge ?? 'concat',
     layout: base,
-    mapBlocks: (trace, layout) => blockEventsToFileEvents(trace, layout, options.devices ? { devices: options.devices } : {}),
+    mapBlocks: (trace, layout) => {
+      const events = blockEventsToFileEvents(trace, layout, options.devices ? { devices: options.devices } : {});
+      mapped.set(trace, events);
+      return events;
+    },
   });
   const known = new Set<string>();
   for (const image of images) for (const f of image.layout.files) known.add(f.path);
   const touchedPaths = profile.entries.map((e) => e.path);
-  const accesses = touchedPaths.filter((p) => known.has(p)).map((path) => ({ path }));
+  const ranged = readRanges(merged, mapped, stripPrefixes);
+  const accesses: FileAccess[] = [];
+  for (const entry of profile.entries) {
+    if (!known.has(entry.path)) continue;
+    if (!ranged.tracesWithRanges.has(entry.source)) {
+      accesses.push({ path: entry.path }); // a trace of paths only (bootlog.list): the whole file
+      continue;
+    }
+    const ranges = ranged.byPath.get(entry.path);
+    if (ranges === undefined) accesses.push({ path: entry.path, offset: 0, length: 0 }); // opened, never read
+    else for (const [a, b] of mergeRanges(ranges)) accesses.push({ path: entry.path, offset: a, length: b - a });
+  }
   const physical = merged
     .filter((trace) => trace.events.some((e) => e.kind === 'block'))
     .map((trace) => {

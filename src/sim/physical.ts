@@ -34,6 +34,8 @@ export function blockEventsToReads(
   let step = 0;
   for (const e of events) {
     if (e.kind !== 'block') continue;
+    // parsers bound their fields; a read that is still not a plain byte range is not costed
+    if (!(Number.isSafeInteger(e.offset) && e.offset >= 0 && Number.isSafeInteger(e.length) && e.length >= 0)) continue;
     const where = coordinatesOf(e);
     if (where === 'skip') continue;
     const offset = where === 'squashfs' ? base + e.offset : e.offset;

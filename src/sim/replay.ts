@@ -53,8 +53,9 @@ export function replayOnLayout(index: LayoutIndex, accesses: readonly FileAccess
       }
     }
     const owner = dataOwner(index, file);
-    const from = access.offset ?? 0;
-    const to = access.length === undefined ? entry.size : Math.min(entry.size, from + access.length);
+    const from = Math.max(0, access.offset ?? 0);
+    const to = access.length === undefined ? entry.size : Math.min(entry.size, from + Math.max(0, access.length));
+    if (to <= from) return; // opened, never read: the metadata above is all it cost
     const data = index.data[owner]!;
     if (entry.layer === 'iso') {
       // an ISO file is one or more contiguous extents: read the accessed bytes

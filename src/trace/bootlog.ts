@@ -12,7 +12,8 @@ export function looksLikeBootlog(head: Buffer): boolean {
     if (byte === 0x0a || byte === 0x0d || byte === 0x20 || byte === 0x09) continue;
     return byte === 0x2f;
   }
-  return false;
+  // only blank lines: a bootlog.list with no entries (parseTrace reports "no events")
+  return true;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });

@@ -24,7 +24,16 @@ export const catCommand: CommandModule<object, CatArgs> = {
     const image = openImage(args.image, { allowIsoOnly: true, ...(args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {}) });
     try {
       const file = fileChunks(image, args.path, args.iso ? 'iso' : undefined);
+      // A reader that goes away (`| head`) ends the copy quietly, like cat(1) on SIGPIPE.
+      let broken = false;
+      const onError = (err: NodeJS.ErrnoException): void => {
+        if (err.code !== 'EPIPE') throw err;
+        broken = true;
+        process.stdout.emit('drain');
+      };
+      process.stdout.on('error', onError);
       for (const chunk of file.chunks) {
+        if (broken) break;
         if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
       }
     } finally {

@@ -3,6 +3,7 @@ import { InputError } from '../../errors.js';
 import { extentsByFile, placeFiles, readaheadRanges, renderRanges } from '../../emit/readahead.js';
 import { SquashfsTree } from '../../image/image-tree.js';
 import { openImage } from '../../image/open.js';
+import { blockEventsToFileEvents } from '../../map/index.js';
 import { countDrops } from '../../profile/describe-drops.js';
 import { DEFAULT_EXCLUDES } from '../../profile/filters.js';
 import { loadProfile } from '../../profile/load.js';
@@ -33,7 +34,7 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
   describe: 'Profiled files in image order (readahead list), or the byte ranges of the loopback to read (--ranges)',
   builder: (yargs: Argv) =>
     yargs
-      .positional('traces', { describe: 'Profiles: module log, bootlog.list, map output, ...', type: 'string', array: true, demandOption: true })
+      .positional('traces', { describe: 'Profiles: module log, bootlog.list, map output, qemu or blktrace block traces', type: 'string', array: true, demandOption: true })
       .option('image', { type: 'string', demandOption: true, describe: 'The squashfs, or the ISO holding it' })
       .option('squashfs', { type: 'string', describe: 'Path of the squashfs on the ISO (default: detected)' })
       .option('ranges', {
@@ -65,7 +66,14 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
       const squashfs = image.squashfs!;
       const layout = image.layout;
       const excludes = [...(args['default-excludes'] ? DEFAULT_EXCLUDES : []), ...args.exclude];
-      const profile = await loadProfile(args.traces, { excludes, stripPrefixes: args['strip-prefix'], merge: args.merge, layout });
+      const profile = await loadProfile(args.traces, {
+        excludes,
+        stripPrefixes: args['strip-prefix'],
+        merge: args.merge,
+        layout,
+        // Block traces (qemu, blktrace) and inode-only events become file accesses through the layout.
+        mapBlocks: (trace, l) => blockEventsToFileEvents(trace, l),
+      });
       const selection = selectRegularFiles(profile.entries, new SquashfsTree(squashfs));
       const indexByPath = new Map<string, number>();
       layout.files.forEach((f, i) => {

@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { renderReport } from '../../report/render.js';
 import { DEVICES } from '../../sim/devices.js';
 import { emitData, note } from '../output.js';
-import { loadInputs, modelFor, simulationOptions, type SimulationArgs } from './simulate.js';
+import { loadInputs, modelFor, rebuiltLayouts, simulationOptions, type SimulationArgs } from './simulate.js';
 
 interface ReportArgs extends SimulationArgs {
   title?: string;
@@ -37,6 +37,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       ...(args.title !== undefined ? { title: args.title } : {}),
       threshold: Math.max(0, args.threshold) / 100,
       generatedAt: new Date().toISOString(),
+      extraLayouts: await rebuiltLayouts(args, inputs),
     });
     emitData(renderReport(model), args.output);
     if (args.output !== undefined && args.output !== '-') note(`report written to ${args.output}`);

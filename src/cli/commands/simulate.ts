@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { parseDeviceOverride } from '../../map/index.js';
 import type { MergeMode } from '../../profile/merge.js';
 import { buildReportModel, type ReportModel } from '../../report/model.js';
+import type { Candidate } from '../../sim/candidates.js';
 import { DEVICES, deviceById } from '../../sim/devices.js';
+import { rebuildWithSortFile } from '../../sim/rebuild.js';
 import { loadSimulationInputs, type SimulationInputs } from '../../sim/inputs.js';
 import { emitData, note } from '../output.js';
 
@@ -20,6 +25,7 @@ export interface SimulationArgs {
   merge: MergeMode;
   'trace-device': string[];
   squashfs?: string;
+  root?: string;
   output?: string;
 }
 
@@ -60,6 +66,10 @@ export function simulationOptions<T>(yargs: Argv<T>): Argv<T & SimulationArgs> {
       describe: 'Coordinates of a traced device\'s offsets: ID=image, ID=squashfs or ID=skip (as map --device)',
     })
     .option('squashfs', { type: 'string', describe: 'Path on the ISO of the squashfs to use (default: detected)' })
+    .option('root', {
+      type: 'string',
+      describe: 'The tree the first image was built from: also rebuild it with mksquashfs and our sort file, and cost that',
+    })
     .option('output', { alias: 'o', type: 'string', describe: 'Write here (atomically) instead of stdout' }) as Argv<T & SimulationArgs>;
 }
 
@@ -85,7 +95,35 @@ export async function loadInputs(args: SimulationArgs): Promise<SimulationInputs
   return inputs;
 }
 
-export function modelFor(args: SimulationArgs, inputs: SimulationInputs, extra: { title?: string; threshold?: number; generatedAt?: string } = {}): ReportModel {
+/** With --root: the first image rebuilt by mksquashfs with our sort file, in a temporary directory. */
+export async function rebuiltLayouts(args: SimulationArgs, inputs: SimulationInputs): Promise<Candidate[]> {
+  if (args.root === undefined) return [];
+  const workDir = mkdtempSync(join(tmpdir(), 'bootprof-rebuild-'));
+  try {
+    const rebuilt = await rebuildWithSortFile({
+      root: args.root,
+      base: inputs.images[0]!.layout,
+      entries: inputs.profile.entries,
+      workDir,
+    });
+    note(`rebuilt ${args.root} with mksquashfs and a sort file of ${rebuilt.written} files`);
+    return [
+      {
+        name: 'sorted (rebuilt)',
+        description: 'our sort file, rebuilt with real mksquashfs from --root (same compressor and block size)',
+        layout: rebuilt.layout,
+      },
+    ];
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+export function modelFor(
+  args: SimulationArgs,
+  inputs: SimulationInputs,
+  extra: { title?: string; threshold?: number; generatedAt?: string; extraLayouts?: Candidate[] } = {},
+): ReportModel {
   const devices = args.device.length > 0 ? args.device.map(deviceById) : DEVICES;
   return buildReportModel({
     images: inputs.images,
@@ -100,6 +138,7 @@ export function modelFor(args: SimulationArgs, inputs: SimulationInputs, extra: 
     ...(extra.title !== undefined ? { title: extra.title } : {}),
     ...(extra.threshold !== undefined ? { regressionThreshold: extra.threshold } : {}),
     ...(extra.generatedAt !== undefined ? { generatedAt: extra.generatedAt } : {}),
+    ...(extra.extraLayouts !== undefined ? { extraLayouts: extra.extraLayouts } : {}),
   });
 }
 
@@ -117,7 +156,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .example('$0 simulate --image old.iso --image new.iso --device cd24-clv profile.tsv', 'two releases on one drive') as Argv<SimulateArgs>,
   handler: async (args) => {
     const inputs = await loadInputs(args);
-    const model = modelFor(args, inputs);
+    const model = modelFor(args, inputs, { extraLayouts: await rebuiltLayouts(args, inputs) });
     if (args.json) {
       const json = {
         devices: model.devices.map((d) => d.id),

@@ -48,7 +48,7 @@ export const sortCommand: CommandModule<object, SortArgs> = {
       .option('image', { type: 'string', describe: 'Keep only regular files of this squashfs or ISO' })
       .option('root', { type: 'string', describe: 'Keep only regular files of this tree (the mksquashfs source)' })
       .conflicts('image', 'root')
-      .option('exclude', { type: 'string', array: true, default: [], describe: 'Drop paths matching this regex (repeatable)' })
+      .option('exclude', { type: 'string', array: true, nargs: 1, default: [], describe: 'Drop paths matching this regex (repeatable)' })
       .option('default-excludes', {
         type: 'boolean',
         default: true,
@@ -57,6 +57,7 @@ export const sortCommand: CommandModule<object, SortArgs> = {
       .option('strip-prefix', {
         type: 'string',
         array: true,
+        nargs: 1,
         default: [],
         describe: 'Remove this leading directory from profiled paths, e.g. /mnt/live (repeatable)',
       })

@@ -1,4 +1,4 @@
-import { decompress } from 'fzstd';
+import { Decompress } from 'fzstd';
 import { DecompressError } from './types.js';
 
 const ZSTD_MAGIC = 0xfd2fb528;
@@ -15,7 +15,7 @@ export function frameContentSize(input: Uint8Array): number | undefined {
   const fcsFlag = fhd >> 6;
   const singleSegment = (fhd >> 5) & 1;
   const dictIdFlag = fhd & 3;
-  let p = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][dictIdFlag]!;
+  const p = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][dictIdFlag]!;
   const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][fcsFlag]!;
   if (fcsBytes === 0) return undefined;
   if (p + fcsBytes > input.length) throw new DecompressError('zstd: truncated frame header');
@@ -29,24 +29,37 @@ export function frameContentSize(input: Uint8Array): number | undefined {
     default: {
       const low = view.getUint32(p, true);
       const high = view.getUint32(p + 4, true);
-      p += 8;
       return high * 2 ** 32 + low;
     }
   }
 }
 
+/**
+ * Decoded through fzstd's streaming decoder, which hands over one block (at most 128 KiB) at a time:
+ * the running total is checked after each, so neither a lying content size nor a frame without one
+ * can make the output grow past the limit.
+ */
 export function decompressZstd(input: Uint8Array, maxOutput: number): Buffer {
   const declared = frameContentSize(input);
   if (declared !== undefined && declared > maxOutput) {
     throw new DecompressError(`zstd: declared size ${declared} exceeds ${maxOutput} bytes`);
   }
-  const target = new Uint8Array(declared ?? maxOutput);
-  let out: Uint8Array;
+  const out = Buffer.allocUnsafe(maxOutput);
+  let length = 0;
+  let ended = false;
+  const stream = new Decompress((chunk: Uint8Array, final?: boolean) => {
+    if (length + chunk.length > maxOutput) throw new DecompressError(`zstd: output exceeds ${maxOutput} bytes`);
+    out.set(chunk, length);
+    length += chunk.length;
+    if (final) ended = true;
+  });
   try {
-    out = decompress(input, target);
+    stream.push(input, true);
   } catch (err) {
+    if (err instanceof DecompressError) throw err;
     throw new DecompressError(`zstd: ${(err as Error).message}`, { cause: err });
   }
-  if (out.length > maxOutput) throw new DecompressError(`zstd: output exceeds ${maxOutput} bytes`);
-  return Buffer.from(out.buffer, out.byteOffset, out.length);
+  if (!ended) throw new DecompressError('zstd: frame is truncated');
+  if (declared !== undefined && length !== declared) throw new DecompressError(`zstd: decoded ${length} bytes, frame header says ${declared}`);
+  return out.subarray(0, length);
 }

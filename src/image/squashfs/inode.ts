@@ -1,5 +1,6 @@
 import { FormatError } from '../../errors.js';
 import type { MetadataTable } from './metadata.js';
+import { SUPERBLOCK_SIZE } from './superblock.js';
 import type { DataBlock, FragmentRef, SquashfsEntry, SquashfsEntryType, Xattr } from './types.js';
 
 /** Basic inode types 1..7; the extended form of type t is t + 7. */
@@ -213,7 +214,9 @@ function parseRegular(ctx: InodeContext, entry: SquashfsEntry, at: number, exten
     if (word >>> 25 !== 0) inodeError(ctx, at, `block ${i} size word 0x${word.toString(16)} has unknown bits`);
     const size = word & BLOCK_SIZE_MASK;
     if (size > bs) inodeError(ctx, at, `block ${i} is ${size} bytes on disk, more than the block size ${bs}`);
-    if (size !== 0 && pos + size > ctx.dataEnd) inodeError(ctx, at, `block ${i} at ${pos} (+${size}) runs past the data area (ends at ${ctx.dataEnd})`);
+    if (size !== 0 && (pos < SUPERBLOCK_SIZE || pos + size > ctx.dataEnd)) {
+      inodeError(ctx, at, `block ${i} at ${pos} (+${size}) is outside the data area [${SUPERBLOCK_SIZE}, ${ctx.dataEnd})`);
+    }
     blocks[i] = { offset: pos, size, uncompressed: size !== 0 && (word & BLOCK_UNCOMPRESSED) !== 0, sparse: size === 0 };
     pos += size;
   }

@@ -96,7 +96,9 @@ function removeSharedBlocks(sorted: Extent[], name: string, base: number): Exten
     if (prev && e.start < prev.start + prev.length) {
       if (prev.kind === 'data-block' && e.kind === 'data-block' && prev.start === e.start && prev.length === e.length) {
         prev.files ??= [prev.file!];
+        prev.fileBlocks ??= [prev.block!];
         prev.files.push(e.file!);
+        prev.fileBlocks.push(e.block!);
         continue;
       }
       throw new FormatError(name, e.start - base, `${describe(e)} overlaps ${describe(prev)} at ${prev.start - base} (+${prev.length})`);

@@ -1,4 +1,4 @@
-import { FormatError, LimitError } from '../../errors.js';
+import { FormatError, InputError, LimitError } from '../../errors.js';
 import type { SquashfsEntry, SquashfsImage } from './types.js';
 
 /** node's Buffer limit: readFile refuses files past it; fileChunks has no limit. */
@@ -10,7 +10,7 @@ const MAX_BUFFER = 2 ** 32 - 1;
  * size the file size implies.
  */
 export function* fileChunks(img: SquashfsImage, entry: SquashfsEntry): Generator<Buffer> {
-  if (entry.type !== 'file') throw new FormatError(img.name, undefined, `${entry.path} is not a regular file`);
+  if (entry.type !== 'file') throw new InputError(`${img.name}: ${entry.path} is not a regular file (${entry.type})`);
   const bs = img.blockSize;
   const blocks = entry.blocks ?? [];
   let remaining = entry.size;

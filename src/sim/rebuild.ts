@@ -1,0 +1,93 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { InputError, ToolError } from '../errors.js';
+import { renderSortFile } from '../emit/sort-file.js';
+import type { Extent, Layout, LayoutFile } from '../image/layout.js';
+import { openImage } from '../image/open.js';
+import { HostTree } from '../profile/host-tree.js';
+import { selectRegularFiles } from '../profile/select.js';
+import type { ProfileEntry } from '../profile/types.js';
+
+export interface RebuildOptions {
+  /** The tree the image was built from (mksquashfs's source). */
+  root: string;
+  /** The image as built: its compressor and block size are reused, and its ISO part kept. */
+  base: Layout;
+  entries: readonly ProfileEntry[];
+  /** A directory we may write the sort file and the new squashfs into. */
+  workDir: string;
+}
+
+export interface Rebuilt {
+  layout: Layout;
+  /** Files the sort file lists. */
+  written: number;
+}
+
+/**
+ * Build the squashfs again with real mksquashfs and our sort file, and return its layout in the
+ * base image's coordinates: the new squashfs placed where the old one was inside the ISO, with the
+ * ISO's extents before it kept (what follows the squashfs on the ISO is not read at boot).
+ */
+export async function rebuildWithSortFile(options: RebuildOptions): Promise<Rebuilt> {
+  const tree = new HostTree(options.root);
+  const selection = selectRegularFiles(options.entries, tree);
+  const sort = renderSortFile(selection.files, { format: 'mksquashfs', placement: 'beginning', topLevel: tree.topLevel() });
+  if (sort.written === 0) throw new InputError(`no profiled file is a regular file of ${options.root}`);
+  const sortFile = join(options.workDir, 'distrib.sort');
+  const image = join(options.workDir, 'rebuilt.squashfs');
+  writeFileSync(sortFile, sort.text);
+  const args = [options.root, image, '-noappend', '-no-progress', '-quiet'];
+  if (options.base.compressor !== undefined) args.push('-comp', options.base.compressor);
+  if (options.base.blockSize !== undefined) args.push('-b', String(options.base.blockSize));
+  args.push('-sort', sortFile); // before any -e, which eats every argument after it
+  try {
+    await execa('mksquashfs', args, { stdin: 'ignore' });
+  } catch (err) {
+    const e = err as { stderr?: string; shortMessage?: string };
+    const why = (e.stderr ?? '').trim().split('\n').pop() || e.shortMessage || String(err);
+    throw new ToolError(`mksquashfs failed rebuilding ${options.root}: ${why}`, { cause: err });
+  }
+  const opened = openImage(image);
+  let inner: Layout;
+  try {
+    inner = opened.layout;
+  } finally {
+    opened.close();
+  }
+  return { layout: placeLike(options.base, inner), written: sort.written };
+}
+
+/** The rebuilt squashfs at the base's squashfs offset, after the base's ISO extents that precede it. */
+function placeLike(base: Layout, inner: Layout): Layout {
+  const offset = base.squashfsOffset ?? 0;
+  const files: LayoutFile[] = inner.files.slice();
+  const extents: Extent[] = [];
+  const remap = new Map<number, number>();
+  for (const e of base.extents) {
+    if (e.start + e.length > offset) continue;
+    const copy: Extent = { ...e };
+    if (e.file !== undefined) {
+      let i = remap.get(e.file);
+      if (i === undefined) {
+        i = files.length;
+        files.push(base.files[e.file]!);
+        remap.set(e.file, i);
+      }
+      copy.file = i;
+    }
+    delete copy.files;
+    extents.push(copy);
+  }
+  for (const e of inner.extents) extents.push({ ...e, start: e.start + offset });
+  return {
+    ...inner,
+    source: `${base.source} (rebuilt)`,
+    size: offset + inner.size,
+    squashfsOffset: offset,
+    squashfsSize: inner.size,
+    files,
+    extents,
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * The initramfs /init (busybox sh). It mounts the live CD the way a live system does
+ * (sr0 -> iso9660 -> loop -> squashfs -> overlay), runs a workload inside it, then writes everything
+ * it collected as a tar onto the second disk (/dev/vda) and powers off.
+ *
+ * Kernel command line knobs (unknown key=value parameters reach init as environment variables):
+ *   bpmode=workload|stress|cli   what to run (default workload); cli runs the real
+ *                            \`bootprof capture\` in the root (see cli-root.ts) around the workload
+ *   bp_buf_kb=N              bootprof.ko buf_kb
+ *   bp_blktrace=0            do not run blktrace
+ *   bp_stress_s=N            stress duration in seconds (default 8)
+ */
+export function initScript(): string {
+  return String.raw`#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/sbin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug
+mkdir -p /out /cdrom /sq /rw /root
+mount -t tmpfs -o size=256m tmpfs /out
+say() { echo "bootprof-vm: $*"; }
+BP=/sys/kernel/debug/bootprof
+mode=${'${bpmode:-workload}'}
+
+# bootprof first: it must see squashfs arrive (module notifier) and log from the first open.
+if [ "$mode" != cli ]; then
+  if insmod /bootprof.ko ${'${bp_buf_kb:+buf_kb=$bp_buf_kb}'}; then say "bootprof loaded"; else say "insmod bootprof failed"; fi
+fi
+for m in $(cat /modules/order); do insmod /modules/$m.ko || say "insmod $m failed"; done
+i=0
+while { [ ! -b /dev/sr0 ] || [ ! -b /dev/vda ]; } && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+[ -b /dev/sr0 ] || say "no /dev/sr0"
+
+BT=
+if [ "${'${bp_blktrace:-1}'}" = 1 ] && [ -x /usr/sbin/blktrace ]; then
+  mkdir -p /out/blktrace
+  (cd /out/blktrace && exec blktrace -d /dev/sr0 -o sr0 >/dev/null 2>&1) & BT="$BT $!"
+  sleep 1
+fi
+mount -t iso9660 -o ro /dev/sr0 /cdrom || say "mount iso9660 failed"
+losetup -r /dev/loop0 /cdrom/live/filesystem.squashfs || say "losetup failed"
+if [ -n "$BT" ]; then
+  (cd /out/blktrace && exec blktrace -d /dev/loop0 -o loop0 >/dev/null 2>&1) & BT="$BT $!"
+  sleep 1
+fi
+mount -t squashfs -o ro /dev/loop0 /sq || say "mount squashfs failed"
+mount -t tmpfs tmpfs /rw
+mkdir -p /rw/upper /rw/work
+mount -t overlay overlay -o lowerdir=/sq,upperdir=/rw/upper,workdir=/rw/work /root || say "mount overlay failed"
+mount -t proc proc /root/proc
+mount -o bind /dev /root/dev
+
+stress() {
+  W=
+  # readers of many files: read(2) events and, after each drop_caches, page-cache fills
+  for n in 1 2; do
+    chroot /root /bin/bash -c 'while :; do for f in /usr/lib/x86_64-linux-gnu/* /usr/bin/* /usr/share/bootprof-data/*; do [ -f "$f" ] && cat "$f" >/dev/null; done; done' & W="$W $!"
+  done
+  # exec and mmap: every program start maps its binary and libraries
+  chroot /root /bin/bash -c 'while :; do md5sum /usr/bin/* >/dev/null; sort /usr/share/bootprof-data/words.txt | uniq | wc -l >/dev/null; done' & W="$W $!"
+  chroot /root /bin/bash -c 'while :; do dd if=/usr/share/bootprof-data/large.bin of=/dev/null bs=4k 2>/dev/null; grep -c x /usr/share/bootprof-data/words.txt >/dev/null; done' & W="$W $!"
+  # phase 1: a clean window for the throughput figure (no control writes), a debugfs reader running
+  (while :; do cat $BP/events >/dev/null; cat $BP/files >/dev/null; cat $BP/stats >> /out/stress-stats.txt; done) 2>/dev/null & R=$!
+  sleep 1
+  echo clear > $BP/control
+  { cat /proc/uptime; cat $BP/stats; } > /out/window-start.txt
+  sleep 1; echo 3 > /proc/sys/vm/drop_caches; sleep 2
+  { cat /proc/uptime; cat $BP/stats; } > /out/window-end.txt
+  # phase 2: a control writer stops, clears and restarts the log while the probes fire
+  (while :; do echo stop > $BP/control; sleep 0.3; echo clear > $BP/control; echo start > $BP/control; sleep 0.7; done) 2>/dev/null & C=$!
+  end=$(( $(date +%s) + ${'${bp_stress_s:-8}'} ))
+  while [ $(date +%s) -lt $end ]; do echo 3 > /proc/sys/vm/drop_caches; sleep 1; done
+  kill $R $C; wait $R $C 2>/dev/null
+  echo start > $BP/control
+  sleep 1
+  cat $BP/stats > /out/stats-final-running.txt
+  # unload while the workers still produce events; rmmod fails with EBUSY only while a file is open
+  n=0
+  until rmmod bootprof 2>>/out/rmmod.err; do n=$((n+1)); [ $n -ge 50 ] && break; sleep 0.1; done
+  echo $n > /out/rmmod-retries.txt
+  if [ -d /sys/module/bootprof ]; then echo 1; else echo 0; fi > /out/rmmod.rc
+  sleep 1
+  kill $W; wait $W 2>/dev/null
+  say "stress done"
+}
+
+say "workload start mode=$mode"
+if [ "$mode" = stress ]; then
+  stress
+elif [ "$mode" = cli ]; then
+  mount -t sysfs sysfs /root/sys
+  mount -t debugfs debugfs /root/sys/kernel/debug
+  chroot /root /usr/bin/node /opt/bootprof/dist/cli/main.js capture --module /opt/bootprof/bootprof.ko \
+    --until-file /tmp/workload-done -o /tmp/capture > /out/cli.out 2>&1 & P=$!
+  i=0
+  while [ ! -d /sys/kernel/debug/bootprof ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
+  say "bootprof capture started after $i ticks"
+  chroot /root /bin/bash /workload.sh > /out/workload.out 2>&1
+  echo $? > /out/workload.rc
+  touch /root/tmp/workload-done
+  wait $P
+  echo $? > /out/cli.rc
+  say "bootprof capture exited rc=$(cat /out/cli.rc)"
+  cp -r /root/tmp/capture /out/cli-capture
+  if [ -d /sys/module/bootprof ]; then echo 1; else echo 0; fi > /out/rmmod.rc
+else
+  chroot /root /bin/bash /workload.sh > /out/workload.out 2>&1
+  echo $? > /out/workload.rc
+  say "workload done rc=$(cat /out/workload.rc)"
+  cat $BP/stats > /out/stats-running.txt
+  echo stop > $BP/control
+  cat $BP/events > /out/events.tsv
+  cat $BP/files > /out/files.list
+  cat $BP/stats > /out/stats.txt
+  rmmod bootprof
+  echo $? > /out/rmmod.rc
+fi
+cat /proc/modules > /out/modules-after.txt
+[ -d $BP ] && echo present > /out/debugfs-left.txt
+if [ -n "$BT" ]; then
+  kill -INT $BT; wait $BT 2>/dev/null
+  cd /out/blktrace && for d in sr0 loop0; do blkparse -i $d > /out/blkparse-$d.txt 2>/dev/null; done; cd /
+fi
+dmesg > /out/dmesg.txt
+tar -cf /dev/vda -C /out . && say "results written"
+sync
+say "poweroff"
+poweroff -f
+`;
+}

@@ -1,0 +1,135 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import t from 'tap';
+import { BufferSource } from '../src/image/source.js';
+import { DecompressError, decompressorFor, type CompressorName } from '../src/image/decompress/index.js';
+import { openSquashfs } from '../src/image/squashfs/index.js';
+import { makeSquashfsTree } from './helpers/squashfs-tree.js';
+import { mksquashfs } from './helpers/squashfs-tools.js';
+
+const dir = t.testdir();
+const source = join(dir, 'src');
+makeSquashfsTree(source, {});
+
+/** Compressed blocks written by mksquashfs: the first inode-table block and every compressed data block. */
+function realBlocks(compressor: CompressorName): { raw: Buffer; size: number }[] {
+  const path = join(dir, `${compressor}.sqfs`);
+  mksquashfs(source, path, ['-comp', compressor, '-b', '64K']);
+  const bytes = readFileSync(path);
+  const img = openSquashfs(new BufferSource(path, bytes));
+  const out: { raw: Buffer; size: number }[] = [];
+  const inodeStart = img.superblock.inodeTableStart;
+  const header = bytes.readUInt16LE(inodeStart);
+  if ((header & 0x8000) === 0) {
+    const raw = bytes.subarray(inodeStart + 2, inodeStart + 2 + header);
+    out.push({ raw, size: img.readBlock(inodeStart + 2, header, false, 'inode block').length });
+  }
+  for (const e of img.entries) {
+    for (const b of e.blocks ?? []) {
+      if (b.sparse || b.uncompressed) continue;
+      out.push({ raw: bytes.subarray(b.offset, b.offset + b.size), size: img.readBlock(b.offset, b.size, false, 'data').length });
+    }
+  }
+  return out;
+}
+
+const COMPRESSORS: CompressorName[] = ['gzip', 'xz', 'lzma', 'lzo', 'lz4', 'zstd'];
+
+for (const name of COMPRESSORS) {
+  t.test(`${name}: real blocks, output limits, truncation and corruption`, (t) => {
+    const decompress = decompressorFor(name);
+    const blocks = realBlocks(name);
+    t.ok(blocks.length >= 5, `${blocks.length} compressed blocks from mksquashfs -comp ${name}`);
+    let limitErrors = 0;
+    let untyped: string[] = [];
+    let x = 99;
+    const rand = (n: number): number => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    const attempt = (input: Buffer, limit: number): Buffer | undefined => {
+      try {
+        return decompress(input, limit);
+      } catch (err) {
+        if (!(err instanceof DecompressError)) untyped.push(`${(err as Error).name}: ${(err as Error).message}`);
+        return undefined;
+      }
+    };
+    let slowest = 0;
+    for (const { raw, size } of blocks.slice(0, 12)) {
+      t.equal(decompress(raw, size).length, size, 'decodes to the size the image implies');
+      try {
+        decompress(raw, size - 1);
+      } catch (err) {
+        if (err instanceof DecompressError) limitErrors++;
+      }
+      for (const cut of [0, 1, 2, raw.length >> 1, raw.length - 1]) attempt(raw.subarray(0, cut), size);
+      for (let i = 0; i < 30; i++) {
+        const bad = Buffer.from(raw);
+        for (let k = 0; k < 1 + rand(3); k++) {
+          const at = rand(bad.length);
+          bad[at] = bad[at]! ^ (1 << rand(8));
+        }
+        const t0 = performance.now();
+        const out = attempt(bad, size);
+        slowest = Math.max(slowest, performance.now() - t0);
+        if (out) t.ok(out.length <= size, 'corrupt input never exceeds the limit');
+      }
+    }
+    t.equal(limitErrors, Math.min(12, blocks.length), 'one byte less than needed is refused');
+    t.same(untyped.slice(0, 3), [], 'only DecompressError escapes');
+    t.ok(slowest < 1000, `slowest corrupt block: ${slowest.toFixed(1)} ms`);
+    untyped = [];
+    t.end();
+  });
+}
+
+t.test('a zlib bomb stops at the limit', (t) => {
+  const bomb = deflateSync(Buffer.alloc(64 << 20));
+  t.ok(bomb.length < 100_000, `64 MiB of zeros deflate to ${bomb.length} bytes`);
+  t.throws(() => decompressorFor('gzip')(bomb, 8192), DecompressError);
+  t.end();
+});
+
+t.test('zstd, xz and lzma bombs stop at the limit, with or without a declared size', (t) => {
+  const zeros = Buffer.alloc(32 << 20);
+  const tool = (cmd: string, args: string[]): Buffer => execFileSync(cmd, args, { input: zeros, maxBuffer: 64 << 20 });
+  const bombs: [CompressorName, string, Buffer][] = [
+    ['zstd', 'zstd with content size', tool('zstd', ['-c', '-q'])],
+    ['zstd', 'zstd without content size', tool('zstd', ['-c', '-q', '--no-content-size'])],
+    ['xz', 'xz', tool('xz', ['-c', '--check=crc32'])],
+  ];
+  for (const [name, what, bomb] of bombs) {
+    t.ok(bomb.length < 1 << 20, `${what}: 32 MiB of zeros in ${bomb.length} bytes`);
+    const t0 = performance.now();
+    t.throws(() => decompressorFor(name)(bomb, 1 << 20), DecompressError, `${what}: refused`);
+    t.ok(performance.now() - t0 < 2000, `${what}: refused quickly`);
+  }
+  // lzma "alone" with an unknown size (-1): mksquashfs always writes the size, so this is refused up front.
+  const alone = tool('xz', ['-c', '--format=lzma']);
+  t.throws(() => decompressorFor('lzma')(alone, 1 << 20), /declared size unknown/, 'lzma alone without a size');
+  const sized = Buffer.from(alone);
+  sized.writeUInt32LE(zeros.length, 5);
+  sized.writeUInt32LE(0, 9);
+  t.throws(() => decompressorFor('lzma')(sized, 1 << 20), /exceeds/, 'lzma alone declaring 32 MiB');
+  t.end();
+});
+
+t.test('hand-made lz4 and lzo streams', (t) => {
+  const lz4 = decompressorFor('lz4');
+  // token 0x14: 1 literal 'a', then a match of 4+4 = 8 at distance 1 (overlapping copy), then 5 final literals
+  const seq = Buffer.from([0x14, 0x61, 0x01, 0x00, 0x50, 0x62, 0x63, 0x64, 0x65, 0x66]);
+  t.equal(lz4(seq, 100).toString('latin1'), 'a'.repeat(9) + 'bcdef');
+  t.throws(() => lz4(seq, 10), DecompressError, 'output limit');
+  t.throws(() => lz4(Buffer.from([0x14, 0x61, 0x02, 0x00, 0x50]), 100), /distance/, 'match before the start');
+  const lzo = decompressorFor('lzo');
+  // 0x11 + 3: first byte > 17 means 3 literals; then the end marker 0x11 0x00 0x00
+  t.equal(lzo(Buffer.from([20, 0x61, 0x62, 0x63, 0x11, 0x00, 0x00]), 100).toString('latin1'), 'abc');
+  t.throws(() => lzo(Buffer.from([20, 0x61, 0x62, 0x63, 0x11, 0x00]), 100), DecompressError, 'truncated end marker');
+  t.throws(() => lzo(Buffer.from([20, 0x61, 0x62, 0x63, 0x11, 0x00, 0x00, 0x00]), 100), /not fully consumed/);
+  t.end();
+});

@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { parseBlkparse } from '../src/trace/blkparse.js';
+import { parseTrace, readTrace } from '../src/trace/read.js';
+import type { BlockEvent } from '../src/trace/types.js';
+import { cpuMs, formatErrorOf, traceFixture as fixture } from './helpers/trace-samples.js';
+
+const blocks = (events: readonly unknown[]): BlockEvent[] => events as BlockEvent[];
+
+/** Reads issued to the driver, counted straight from the text with a different method than the parser. */
+function dReadsOf(text: string): { device: string; sector: number; count: number }[] {
+  const out: { device: string; sector: number; count: number }[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || f[5] !== 'D' || !/^F?R/.test(f[6]!) || f[8] !== '+') continue;
+    if (Number(f[9]) === 0) continue;
+    out.push({ device: f[0]!, sector: Number(f[7]), count: Number(f[9]) });
+  }
+  return out;
+}
+
+t.test('captured blkparse of sr0 and loop0', async (t) => {
+  for (const name of ['captured/blkparse-sr0.txt', 'captured/blkparse-loop0.txt', 'captured/smp2/blkparse-sr0.txt']) {
+    const path = fixture(name);
+    const trace = await readTrace(path);
+    t.equal(trace.format, 'blkparse', name);
+    const expected = dReadsOf(readFileSync(path, 'latin1'));
+    t.ok(expected.length > 20, `${name}: ${expected.length} D reads`);
+    t.same(
+      blocks(trace.events).map((e) => [e.device, e.offset, e.length]),
+      expected.map((r) => [r.device, r.sector * 512, r.count * 512]),
+      `${name}: every D read, in 512-byte sectors, and nothing else`,
+    );
+    const kinds = new Set(trace.devices!.map((d) => d.kind));
+    t.same([...kinds], [name.includes('loop0') ? 'loop' : 'cdrom']);
+  }
+  const sr0 = await readTrace(fixture('captured/blkparse-sr0.txt'));
+  t.match(sr0.notes!.join(' '), /packet-command reads/, 'the CD\'s packet commands (TOC reads) are skipped');
+  const ev = blocks(sr0.events);
+  for (let i = 1; i < ev.length; i++) if (ev[i]!.timeNs! < ev[i - 1]!.timeNs!) t.fail('time goes back');
+});
+
+t.test('hand-made sample: actions, RWBS, summary', async (t) => {
+  const trace = await readTrace(fixture('blkparse.txt'));
+  t.same(
+    blocks(trace.events).map((e) => [e.device, e.offset / 512, e.length / 512, e.timeNs]),
+    [
+      ['11,0', 3388, 8, 21417],
+      ['7,0', 3256, 2, 11810],
+      ['7,0', 3256, 4, 529112],
+      ['11,0', 3396, 32, 2002011],
+      ['7,0', 3174, 12, 3100481],
+      ['11,0', 64, 4, 4313005],
+    ],
+    'D reads only: no Q/G/I/C, no write, no flush, no message',
+  );
+});
+
+t.test('truncated and garbled output end with a FormatError', async (t) => {
+  const bytes = readFileSync(fixture('captured/blkparse-loop0.txt'));
+  const line = bytes.indexOf('  D  RS ', 3000);
+  const lineStart = bytes.lastIndexOf(0x0a, line) + 1;
+  const cut = formatErrorOf(() => parseTrace(bytes.subarray(0, line + 12), 'cut.txt'));
+  t.equal(cut.offset, lineStart);
+  t.match(cut.message, /^cut\.txt at byte \d+: line \d+/);
+
+  const garbled = Buffer.from(bytes);
+  garbled.write('X', line + 10, 'latin1');
+  t.match(formatErrorOf(() => parseTrace(garbled, 'g.txt')).message, /g\.txt at byte \d+: line \d+/);
+
+  const junk = Buffer.concat([bytes.subarray(0, lineStart), Buffer.from('this is not blkparse\n'), bytes.subarray(lineStart)]);
+  const e = formatErrorOf(() => parseBlkparse(junk, 'junk.txt'));
+  t.equal(e.offset, lineStart);
+  t.match(e.message, /not a blkparse event/);
+
+  const nul = Buffer.from(bytes);
+  nul[200] = 0;
+  t.equal(formatErrorOf(() => parseBlkparse(nul, 'nul.txt')).offset, 200);
+});
+
+t.test('a million lines parse in seconds', async (t) => {
+  const lines: string[] = [];
+  for (let i = 0; i < 1_000_000; i++) {
+    lines.push(`  7,0    0 ${String(i + 1).padStart(8)} ${(i / 1000).toFixed(9).padStart(14)}   211  D  RS ${(i * 8) % 9999999} + 8 [md5sum]`);
+  }
+  const bytes = Buffer.from(`${lines.join('\n')}\n`);
+  const { result, ms } = cpuMs(() => parseBlkparse(bytes, 'big.txt'));
+  t.equal(result.events.length, 1_000_000);
+  t.comment(`1,000,000 blkparse lines in ${ms.toFixed(0)} ms of CPU`);
+  t.ok(ms < 10_000);
+});
