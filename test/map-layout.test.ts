@@ -64,24 +64,39 @@ const trace = (events: TraceEvent[], extra: Partial<Trace> = {}): Trace => ({ so
 
 t.test('block reads in image coordinates become reads of the covered part of each file', async (t) => {
   const layout = liveLayout();
-  const events = blockEventsToFileEvents(
+  const mapped = mapTrace(
     trace([
-      block(0, 'cd', SQ + 60000, 70000), // inside a's block 1, then most of block 2
-      block(1, 'cd', SQ + 170096, 3000), // the fragment block: b.so's tail and c.conf
-      block(2, 'cd', 41000, 2048), // the kernel on the ISO, bytes 40..2088
+      block(0, 'cd', SQ + 60000, 70096), // the end of a's block 1, all of block 2
+      block(1, 'cd', SQ + 50096, 9904), // the start of block 1: now it is whole
+      block(2, 'cd', SQ + 170096, 3000), // the fragment block: b.so's tail and c.conf
+      block(3, 'cd', 41000, 2048), // the kernel on the ISO, bytes 40..2088
+      block(4, 'cd', SQ + 130096, 1000), // a sliver of b.so's block 0, never completed
     ]),
     layout,
   );
   t.same(
-    events.map((e) => [e.seq, e.path, e.offset, e.length]),
+    mapped.fileEvents.map((e) => [e.seq, e.path, e.offset, e.length]),
     [
-      [0, '/usr/bin/a', 131072, 300000 - 131072],
-      [1, '/usr/lib/b.so', 131072, 140000 - 131072],
-      [1, '/etc/c.conf', 0, 500],
-      [2, '/isolinux/vmlinuz', 40, 2048],
+      [0, '/usr/bin/a', 2 * BS, 300000 - 2 * BS],
+      [1, '/usr/bin/a', BS, BS],
+      [2, '/usr/lib/b.so', BS, 140000 - BS],
+      [2, '/etc/c.conf', 0, 500],
+      [3, '/isolinux/vmlinuz', 40, 2048],
+      [4, '/usr/lib/b.so', 0, BS],
     ],
+    'a block counts at the read that completes it; one never completed at its first read',
   );
-  t.ok(events.every((e) => e.kind === 'read' && e.timeNs === e.seq * 1000));
+  t.ok(mapped.fileEvents.every((e) => e.kind === 'read' && e.timeNs === e.seq * 1000));
+  t.equal(mapped.stats.incompleteBlocks, 1);
+  const a = buildFileProfile([mapped]).rows.find((r) => r.path === '/usr/bin/a')!;
+  t.same([a.blocks, a.deviceBytes, a.reads, a.firstSeq], [2, 70096 + 9904, 2, 0], 'bytes of both partial reads go to the block');
+  t.same(
+    blockEventsToFileEvents(trace([block(0, 'cd', SQ + 96, 50000)]), layout).map((e) => [e.path, e.offset, e.length]),
+    [['/usr/bin/a', 0, BS]],
+  );
+  // a block read twice whole counts twice
+  const twice = buildFileProfile([mapTrace(trace([block(0, 'cd', SQ + 96, 50000), block(1, 'cd', SQ + 96, 50000)]), layout)]);
+  t.equal(twice.rows[0]!.reads, 2);
 });
 
 t.test('metadata, gaps and reads past the end', async (t) => {
@@ -276,18 +291,44 @@ t.test('random reads agree with a byte-by-byte reference', async (t) => {
   let mappedBytes = 0;
   let metadataBytes = 0;
   let unmappedBytes = 0;
-  const filesPerEvent = new Map<number, Set<string>>();
   for (const e of events) {
-    const names = new Set<string>();
     for (let pos = e.offset; pos < e.offset + e.length; pos++) {
       const ext = owner(pos);
       if (ext === undefined) unmappedBytes++;
-      else if (ext.kind === 'data-block' || ext.kind === 'fragment-block') {
-        mappedBytes++;
-        for (const f of ext.file !== undefined ? [ext.file] : ext.files!) names.add(layout.files[f]!.path);
-      } else metadataBytes++;
+      else if (ext.kind === 'data-block' || ext.kind === 'fragment-block') mappedBytes++;
+      else metadataBytes++;
     }
-    filesPerEvent.set(e.seq, names);
+  }
+  // a block belongs to the read that completes it (or its first partial read if none does)
+  const filesPerEvent = new Map<number, Set<string>>();
+  const attribute = (seq: number, ext: Extent): void => {
+    if (!filesPerEvent.has(seq)) filesPerEvent.set(seq, new Set());
+    for (const f of ext.file !== undefined ? [ext.file] : ext.files!) filesPerEvent.get(seq)!.add(layout.files[f]!.path);
+  };
+  for (const ext of layout.extents) {
+    if (ext.kind !== 'data-block' && ext.kind !== 'fragment-block') continue;
+    let seen = new Uint8Array(ext.length);
+    let missing = ext.length;
+    let firstPartial = -1;
+    for (const e of events) {
+      const from = Math.max(e.offset, ext.start);
+      const to = Math.min(e.offset + e.length, ext.start + ext.length);
+      if (to <= from) continue;
+      if (firstPartial < 0) firstPartial = e.seq;
+      for (let pos = from; pos < to; pos++) {
+        if (seen[pos - ext.start] === 0) {
+          seen[pos - ext.start] = 1;
+          missing--;
+        }
+      }
+      if (missing === 0) {
+        attribute(e.seq, ext);
+        seen = new Uint8Array(ext.length);
+        missing = ext.length;
+        firstPartial = -1;
+      }
+    }
+    if (firstPartial >= 0) attribute(firstPartial, ext);
   }
   t.same([mapped.stats.mappedBytes, mapped.stats.metadataBytes, mapped.stats.unmappedBytes], [mappedBytes, metadataBytes, unmappedBytes]);
   const got = new Map<number, Set<string>>();
@@ -295,5 +336,6 @@ t.test('random reads agree with a byte-by-byte reference', async (t) => {
     if (!got.has(e.seq)) got.set(e.seq, new Set());
     got.get(e.seq)!.add(e.path);
   }
+  t.same([...got.keys()].sort((x, y) => x - y), [...filesPerEvent.keys()].sort((x, y) => x - y), 'the same reads name files');
   for (const [seq, names] of filesPerEvent) t.same([...(got.get(seq) ?? [])].sort(), [...names].sort(), `read ${seq}`);
 });

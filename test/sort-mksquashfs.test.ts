@@ -194,3 +194,27 @@ t.test('more than 32767 profiled files: unlisted files are moved behind the whol
   t.equal(order.length, count + 51);
   t.end();
 });
+
+t.test('sort --image gives the same sort file as --root, for a bare squashfs and for an ISO holding it', (t) => {
+  const dir = t.testdir({ root: {}, iso: { live: {} } });
+  const root = join(dir, 'root');
+  makeSampleRoot(root);
+  const profile = join(dir, 'bootlog.list');
+  writeFileSync(profile, profileLines.join('\n') + '\n');
+  const image = join(dir, 'iso', 'live', 'filesystem.squashfs');
+  execFileSync('mksquashfs', [root, image, '-noappend', '-no-progress', '-quiet']);
+  const iso = join(dir, 'live.iso');
+  execFileSync('xorriso', ['-as', 'mkisofs', '-R', '-J', '-quiet', '-o', iso, join(dir, 'iso')], { stdio: 'ignore' });
+
+  const fromRoot = runCli(['sort', '--root', root, profile]);
+  t.equal(fromRoot.status, 0, fromRoot.stderr);
+  for (const img of [image, iso]) {
+    const fromImage = runCli(['sort', '--image', img, profile]);
+    t.equal(fromImage.status, 0, fromImage.stderr);
+    t.equal(fromImage.stdout, fromRoot.stdout, `${img}: same lines as with --root`);
+    t.match(fromImage.stderr, /1 directory/);
+    t.match(fromImage.stderr, /1 special file/);
+    t.match(fromImage.stderr, /2 second names of listed files/);
+  }
+  t.end();
+});

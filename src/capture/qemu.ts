@@ -131,7 +131,7 @@ export async function captureQemu(options: QemuCaptureOptions): Promise<QemuCapt
   }
   const timeoutMs = options.timeoutMs ?? 300_000;
   if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) throw new InputError(`timeout ${timeoutMs} ms is out of range`);
-  for (const name of [options.iso, options.kernel, options.initrd]) {
+  for (const name of [options.iso, options.kernel, options.initrd, options.outDir]) {
     if (name?.includes(',')) throw new InputError(`${name}: qemu paths cannot contain a comma`);
   }
 
@@ -142,7 +142,6 @@ export async function captureQemu(options: QemuCaptureOptions): Promise<QemuCapt
     console: join(options.outDir, `.${CONSOLE_FILE}.${stamp}.tmp`),
     events: join(options.outDir, `.trace-events.${stamp}.tmp`),
   };
-  if (options.outDir.includes(',')) throw new InputError(`${options.outDir}: qemu paths cannot contain a comma`);
   writeFileAtomic(paths.events, `${(options.traceEvents ?? DEFAULT_TRACE_EVENTS).join('\n')}\n`);
 
   const wanted = options.accel ?? 'auto';

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { InputError, UnsupportedError, describeSystemError } from '../../errors.js';
+import { InputError, describeSystemError } from '../../errors.js';
+import { SquashfsTree } from '../../image/image-tree.js';
+import type { Layout } from '../../image/layout.js';
+import { openImage } from '../../image/open.js';
+import { blockEventsToFileEvents } from '../../map/index.js';
 import { DRAKLIVE_EXCLUDE, perlLines, renderDraklive } from '../../emit/draklive.js';
 import { renderSortFile, type SortFormat } from '../../emit/sort-file.js';
 import type { Placement } from '../../emit/priorities.js';
@@ -81,7 +85,7 @@ export const sortCommand: CommandModule<object, SortArgs> = {
       .example('$0 sort --root chroot bootlog.list > config/distrib.sort', 'draklive: sort the loopback by the boot profile')
       .example('$0 sort --image live.iso --strip-prefix /mnt/live events.tsv -o distrib.sort', 'check against the built image') as Argv<SortArgs>,
   handler: async (args) => {
-    const tree = openTree(args);
+    const { tree, layout } = openTree(args);
     const traces: Trace[] = [];
     for (const path of args.traces) traces.push(await readTrace(path));
     const excludes = [...(args['default-excludes'] ? DEFAULT_EXCLUDES : []), ...args.exclude];
@@ -91,7 +95,12 @@ export const sortCommand: CommandModule<object, SortArgs> = {
       return;
     }
 
-    const profile = profileFromTraces(traces, { excludes, stripPrefixes: args['strip-prefix'], merge: args.merge });
+    const profile = profileFromTraces(traces, {
+      excludes,
+      stripPrefixes: args['strip-prefix'],
+      merge: args.merge,
+      ...(layout !== undefined ? { layout, mapBlocks: (trace: Trace, l: Layout) => blockEventsToFileEvents(trace, l) } : {}),
+    });
     const selection = selectRegularFiles(profile.entries, tree);
     const result = renderSortFile(selection.files, {
       format: args.format,
@@ -125,11 +134,13 @@ export const sortCommand: CommandModule<object, SortArgs> = {
   },
 };
 
-function openTree(args: SortArgs): TreeView | undefined {
+function openTree(args: SortArgs): { tree?: TreeView; layout?: Layout } {
   if (args.image !== undefined) {
-    throw new UnsupportedError('--image is not supported yet: the image reader lands with issue 3; use --root');
+    const image = openImage(args.image);
+    if (image.squashfs === undefined) throw new InputError(`${args.image}: no squashfs found in this image`);
+    return { tree: new SquashfsTree(image.squashfs), layout: image.layout };
   }
-  return args.root === undefined ? undefined : new HostTree(args.root);
+  return args.root === undefined ? {} : { tree: new HostTree(args.root) };
 }
 
 function reportDrops(dropped: readonly DroppedPath[], verbose: boolean): void {
