@@ -7,6 +7,10 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
+import { openImage } from '../src/image/open.js';
+import { mapTrace } from '../src/map/index.js';
+import { readTrace } from '../src/trace/read.js';
+import type { FileEvent } from '../src/trace/types.js';
 import {
   bootAndCapture,
   buildInitramfs,
@@ -98,7 +102,44 @@ t.test('workload boot: module log and qemu trace of the same boot', async (t) =>
     return !covered(start, start + 1) || !covered(start + length - 1, start + length);
   });
   t.same(uncovered.map((e) => e.seq), [], `all ${sqreads.length} squashfs block reads appear in the qemu trace`);
+
+  // Issue 4: both captures of this boot, mapped to files through the image (src/map), agree.
+  const opened = openImage(image.iso);
+  const byModule = firstAccess(mapTrace(await readTrace(join(boot.guestDir, 'events.tsv')), opened.layout).fileEvents);
+  const byQemu = firstAccess(mapTrace(await readTrace(boot.tracePath), opened.layout).fileEvents);
+  opened.close();
+  t.same(root.workloadFiles.filter((f) => !byModule.has(f)), [], 'module profile has every workload file');
+  t.same(root.workloadFiles.filter((f) => !byQemu.has(f)), [], 'qemu profile has every workload file');
+  const fillers = [...byQemu.keys()].filter((p) => p.includes('/filler-'));
+  t.ok(fillers.length < 5, `the CD trace skipped unread files (${fillers.length} of 5 fillers touched by readahead)`);
+  t.same([...byModule.keys()].filter((p) => p.includes('/filler-')), [], 'the module saw no filler');
+  const tau = concordance(root.workloadFiles, byModule, byQemu);
+  t.comment(`first-access order, module vs qemu: ${(tau * 100).toFixed(0)}% of workload file pairs in the same order`);
+  t.ok(tau > 0.6, 'the two profiles order the workload files consistently');
 });
+
+/** Path -> rank of first access. */
+function firstAccess(events: FileEvent[]): Map<string, number> {
+  const rank = new Map<string, number>();
+  for (const e of events) if (e.path !== '' && !rank.has(e.path)) rank.set(e.path, rank.size);
+  return rank;
+}
+
+/** Share of file pairs that two rankings put in the same order (ties in either count as agreeing). */
+function concordance(files: string[], a: Map<string, number>, b: Map<string, number>): number {
+  let same = 0;
+  let pairs = 0;
+  for (let i = 0; i < files.length; i++) {
+    for (let j = i + 1; j < files.length; j++) {
+      const [x, y] = [files[i] ?? '', files[j] ?? ''];
+      const da = (a.get(x) ?? 0) - (a.get(y) ?? 0);
+      const db = (b.get(x) ?? 0) - (b.get(y) ?? 0);
+      pairs++;
+      if (da * db >= 0) same++;
+    }
+  }
+  return pairs === 0 ? 1 : same / pairs;
+}
 
 t.test('stress: probes, debugfs readers, stop/clear and rmmod racing (issue 7)', async (t) => {
   const boot = await bootAndCapture({

@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import t from 'tap';
 import { BufferSource } from '../src/image/source.js';
 import { DecompressError, decompressorFor, type CompressorName } from '../src/image/decompress/index.js';
-import { openSquashfs } from '../src/image/squashfs/index.js';
+import { openSquashfs, readFile } from '../src/image/squashfs/index.js';
+import { xzBlocks } from '../src/image/decompress/xz.js';
 import { makeSquashfsTree } from './helpers/squashfs-tree.js';
 import { mksquashfs } from './helpers/squashfs-tools.js';
 
@@ -87,6 +89,28 @@ for (const name of COMPRESSORS) {
     t.end();
   });
 }
+
+t.test('xz with the x86 BCJ filter (mksquashfs -Xbcj x86), on real executables', (t) => {
+  const root = join(dir, 'bcj');
+  mkdirSync(root);
+  const sources = ['/usr/bin/ls', '/usr/bin/cp', '/bin/bash'].filter((p) => existsSync(p));
+  for (const p of sources) copyFileSync(p, join(root, basename(p)));
+  const image = join(dir, 'bcj.sqfs');
+  mksquashfs(root, image, ['-comp', 'xz', '-Xbcj', 'x86', '-b', '64K']);
+  const bytes = readFileSync(image);
+  const img = openSquashfs(new BufferSource(image, bytes));
+  t.same(img.compressorOptions, { dictionarySize: 65536, filters: 1 }, 'x86 filter in the options');
+  let filtered = 0;
+  for (const e of img.entries) {
+    if (e.type !== 'file') continue;
+    t.ok(readFile(img, e).equals(readFileSync(join(root, e.path))), `${e.path} content`);
+    for (const b of e.blocks!) {
+      if (!b.uncompressed && xzBlocks(bytes.subarray(b.offset, b.offset + b.size)).some((x) => x.x86 !== undefined)) filtered++;
+    }
+  }
+  t.ok(filtered > 0, `${filtered} data blocks use the x86 filter`);
+  t.end();
+});
 
 t.test('a zlib bomb stops at the limit', (t) => {
   const bomb = deflateSync(Buffer.alloc(64 << 20));

@@ -58,3 +58,19 @@ t.test('an empty boot still renders', async (t) => {
   t.match(html, /data-chart="cumulative-cost"/);
   t.notMatch(html, /NaN/, 'no NaN in the page');
 });
+
+t.test('an image manifest (the Layout as JSON) stands in for the image', async (t) => {
+  const dir = t.testdir();
+  const layout = syntheticLayout([
+    { path: '/usr/bin/a', size: 300_000 },
+    { path: '/usr/bin/b', size: 9000 },
+  ]);
+  const manifest = join(dir, 'image.json');
+  writeFileSync(manifest, JSON.stringify(layout));
+  const bootlog = join(dir, 'bootlog.list');
+  writeFileSync(bootlog, '/usr/bin/b\n/usr/bin/a\n');
+  const inputs = await loadSimulationInputs({ images: [manifest], traces: [bootlog] });
+  t.same(inputs.images[0]!.layout.extents, layout.extents);
+  t.same(inputs.accesses, [{ path: '/usr/bin/b' }, { path: '/usr/bin/a' }]);
+  await t.rejects(loadSimulationInputs({ images: [join(dir, 'nope.iso')], traces: [bootlog] }), { code: 'EINPUT' });
+});

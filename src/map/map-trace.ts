@@ -14,8 +14,8 @@ import { InodeResolver } from './inodes.js';
  * - squashfs decompresses a block only once all of it is read, and device reads rarely stop on
  *   block boundaries (loop bios are rounded to 1 KiB, CD readahead to pages): so a data or
  *   fragment block counts as read by the read that completes it. A read that only grazes a
- *   neighbour's block does not make that neighbour "accessed" ahead of its time. Blocks still
- *   incomplete when the trace ends count at their first partial read.
+ *   neighbour's block does not make that neighbour "accessed" ahead of its time. The bytes of
+ *   blocks no read completes (the grazed neighbour, or a trace cut short) count as unmapped.
  * - a file event with only an inode gets its path from the Layout (inodes.ts);
  * - a file event with a path passes through.
  */
@@ -71,7 +71,7 @@ export interface MapStats {
   mappedBytes: number;
   metadataBytes: number;
   unmappedBytes: number;
-  /** Data or fragment blocks that reads touched only in part: counted at their first partial read. */
+  /** Data or fragment blocks that reads touched only in part and no read completed (their bytes are in unmappedBytes). */
   incompleteBlocks: number;
 }
 
@@ -172,7 +172,7 @@ interface PartialBlock {
 class BlockMapper {
   private readonly isoFileOffsets: Map<Extent, number>;
   private readonly partial = new Map<Extent, PartialBlock>();
-  /** Touches and events emitted out of seq order (incomplete blocks at the end). */
+  /** Touches emitted out of seq order (incomplete blocks, at the end). */
   private late = false;
 
   constructor(
@@ -232,21 +232,18 @@ class BlockMapper {
     this.emitReads(perFile, at);
   }
 
-  /** Blocks never read whole count at their first partial read; then restore seq order. */
+  /** Blocks no read completed were not read for any file: their bytes are unmapped, at their first partial read. */
   finish(): void {
-    for (const [e, p] of this.partial) {
+    for (const p of this.partial.values()) {
       this.stats.incompleteBlocks++;
-      const perFile = new Map<number, [number, number][]>();
-      this.blockRead(e, p.bytes, p, perFile);
-      this.emitReads(perFile, p);
+      this.stats.mappedBytes -= p.bytes;
+      this.stats.unmappedBytes += p.bytes;
+      this.touches.push({ ...touchBase(p), target: 'unmapped', deviceBytes: p.bytes });
       this.late = true;
     }
     this.partial.clear();
-    if (this.late) {
-      // Array.prototype.sort is stable: events of one seq keep their order
-      this.touches.sort((x, y) => x.seq - y.seq);
-      this.fileEvents.sort((x, y) => x.seq - y.seq);
-    }
+    // Array.prototype.sort is stable: touches of one seq keep their order
+    if (this.late) this.touches.sort((x, y) => x.seq - y.seq);
   }
 
   /** Adds [a, b) to what was read of block extent e; the read that completes it gets the block. */

@@ -83,11 +83,17 @@ function summary(m: ReportModel): SafeHtml {
   const base = m.scenarios.find((s) => s.layout === 'as is');
   const sorted = m.scenarios.find((s) => s.layout === 'sorted' && s.image === base?.image);
   if (base && sorted) {
+    const ofBase = m.scenarios.filter((s) => s.image === base.image);
     for (const d of m.devices) {
       const a = totalsOn(base, d.id).totalMs;
       const b = totalsOn(sorted, d.id).totalMs;
       const saved = a > 0 ? ((a - b) / a) * 100 : 0;
-      lines.push(html`<li>${d.name}: ${formatMs(a)} as is, ${formatMs(b)} sorted (${saved >= 0 ? `${saved.toFixed(0)}% less` : `${(-saved).toFixed(0)}% more`}).</li>`);
+      const best = ofBase.reduce((x, y) => (totalsOn(y, d.id).totalMs < totalsOn(x, d.id).totalMs ? y : x));
+      const bestNote =
+        best.layout === 'sorted' || best.layout === 'as is' ? '' : html`; best: ${best.layout}, ${formatMs(totalsOn(best, d.id).totalMs)}`;
+      lines.push(
+        html`<li><strong>${d.name}</strong>: ${formatMs(a)} as is, ${formatMs(b)} sorted (${saved >= 0 ? `${saved.toFixed(0)}% less` : `${(-saved).toFixed(0)}% more`})${bestNote}.</li>`,
+      );
     }
   }
   const missing = Math.max(0, ...m.scenarios.map((s) => s.missing));

@@ -54,7 +54,7 @@ export function reorderData(layout: Layout, order: readonly number[], index: Lay
       `${layout.source}: a ${intruder.kind} extent at byte ${intruder.start} sits among the data blocks; cannot predict a reordering`,
     );
   }
-  const blockSize = layout.blockSize ?? 131072;
+  const blockSize = layout.blockSize !== undefined && layout.blockSize > 0 ? layout.blockSize : 131072;
   const tailOf = (file: number): number => layout.files[file]!.size % blockSize;
   // compressed bytes per uncompressed tail byte, per original fragment block
   const ratio = new Map<Extent, number>();

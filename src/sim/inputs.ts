@@ -1,4 +1,7 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
+import { InputError, describeSystemError } from '../errors.js';
+import { looksLikeManifest, readLayoutManifest } from '../image/manifest.js';
 import type { Layout } from '../image/layout.js';
 import { openImage } from '../image/open.js';
 import { blockEventsToFileEvents, chooseDeviceCoordinates, mergeRanges, type DeviceOverrides } from '../map/index.js';
@@ -40,6 +43,30 @@ export interface SimulationInputOptions {
   squashfsPath?: string;
 }
 
+/** An image (ISO or squashfs), or its manifest (the Layout as JSON, what the bundled profiles ship). */
+function openLayout(path: string, squashfsPath: string | undefined): Layout {
+  if (looksLikeManifest(readHead(path))) return readLayoutManifest(path);
+  const image = openImage(path, squashfsPath !== undefined ? { squashfsPath } : {});
+  try {
+    return image.layout;
+  } finally {
+    image.close();
+  }
+}
+
+function readHead(path: string): Buffer {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(64);
+    return head.subarray(0, readSync(fd, head, 0, 64, 0));
+  } catch (err) {
+    throw new InputError(describeSystemError(path, err), { cause: err });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /**
  * The byte ranges each file was read at (read and fault events, and block reads mapped to files),
  * and which traces record ranges at all: for those, a file they name but never read costs no data.
@@ -66,14 +93,7 @@ function readRanges(
 }
 
 export async function loadSimulationInputs(options: SimulationInputOptions): Promise<SimulationInputs> {
-  const images = options.images.map((path) => {
-    const image = openImage(path, options.squashfsPath !== undefined ? { squashfsPath: options.squashfsPath } : {});
-    try {
-      return { name: basename(path), layout: image.layout };
-    } finally {
-      image.close();
-    }
-  });
+  const images = options.images.map((path) => ({ name: basename(path), layout: openLayout(path, options.squashfsPath) }));
   const traces: Trace[] = [];
   for (const path of options.traces) traces.push(await readTrace(path));
   const merged = mergeBlktraceCpus(traces);

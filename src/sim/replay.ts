@@ -36,7 +36,7 @@ export function replayOnLayout(index: LayoutIndex, accesses: readonly FileAccess
   const inodeLength = spanLength(index.inodeTable);
   const directoryLength = spanLength(index.directoryTable);
   const nFiles = Math.max(1, layout.files.length);
-  const blockSize = layout.blockSize ?? 131072;
+  const blockSize = layout.blockSize !== undefined && layout.blockSize > 0 ? layout.blockSize : 131072;
   accesses.forEach((access, step) => {
     const file = index.byPath.get(access.path);
     if (file === undefined) {

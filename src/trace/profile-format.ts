@@ -12,7 +12,8 @@ import type { FileEvent, Trace } from './types.js';
  *
  * One row per file in first-access order (kind `file`), then one row per metadata kind that reads
  * hit without belonging to any file (kind `metadata`, path = the extent kind, e.g. `inode-table`),
- * then one `unmapped` row for reads outside every known extent. `-` marks an empty field.
+ * then one `unmapped` row for bytes read outside every known extent, or of data blocks that no read
+ * completed (a neighbour's block grazed by an unaligned read). `-` marks an empty field.
  * Paths use the events file's escaping (\\, \t, \n). `ranges` lists the file byte ranges read,
  * `start-end` (end exclusive), comma-separated.
  */

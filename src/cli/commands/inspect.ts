@@ -108,12 +108,13 @@ function fileRows(layout: Layout): string[][] {
 }
 
 /** Columns padded to their widest cell; names are printed as they are (one row per line). */
-function table(head: string[], rows: string[][], right: boolean[]): string {
+function table(head: string[], rawRows: string[][], right: boolean[]): string {
+  const rows = rawRows.map((r) => r.map((c) => c.replace(/[\n\t]/g, (x) => (x === '\n' ? '\\n' : '\\t'))));
   const width = head.map((h) => h.length);
   for (const r of rows) for (let i = 0; i < r.length - 1; i++) width[i] = Math.max(width[i]!, r[i]!.length);
   const fmt = (r: string[]): string =>
     r.map((c, i) => (i === r.length - 1 ? c : right[i] ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join('  ').trimEnd();
   const out = [fmt(head)];
-  for (const r of rows) out.push(fmt(r.map((c) => c.replace(/[\n\t]/g, (x) => (x === '\n' ? '\\n' : '\\t')))));
+  for (const r of rows) out.push(fmt(r));
   return out.join('\n');
 }

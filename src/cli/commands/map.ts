@@ -83,12 +83,16 @@ export const mapCommand: CommandModule<object, MapArgs> = {
       for (const d of m.devices) note(`${m.source}: device ${d.id}: ${d.coordinates} (${d.reason}; ${d.reads} reads)`);
       const s = m.stats;
       if (s.unresolvedInodeEvents > 0) {
-        note(`${m.source}: ${s.unresolvedInodeEvents} events with an inode but no path not found in the image (devices taken as the squashfs: ${m.inodeDevices.join(', ') || 'none'})`);
+        note(
+          `${m.source}: ${s.unresolvedInodeEvents} events with an inode but no path name no regular file of the image ` +
+            `(symlinks, directories, other filesystems; devices taken as the squashfs: ${m.inodeDevices.join(', ') || 'none'})`,
+        );
       }
       if (s.blockEvents > 0) {
         note(
           `${m.source}: ${s.blockEvents} block reads (${s.skippedBlockEvents} skipped): ${s.mappedBytes} bytes of files, ` +
-            `${s.metadataBytes} of metadata, ${s.unmappedBytes} unmapped`,
+            `${s.metadataBytes} of metadata, ${s.unmappedBytes} unmapped` +
+            (s.incompleteBlocks > 0 ? ` (incl. parts of ${s.incompleteBlocks} blocks no read completed)` : ''),
         );
       }
     }

@@ -1,8 +1,10 @@
 import { createRequire } from 'node:module';
+import { crc32 } from 'node:zlib';
+import { bcjX86Decode } from './bcj.js';
 import { DecompressError } from './types.js';
 
 interface NapiLzma {
-  xz: { decompressSync(input: Uint8Array): Buffer };
+  lzma2: { decompressSync(input: Uint8Array): Buffer };
   lzma: { decompressSync(input: Uint8Array): Buffer };
 }
 // @napi-rs/lzma is CommonJS with a prebuilt binding shipped in a platform package; load it lazily
@@ -48,26 +50,76 @@ export function xzDeclaredSize(input: Uint8Array): number {
 }
 
 const CHECK_SIZES: Readonly<Record<number, number>> = { 0: 0, 1: 4, 4: 8, 10: 32 };
+const FILTER_LZMA2 = 0x21;
+const FILTER_X86 = 0x04;
+
+interface XzBlock {
+  /** Raw LZMA2 chunks of the block. */
+  lzma2: Uint8Array;
+  /** What the chunk headers say the block decodes to. */
+  size: number;
+  /** Start offset of the x86 BCJ filter, when the block uses it. */
+  x86?: number;
+  /** Expected CRC32 of the block's data (check type 1), when present. */
+  crc32?: number;
+}
 
 /**
- * The uncompressed size the LZMA2 chunk headers of every block add up to. Chunk headers are not
- * compressed and each states its unpacked size, which a decoder must honour: summing them bounds the
- * output exactly, even when the index lies. Filters before LZMA2 (BCJ, delta) keep sizes unchanged.
+ * Walk an xz stream (the container, not the compressed data): stream header, then for each block its
+ * header (filters), its LZMA2 chunk headers and its check. Chunk headers are not compressed and
+ * each states its unpacked size, which a decoder must honour: summing them bounds the output
+ * exactly, whatever the index says.
  */
-export function xzChunkedSize(input: Uint8Array): number {
+export function xzBlocks(input: Uint8Array): XzBlock[] {
   const n = input.length;
   const magic = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
   if (n < 12 || magic.some((b, i) => input[i] !== b)) throw new DecompressError('xz: bad stream header');
-  const checkSize = CHECK_SIZES[input[7]!];
+  const checkType = input[7]!;
+  const checkSize = CHECK_SIZES[checkType];
   if (input[6] !== 0 || checkSize === undefined) throw new DecompressError(`xz: unsupported stream flags ${input[6]} ${input[7]}`);
+  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  const blocks: XzBlock[] = [];
   let p = 12;
-  let total = 0;
   // Every block and every chunk consumes at least one byte: the loops end within n steps.
   for (;;) {
     if (p >= n) throw new DecompressError('xz: truncated before the index');
-    if (input[p] === 0) return total; // index indicator: no more blocks
+    if (input[p] === 0) return blocks; // index indicator: no more blocks
     const blockStart = p;
-    p += (input[p]! + 1) * 4;
+    const headerEnd = p + (input[p]! + 1) * 4;
+    if (headerEnd > n) throw new DecompressError('xz: truncated block header');
+    const flags = input[p + 1]!;
+    if (flags & 0x3c) throw new DecompressError('xz: reserved block flags set');
+    let q = p + 2;
+    const varint = (): number => {
+      let value = 0;
+      for (let i = 0; i < 9; i++) {
+        if (q >= headerEnd - 4) throw new DecompressError('xz: truncated block header field');
+        const b = input[q++]!;
+        value += (b & 0x7f) * 2 ** (7 * i);
+        if ((b & 0x80) === 0) return value;
+      }
+      throw new DecompressError('xz: block header number too long');
+    };
+    if (flags & 0x40) varint(); // compressed size
+    const declared = flags & 0x80 ? varint() : undefined;
+    const filters: { id: number; props: Uint8Array }[] = [];
+    for (let f = 0; f <= (flags & 3); f++) {
+      const id = varint();
+      const propsSize = varint();
+      if (q + propsSize > headerEnd - 4) throw new DecompressError('xz: filter properties run past the block header');
+      filters.push({ id, props: input.subarray(q, q + propsSize) });
+      q += propsSize;
+    }
+    const block: XzBlock = { lzma2: input, size: 0 };
+    const last = filters[filters.length - 1]!;
+    if (last.id !== FILTER_LZMA2) throw new DecompressError(`xz: last filter is 0x${last.id.toString(16)}, not LZMA2`);
+    for (const f of filters.slice(0, -1)) {
+      if (f.id !== FILTER_X86 || block.x86 !== undefined) throw new DecompressError(`xz: filter 0x${f.id.toString(16)} is not supported (only x86 BCJ)`);
+      if (f.props.length !== 0 && f.props.length !== 4) throw new DecompressError('xz: bad x86 BCJ properties');
+      block.x86 = f.props.length === 4 ? view.getUint32(f.props.byteOffset - input.byteOffset, true) : 0;
+    }
+    p = headerEnd;
+    const dataStart = p;
     for (;;) {
       if (p >= n) throw new DecompressError('xz: truncated LZMA2 data');
       const control = input[p]!;
@@ -78,33 +130,51 @@ export function xzChunkedSize(input: Uint8Array): number {
       if (control === 1 || control === 2) {
         if (p + 3 > n) throw new DecompressError('xz: truncated LZMA2 chunk header');
         const size = ((input[p + 1]! << 8) | input[p + 2]!) + 1;
-        total += size;
+        block.size += size;
         p += 3 + size;
       } else if (control >= 0x80) {
         if (p + 5 > n) throw new DecompressError('xz: truncated LZMA2 chunk header');
-        total += ((control & 0x1f) << 16) + ((input[p + 1]! << 8) | input[p + 2]!) + 1;
+        block.size += ((control & 0x1f) << 16) + ((input[p + 1]! << 8) | input[p + 2]!) + 1;
         const packed = ((input[p + 3]! << 8) | input[p + 4]!) + 1;
         p += (control >= 0xc0 ? 6 : 5) + packed;
       } else {
         throw new DecompressError(`xz: invalid LZMA2 control byte 0x${control.toString(16)}`);
       }
     }
+    if (p > n) throw new DecompressError('xz: LZMA2 chunk runs past the input');
+    block.lzma2 = input.subarray(dataStart, p);
+    if (declared !== undefined && declared !== block.size) throw new DecompressError(`xz: block header says ${declared} bytes, chunks hold ${block.size}`);
     p += (4 - ((p - blockStart) % 4)) % 4; // block padding
+    if (p + checkSize > n) throw new DecompressError('xz: truncated block check');
+    if (checkType === 1) block.crc32 = view.getUint32(p, true);
     p += checkSize;
+    blocks.push(block);
   }
 }
 
+/**
+ * xz as squashfs-tools writes it (one block, CRC32 check, optionally the x86 BCJ filter chosen per
+ * block with -Xbcj x86). The LZMA2 data is decoded raw by @napi-rs/lzma, the BCJ filter and the
+ * check are applied here: the native decoder knows no BCJ.
+ */
 export function decompressXz(input: Uint8Array, maxOutput: number): Buffer {
   const declared = xzDeclaredSize(input);
-  const chunked = xzChunkedSize(input);
-  if (chunked !== declared) throw new DecompressError(`xz: LZMA2 chunks hold ${chunked} bytes, index says ${declared}`);
-  if (declared > maxOutput) throw new DecompressError(`xz: declared size ${declared} exceeds ${maxOutput} bytes`);
-  let out: Buffer;
-  try {
-    out = napiLzma().xz.decompressSync(input);
-  } catch (err) {
-    throw new DecompressError(`xz: ${(err as Error).message}`, { cause: err });
+  const blocks = xzBlocks(input);
+  const total = blocks.reduce((sum, b) => sum + b.size, 0);
+  if (total !== declared) throw new DecompressError(`xz: LZMA2 chunks hold ${total} bytes, index says ${declared}`);
+  if (total > maxOutput) throw new DecompressError(`xz: declared size ${total} exceeds ${maxOutput} bytes`);
+  const parts: Buffer[] = [];
+  for (const block of blocks) {
+    let out: Buffer;
+    try {
+      out = napiLzma().lzma2.decompressSync(block.lzma2);
+    } catch (err) {
+      throw new DecompressError(`xz: ${(err as Error).message}`, { cause: err });
+    }
+    if (out.length !== block.size) throw new DecompressError(`xz: decoded ${out.length} bytes, chunk headers say ${block.size}`);
+    if (block.x86 !== undefined) bcjX86Decode(out, block.x86);
+    if (block.crc32 !== undefined && crc32(out) !== block.crc32) throw new DecompressError('xz: CRC32 mismatch');
+    parts.push(out);
   }
-  if (out.length !== declared) throw new DecompressError(`xz: decoded ${out.length} bytes, index says ${declared}`);
-  return out;
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
 }

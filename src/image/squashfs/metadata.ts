@@ -7,6 +7,8 @@ export const METADATA_SIZE = 8192;
 const UNCOMPRESSED_BIT = 0x8000;
 /** Total metadata we agree to decompress for one image: bounds memory on hostile input. */
 export const METADATA_BUDGET = 1 << 30;
+/** Tables are read from the image this many bytes at a time. */
+const READ_WINDOW = 1 << 20;
 
 /** Decompression shared by every table of one image, with the image's running metadata budget. */
 export class BlockReader {
@@ -82,13 +84,22 @@ export class MetadataTable {
   constructor(reader: BlockReader, readonly start: number, limit: number, readonly what: string) {
     const name = reader.src.name;
     if (limit <= start) throw new FormatError(name, start, `${what} is empty or its end ${limit} is before its start`);
-    const chunk = reader.src.read(start, limit - start);
     const parts: Buffer[] = [];
     let pos = start;
     let total = 0;
-    // Each block takes at least 3 bytes of disk, so this ends within (limit - start) / 3 passes.
+    // Read the table a window at a time: a hostile table end may be far away, and only the
+    // blocks actually there should cost memory.
+    let window: Buffer = Buffer.alloc(0);
+    let windowPos = start;
+    // Each block is charged at least a full block to the metadata budget, so a table of tiny
+    // blocks ends within METADATA_BUDGET / METADATA_SIZE blocks.
     while (pos < limit) {
-      const { data, diskLength } = reader.metadataBlockAt(chunk, start, pos, what);
+      if (pos + 2 + METADATA_SIZE > windowPos + window.length && windowPos + window.length < limit) {
+        windowPos = pos;
+        window = reader.src.read(pos, Math.min(READ_WINDOW, limit - pos));
+      }
+      const { data, diskLength } = reader.metadataBlockAt(window, windowPos, pos, what);
+      reader.chargeMetadata(METADATA_SIZE - data.length, pos);
       this.blockPos.push(pos - start);
       this.blockOffset.push(total);
       parts.push(data);
