@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run demo`: the main job on the bundled profile, on a fresh machine, without qemu or root.
-// Prints the mksquashfs sort file on stdout; messages go to stderr.
+// Writes demo-output/{distrib.sort, readahead.list, readahead.ranges, report.html} and prints the sort file.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const top = fileURLToPath(new URL('..', import.meta.url));
@@ -11,7 +11,25 @@ if (!existsSync(cli)) {
   process.stderr.write('demo: dist/ is missing; run "npm ci" (it builds) or "npm run build" first\n');
   process.exit(1);
 }
-const profile = `${top}profiles/vm-workload/bootlog.list`;
-process.stderr.write(`demo: bootprof sort ${profile}\n`);
-const res = spawnSync(process.execPath, [cli, 'sort', profile], { stdio: 'inherit' });
-process.exit(res.status ?? 1);
+const profileDir = `${top}profiles/${process.env.BOOTPROF_DEMO_PROFILE ?? 'vm-workload'}`;
+const manifest = `${profileDir}/image-manifest.json`;
+const files = `${profileDir}/bootlog.list`;
+const blockTrace = `${profileDir}/qemu-trace.log`;
+const out = `${top}demo-output`;
+mkdirSync(out, { recursive: true });
+
+function run(args) {
+  process.stderr.write(`\ndemo: bootprof ${args.map((a) => a.replace(top, '')).join(' ')}\n`);
+  const res = spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (res.status !== 0) {
+    process.stderr.write(`demo: that step failed (exit ${res.status})\n`);
+    process.exit(res.status ?? 1);
+  }
+}
+
+run(['sort', '--image', manifest, files, '-o', `${out}/distrib.sort`]);
+run(['readahead', '--image', manifest, files, '-o', `${out}/readahead.list`]);
+run(['readahead', '--ranges', '--image', manifest, files, '-o', `${out}/readahead.ranges`]);
+run(['report', '--image', manifest, blockTrace, files, '-o', `${out}/report.html`]);
+process.stderr.write(`\ndemo: wrote ${out}/{distrib.sort,readahead.list,readahead.ranges,report.html}; the sort file:\n\n`);
+process.stdout.write(readFileSync(`${out}/distrib.sort`, 'utf8'));

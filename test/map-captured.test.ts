@@ -47,7 +47,9 @@ t.test('qemu\'s view of the CD and the guest\'s sr0 trace give the same profile'
   t.ok(qemu.length > 20);
   t.same(qemu, sr0, 'same boot, same reads: same files, same order');
   const loop = filesOf(await captured('loop0.blktrace.0'));
-  t.same([...qemu].sort(), [...loop].sort(), 'the CD and the loop device reach the same files');
+  // The CD's readahead reads past what squashfs asked for (into files nothing opened): a superset.
+  t.same(loop.filter((p) => !qemu.includes(p)), [], 'every file squashfs read through the loop device reached the CD');
+  t.comment(`readahead-only files on the CD: ${qemu.filter((p) => !loop.includes(p)).join(' ') || 'none'}`);
 
   const cpu0 = await captured('smp2/sr0.blktrace.0');
   const cpu1 = await captured('smp2/sr0.blktrace.1');

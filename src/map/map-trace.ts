@@ -160,6 +160,9 @@ export function blockEventsToFileEvents(trace: Trace, layout: Layout, options: M
   return mapTrace(trace, layout, options).fileEvents;
 }
 
+/** Disjoint pieces of one block read so far; real traces have 2 or 3. */
+const MAX_PIECES_PER_BLOCK = 256;
+
 interface PartialBlock {
   /** Parts of the extent read so far, absolute [start, end). */
   covered: [number, number][];
@@ -255,9 +258,13 @@ class BlockMapper {
       p = { covered: [], bytes: 0, seq: at.seq, timeNs: at.timeNs };
       this.partial.set(e, p);
     }
-    p.covered = mergeRanges([...p.covered, [a, b]]);
+    p.covered.push([a, b]);
+    if (p.covered.length > 1) p.covered = mergeRanges(p.covered);
     p.bytes += bytes;
-    const whole = p.covered.length === 1 && p.covered[0]![0] <= e.start && p.covered[0]![1] >= end;
+    // A hostile trace of many tiny disjoint reads must not make this quadratic: past a cap, call it read.
+    const whole =
+      (p.covered.length === 1 && p.covered[0]![0] <= e.start && p.covered[0]![1] >= end) ||
+      p.covered.length > MAX_PIECES_PER_BLOCK;
     if (!whole) return undefined;
     this.partial.delete(e);
     return { bytes: p.bytes, ...at };

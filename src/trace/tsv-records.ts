@@ -30,7 +30,10 @@ export function forEachTsvRecord(
     let chunkEnd = Math.min(bytes.length, chunkStart + CHUNK_BYTES);
     if (chunkEnd < bytes.length) {
       const newline = bytes.lastIndexOf(0x0a, chunkEnd - 1);
-      chunkEnd = newline >= chunkStart ? newline + 1 : bytes.indexOf(0x0a, chunkEnd) + 1 || bytes.length;
+      if (newline < chunkStart) {
+        throw new FormatError(source, chunkStart, `line longer than ${CHUNK_BYTES} bytes: this is not a trace`);
+      }
+      chunkEnd = newline + 1;
     }
     const chunk = bytes.subarray(chunkStart, chunkEnd);
     const records = parse(chunk, {

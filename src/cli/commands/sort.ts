@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { InputError, describeSystemError } from '../../errors.js';
-import { SquashfsTree } from '../../image/image-tree.js';
 import type { Layout } from '../../image/layout.js';
-import { openImage } from '../../image/open.js';
+import { openImageOrManifest } from '../../image/open-any.js';
 import { blockEventsToFileEvents } from '../../map/index.js';
 import { DRAKLIVE_EXCLUDE, perlLines, renderDraklive } from '../../emit/draklive.js';
 import { renderSortFile, type SortFormat } from '../../emit/sort-file.js';
@@ -49,7 +48,7 @@ export const sortCommand: CommandModule<object, SortArgs> = {
         array: true,
         demandOption: true,
       })
-      .option('image', { type: 'string', describe: 'Keep only regular files of this squashfs or ISO' })
+      .option('image', { type: 'string', describe: 'Keep only regular files of this squashfs or ISO (or its manifest from inspect --json)' })
       .option('root', { type: 'string', describe: 'Keep only regular files of this tree (the mksquashfs source)' })
       .conflicts('image', 'root')
       .option('exclude', { type: 'string', array: true, nargs: 1, default: [], describe: 'Drop paths matching this regex (repeatable)' })
@@ -136,9 +135,8 @@ export const sortCommand: CommandModule<object, SortArgs> = {
 
 function openTree(args: SortArgs): { tree?: TreeView; layout?: Layout } {
   if (args.image !== undefined) {
-    const image = openImage(args.image);
-    if (image.squashfs === undefined) throw new InputError(`${args.image}: no squashfs found in this image`);
-    return { tree: new SquashfsTree(image.squashfs), layout: image.layout };
+    const view = openImageOrManifest(args.image);
+    return { tree: view.tree, layout: view.layout };
   }
   return args.root === undefined ? {} : { tree: new HostTree(args.root) };
 }
