@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { withQemuLock } from './helpers/vm/qemu-lock.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const tsImport = new URL('../node_modules/@tapjs/typescript/dist/esm/import.mjs', import.meta.url).href;
@@ -26,7 +27,9 @@ t.test('capture --qemu stops a guest that does not power off, keeps its trace, e
   writeFileSync(join(dir, 'root', 'a.txt'), 'a\n');
   await execa('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-o', join(dir, 'x.iso'), join(dir, 'root')]);
   const out = join(dir, 'out');
-  const r = await bootprof(['capture', '--qemu', '--iso', join(dir, 'x.iso'), '--timeout', '3', '--accel', 'tcg', '-o', out]);
+  const r = await withQemuLock(() =>
+    bootprof(['capture', '--qemu', '--iso', join(dir, 'x.iso'), '--timeout', '3', '--accel', 'tcg', '-o', out]),
+  );
   t.equal(r.exitCode, 3, r.stderr);
   t.match(r.stderr, /timed out after \d+\.\d s \(tcg\); wrote .*qemu-trace\.log/);
   t.match(r.stderr, /did not power off within 3 s; the trace so far is kept/);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { captureQemu, qemuArgs } from '../src/capture/qemu.js';
 import { InputError, ToolError } from '../src/errors.js';
+import { withQemuLock } from './helpers/vm/qemu-lock.js';
 
 const paths = { trace: '/o/t.log', console: '/o/c.log', events: '/o/e.txt' };
 
@@ -48,7 +49,9 @@ t.test('a guest that never powers off is stopped at the timeout, with its trace 
   const iso = await plainIso(dir);
   const out = join(dir, 'out');
   const progress: number[] = [];
-  const result = await captureQemu({ iso, outDir: out, timeoutMs: 3000, accel: 'tcg', onProgress: (p) => progress.push(p.elapsedMs) });
+  const result = await withQemuLock(() =>
+    captureQemu({ iso, outDir: out, timeoutMs: 3000, accel: 'tcg', onProgress: (p) => progress.push(p.elapsedMs) }),
+  );
   t.equal(result.endedBy, 'timeout');
   t.equal(result.accel, 'tcg');
   t.ok(result.durationMs >= 3000 && result.durationMs < 15000, `stopped after ${result.durationMs} ms`);
@@ -65,6 +68,6 @@ t.test('a guest that never powers off is stopped at the timeout, with its trace 
 t.test('timestamped trace lines', async (t) => {
   const dir = t.testdir();
   const iso = await plainIso(dir);
-  const result = await captureQemu({ iso, outDir: join(dir, 'out'), timeoutMs: 2000, accel: 'tcg', timestamps: true });
+  const result = await withQemuLock(() => captureQemu({ iso, outDir: join(dir, 'out'), timeoutMs: 2000, accel: 'tcg', timestamps: true }));
   t.match(readFileSync(result.tracePath, 'utf8'), /^\d+@\d+\.\d{6}:ide_atapi_cmd_read /m);
 });

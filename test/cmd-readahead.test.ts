@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { coalesce } from '../src/emit/readahead.js';
 import { runCli } from './helpers/cli.js';
 import { makeIso, xorrisoReportLba } from './helpers/iso-tools.js';
 import { fileBytes } from './helpers/sample-tree.js';
@@ -124,5 +125,26 @@ t.test('readahead: image order, ranges that really hold the profiled files', (t)
     list.filter((p) => p === '/usr/bin/f14' || p === '/usr/bin/f07'),
     'block reads become files, listed in image order',
   );
+  t.end();
+});
+
+t.test('coalesce joins ranges within the gap, in position order', (t) => {
+  const input = [
+    { offset: 5000, length: 100 },
+    { offset: 0, length: 100 },
+    { offset: 150, length: 50 },
+    { offset: 90, length: 20 },
+    { offset: 5200, length: 0 },
+  ];
+  t.same(coalesce(input, 0), [
+    { offset: 0, length: 110 },
+    { offset: 150, length: 50 },
+    { offset: 5000, length: 100 },
+  ]);
+  t.same(coalesce(input, 40), [
+    { offset: 0, length: 200 },
+    { offset: 5000, length: 100 },
+  ]);
+  t.same(coalesce(input, 10_000), [{ offset: 0, length: 5100 }]);
   t.end();
 });

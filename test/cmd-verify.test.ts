@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { parseSortFile } from '../src/image/verify.js';
+import { checkSortOrder, parseSortFile } from '../src/image/verify.js';
+import { openImage } from '../src/image/open.js';
 import { FormatError } from '../src/errors.js';
 import { runCli } from './helpers/cli.js';
 import { fileBytes } from './helpers/sample-tree.js';
@@ -82,5 +83,29 @@ t.test('verify: images built with mksquashfs -sort pass, others fail with the of
   const br = runCli(['verify', '--image', sorted, '--sort', broken]);
   t.equal(br.status, 1);
   t.match(br.stderr, /line 2/);
+  t.end();
+});
+
+t.test('checkSortOrder: the fewest offenders, each with a file it contradicts', (t) => {
+  const dir = t.testdir();
+  const root = join(dir, 'root');
+  mkdirSync(root);
+  const names = Array.from({ length: 8 }, (_, i) => `g${i}`);
+  names.forEach((n, i) => writeFileSync(join(root, n), fileBytes(200 + i, 9000)));
+  // Build with one order, verify against a sort file that moves one file: exactly one offender.
+  const built = join(dir, 'built.sort');
+  writeFileSync(built, names.map((n, i) => `${n} ${100 - i}`).join('\n') + '\n');
+  const img = join(dir, 'img.sqfs');
+  mksquashfs(root, img, ['-no-fragments', '-sort', built]);
+  const moved = names.map((n, i) => `${n} ${n === 'g6' ? 1000 : 100 - i}`).join('\n') + '\n';
+  const image = openImage(img);
+  t.teardown(() => image.close());
+  const result = checkSortOrder(image.squashfs!, parseSortFile(Buffer.from(moved), 'moved.sort'));
+  t.equal(result.checked.length, 8);
+  t.same(result.offenders.map((o) => o.file.path), ['/g6'], 'only the moved file is named');
+  t.equal(result.offenders[0]!.relation, 'after-lower');
+  t.equal(result.offenders[0]!.other.path, '/g5', 'named against the lowest-priority file placed before it');
+  const same = checkSortOrder(image.squashfs!, parseSortFile(readFileSync(built), 'built.sort'));
+  t.same(same.offenders, [], 'the sort file it was built with passes');
   t.end();
 });

@@ -201,6 +201,39 @@ t.test('multi-extent file over 4 GiB (sparse source, sparse ISO)', (t) => {
   t.end();
 });
 
+t.test('El Torito: the boot catalog is its own extent, at the LBA xorriso reports', (t) => {
+  const dir = t.testdir();
+  const src = join(dir, 'src');
+  mkdirSync(join(src, 'boot'), { recursive: true });
+  writeFileSync(join(src, 'boot/boot.img'), fileBytes(5, 4096));
+  const iso = join(dir, 'eltorito.iso');
+  makeIso(src, iso, ['-boot_image', 'any', 'bin_path=/boot/boot.img', '-boot_image', 'any', 'cat_path=/boot/boot.cat', '-boot_image', 'any', 'emul_type=no_emulation']);
+  const report = execFileSync('xorriso', ['-indev', iso, '-report_el_torito', 'plain'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const catalog = Number(/El Torito catalog\s*:\s*(\d+)/.exec(report)![1]);
+  const source = new FileSource(iso);
+  t.teardown(() => source.close());
+  const image = openIso(source);
+  t.ok(image.descriptors.some((d) => d.type === 'boot' && d.bootCatalogLba === catalog), 'boot record descriptor names the catalog');
+  const layout = isoLayout(image);
+  const cat = image.lookup('/boot/boot.cat');
+  t.equal(cat?.extents[0]?.lba, catalog, 'the catalog is visible as /boot/boot.cat');
+  t.ok(layout.extents.some((e) => e.kind === 'iso-file' && e.start === catalog * 2048), 'a visible catalog stays a file extent');
+  // Hidden catalog (the usual -as mkisofs -c with hidden boot.cat): hide it and look again.
+  const hidden = join(dir, 'hidden.iso');
+  makeIso(src, hidden, ['-boot_image', 'any', 'bin_path=/boot/boot.img', '-boot_image', 'any', 'cat_path=/boot/boot.cat', '-boot_image', 'any', 'cat_hidden=on', '-boot_image', 'any', 'emul_type=no_emulation']);
+  const hreport = execFileSync('xorriso', ['-indev', hidden, '-report_el_torito', 'plain'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const hcatalog = Number(/El Torito catalog\s*:\s*(\d+)/.exec(hreport)![1]);
+  const hsource = new FileSource(hidden);
+  t.teardown(() => hsource.close());
+  const himage = openIso(hsource);
+  t.equal(himage.lookup('/boot/boot.cat'), undefined, 'hidden catalog is not in the tree');
+  t.ok(isoLayout(himage).extents.some((e) => e.kind === 'iso-boot-catalog' && e.start === hcatalog * 2048), 'hidden catalog: iso-boot-catalog extent');
+  const img = image.lookup('/boot/boot.img')!;
+  t.same(readIsoFile(image, img), fileBytes(5, 4096), 'boot image content');
+  checkLayout(t, image);
+  t.end();
+});
+
 t.test('reads stay inside the image for real files', (t) => {
   // Sanity for the hostile tests: the image we corrupt opens cleanly first.
   const dir = t.testdir();

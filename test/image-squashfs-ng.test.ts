@@ -51,7 +51,7 @@ const dir = t.testdir();
 const source = join(dir, 'src');
 const spec = makeSquashfsTree(source, { special: true, sparse: true, xattrs: true, bigDirectory: 300 });
 
-for (const compressor of ['gzip', 'xz', 'lzo', 'lz4', 'zstd']) {
+for (const compressor of ['gzip', 'xz', 'lz4', 'zstd']) {
   t.test(`gensquashfs -c ${compressor}`, (t) => {
     const image = join(dir, `ng-${compressor}.sqfs`);
     gensquashfs(source, image, ['-c', compressor, '-b', '65536']);

@@ -23,6 +23,8 @@ const CASES: Case[] = [
   { name: 'lz4', args: ['-comp', 'lz4'], compressor: 'lz4', blockSize: 131072 },
   { name: 'lz4-hc', args: ['-comp', 'lz4', '-Xhc'], compressor: 'lz4', blockSize: 131072 },
   { name: 'zstd', args: ['-comp', 'zstd'], compressor: 'zstd', blockSize: 131072 },
+  { name: 'lzo1x_1', args: ['-comp', 'lzo', '-Xalgorithm', 'lzo1x_1'], compressor: 'lzo', blockSize: 131072 },
+  { name: 'gzip window 8, level 1', args: ['-Xwindow-size', '8', '-Xcompression-level', '1'], compressor: 'gzip', blockSize: 131072 },
   { name: 'gzip 4K blocks', args: ['-b', '4K'], compressor: 'gzip', blockSize: 4096 },
   { name: 'zstd 1M blocks', args: ['-comp', 'zstd', '-b', '1M'], compressor: 'zstd', blockSize: 1 << 20 },
   { name: 'lzo 4K blocks', args: ['-comp', 'lzo', '-b', '4K'], compressor: 'lzo', blockSize: 4096 },

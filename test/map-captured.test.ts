@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import type { Layout } from '../src/image/layout.js';
+import { readLayoutManifest } from '../src/image/manifest.js';
 import { buildFileProfile, mapTrace } from '../src/map/index.js';
 import { mergeBlktraceCpus } from '../src/trace/merge-cpus.js';
 import { readTrace } from '../src/trace/read.js';
@@ -13,7 +13,7 @@ import { traceFixture as fixture } from './helpers/trace-samples.js';
  * image that boot ran on (captured-layout.json, see the README beside it). Different capture
  * paths of the same boot must tell the same story.
  */
-const layout = JSON.parse(readFileSync(fixture('captured-layout.json'), 'utf8')) as Layout;
+const layout = readLayoutManifest(fixture('captured-layout.json'));
 const filesOf = (trace: Trace): string[] =>
   buildFileProfile([mapTrace(trace, layout)])
     .rows.filter((r) => r.kind === 'file')

@@ -135,6 +135,10 @@ t.test('qemu log (blk_co_preadv + ide_atapi_cmd_read) maps back to the files', a
   t.equal(json.status, 0, json.stderr);
   const parsed = JSON.parse(json.stdout) as { files: { path: string }[]; metadata: unknown[] };
   t.same(parsed.files.map((f) => f.path), rows.filter((r) => r.kind === 'file').map((r) => r.path));
+  const fromJson = parseTrace(Buffer.from(json.stdout), 'profile.json');
+  t.equal(fromJson.format, 'bootprof-profile', 'the JSON profile is a trace too');
+  t.same(fromJson.events, parseTrace(Buffer.from(tsv.stdout), 'profile.tsv').events, 'with the same events as the TSV');
+  t.throws(() => parseTrace(Buffer.from(json.stdout.slice(0, 300)), 'cut.json'), /cut\.json at byte 300: not valid JSON/);
   // a map output is a trace: mapping it again gives the same files in the same order
   const again = join(dir, 'profile.tsv');
   writeFileSync(again, tsv.stdout);

@@ -28,6 +28,7 @@ t.test('captured module log: every line, every kind', async (t) => {
   t.ok(faults.some((e) => e.path === ''), 'faults may carry only dev/ino');
   const times = trace.events.map((e) => e.timeNs!);
   t.same(times, lines.map((l) => Number(l.split('\t')[1])), 'time_ns as logged');
+  t.same(trace.notes, [], 'gapless');
 });
 
 t.test('escaping and event fields', async (t) => {
@@ -69,6 +70,8 @@ t.test('truncated and garbled logs end with a FormatError naming the line', asyn
   t.equal(formatErrorOf(() => parseKmodEvents(nul, 'n.tsv')).offset, 4000);
   const backwards = Buffer.from(`${HEADER}5\t1\topen\t1\tc\t-\t-\t-\t-\t/a\n4\t2\topen\t1\tc\t-\t-\t-\t-\t/b\n`);
   t.match(formatErrorOf(() => parseKmodEvents(backwards, 'b.tsv')).message, /b\.tsv at byte \d+: line 3: seq 4 does not follow 5/);
+  const gap = parseKmodEvents(Buffer.from(`${HEADER}0\t1\topen\t1\tc\t-\t-\t-\t-\t/a\n3\t2\topen\t1\tc\t-\t-\t-\t-\t/b\n`), 'gap.tsv');
+  t.match(gap.notes!.join(), /2 events missing/);
   const nothing = Buffer.from(`${HEADER}0\t1\tfault\t1\tc\t7:0\t-\t0\t4096\t-\n`);
   t.match(formatErrorOf(() => parseKmodEvents(nothing, 'x.tsv')).message, /neither a path nor an inode/);
 });

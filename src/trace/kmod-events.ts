@@ -30,12 +30,15 @@ export function parseKmodEvents(bytes: Buffer, source: string): Trace {
   const events: TraceEvent[] = [];
   const squashfsDevices = new Map<string, number>();
   let previousSeq = -1;
+  let missing = 0;
 
   forEachTsvRecord(bytes, source, COLUMNS, (f) => {
     const bad = (what: string): RecordProblem => new RecordProblem(what);
     const seq = parseCount(f[0]!);
     if (seq === undefined) throw bad(`bad seq ${JSON.stringify(f[0])}`);
     if (seq <= previousSeq) throw bad(`seq ${seq} does not follow ${previousSeq}`);
+    // the module numbers logged events without gaps: a gap means lines were lost on the way
+    if (previousSeq >= 0) missing += seq - previousSeq - 1;
     previousSeq = seq;
     const timeNs = parseCount(f[1]!);
     if (timeNs === undefined) throw bad(`bad time_ns ${JSON.stringify(f[1])}`);
@@ -88,5 +91,6 @@ export function parseKmodEvents(bytes: Buffer, source: string): Trace {
     kind: 'squashfs',
     description: `${id} (squashfs block reads logged by the module, ${n} reads; offsets inside the squashfs)`,
   }));
-  return { source, format: 'bootprof-events', events, devices };
+  const notes = missing > 0 ? [`${missing} events missing (gaps in seq): the log is not complete`] : [];
+  return { source, format: 'bootprof-events', events, devices, notes };
 }

@@ -155,7 +155,10 @@ export function parseProfileRows(bytes: Buffer, source: string): ProfileRow[] {
 
 /** A profile as a trace: each file row becomes its read ranges (or one open when none), in row order. */
 export function parseProfile(bytes: Buffer, source: string): Trace {
-  const rows = parseProfileRows(bytes, source);
+  return profileTrace(parseProfileRows(bytes, source), source);
+}
+
+function profileTrace(rows: readonly ProfileRow[], source: string): Trace {
   const events: FileEvent[] = [];
   for (const row of rows) {
     if (row.kind !== 'file') continue;
@@ -170,4 +173,40 @@ export function parseProfile(bytes: Buffer, source: string): Trace {
     if (row.firstTimeNs !== undefined) events[first]!.timeNs = row.firstTimeNs;
   }
   return { source, format: 'bootprof-profile', events };
+}
+
+/** `bootprof map --json` output: `{ "format": "bootprof-profile", "version": 1, ..., "files": [rows] }`. */
+export function looksLikeProfileJson(head: Buffer): boolean {
+  const text = head.subarray(0, 256).toString('latin1');
+  return /^\s*\{\s*"format"\s*:\s*"bootprof-profile"/.test(text);
+}
+
+export function parseProfileJson(bytes: Buffer, source: string): Trace {
+  let doc: unknown;
+  const text = bytes.toString('utf8');
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    // V8 names a character position, or none when the text ends early
+    const at = /position (\d+)/.exec((err as Error).message);
+    const offset = at ? Buffer.byteLength(text.slice(0, Number(at[1]))) : bytes.length;
+    throw new FormatError(source, offset, `not valid JSON: ${(err as Error).message}`);
+  }
+  const filesAt = Math.max(0, bytes.indexOf('"files"'));
+  const files = (doc as { version?: unknown; files?: unknown }).files;
+  if ((doc as { version?: unknown }).version !== 1 || !Array.isArray(files)) {
+    throw new FormatError(source, 0, 'a bootprof-profile JSON document needs "version": 1 and a "files" array');
+  }
+  const rows: ProfileRow[] = files.map((f: unknown, i: number) => {
+    const row = f as Partial<ProfileRow>;
+    const ranges = Array.isArray(row.ranges) ? row.ranges : [];
+    const okRanges = ranges.every(
+      (r: unknown) => Array.isArray(r) && r.length === 2 && Number.isSafeInteger(r[0]) && Number.isSafeInteger(r[1]) && r[0] >= 0 && r[1] >= r[0],
+    );
+    if (row.kind !== 'file' || typeof row.path !== 'string' || !row.path.startsWith('/') || !okRanges) {
+      throw new FormatError(source, filesAt, `files[${i}] is not a file row with an absolute path and [start, end] ranges`);
+    }
+    return { ...(row as ProfileRow), ranges: ranges as [number, number][] };
+  });
+  return profileTrace(rows, source);
 }

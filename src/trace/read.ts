@@ -4,7 +4,7 @@ import { looksLikeBootlog, parseBootlog } from './bootlog.js';
 import { looksLikeBlkparse, parseBlkparse } from './blkparse.js';
 import { looksLikeBlktrace, parseBlktrace } from './blktrace.js';
 import { looksLikeKmodEvents, parseKmodEvents } from './kmod-events.js';
-import { looksLikeProfile, parseProfile } from './profile-format.js';
+import { looksLikeProfile, looksLikeProfileJson, parseProfile, parseProfileJson } from './profile-format.js';
 import { looksLikeQemuLog, parseQemuLog } from './qemu.js';
 import type { Trace, TraceFormat } from './types.js';
 
@@ -20,6 +20,7 @@ export interface TraceParser {
 export const traceParsers: TraceParser[] = [
   { format: 'bootprof-events', detect: looksLikeKmodEvents, parse: parseKmodEvents },
   { format: 'bootprof-profile', detect: looksLikeProfile, parse: parseProfile },
+  { format: 'bootprof-profile', detect: looksLikeProfileJson, parse: parseProfileJson },
   { format: 'blktrace', detect: looksLikeBlktrace, parse: parseBlktrace },
   { format: 'qemu', detect: looksLikeQemuLog, parse: parseQemuLog },
   { format: 'blkparse', detect: looksLikeBlkparse, parse: parseBlkparse },

@@ -54,7 +54,7 @@ export function renderText(image: OpenedImage, withFiles: boolean): string {
   lines.push(table(['kind', 'extents', 'bytes'], byKind(layout).map(([k, n, b]) => [k, String(n), String(b)]), [false, true, true]));
   if (withFiles) {
     lines.push('');
-    lines.push(table(['layer', 'path', 'size', 'first offset', 'blocks', 'fragment'], fileRows(layout), [false, false, true, true, true, false]));
+    lines.push(table(['layer', 'path', 'size', 'first offset', 'blocks', 'fragment'], fileRows(layout, image.squashfsEntry?.path), [false, false, true, true, true, false]));
   }
   return `${lines.join('\n')}\n`;
 }
@@ -71,7 +71,7 @@ function byKind(layout: Layout): [ExtentKind, number, number][] {
 }
 
 /** One pass over the extents gathers, per file, its first offset, block count and fragment. */
-function fileRows(layout: Layout): string[][] {
+function fileRows(layout: Layout, squashfsPath: string | undefined): string[][] {
   const n = layout.files.length;
   const first = new Float64Array(n).fill(Infinity);
   const blocks = new Uint32Array(n);
@@ -97,9 +97,13 @@ function fileRows(layout: Layout): string[][] {
     const off = first[j]!;
     rows.push([
       f.layer,
-      f.sameDataAs !== undefined ? `${f.path} (= ${layout.files[f.sameDataAs]?.path ?? '?'})` : f.path,
+      f.sameDataAs !== undefined
+        ? `${f.path} (= ${layout.files[f.sameDataAs]?.path ?? '?'})`
+        : f.layer === 'iso' && f.path === squashfsPath
+          ? `${f.path} (the squashfs)`
+          : f.path,
       String(f.size),
-      Number.isFinite(off) ? String(off) : '-',
+      Number.isFinite(off) ? String(off) : f.layer === 'iso' && f.path === squashfsPath ? String(layout.squashfsOffset) : '-',
       String(blocks[j]),
       fragment[j] ?? '-',
     ]);

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { openImage } from '../../image/open.js';
+import { openImageOrManifest } from '../../image/open-any.js';
 import { buildFileProfile, mapTrace, parseDeviceOverride, type MappedTrace } from '../../map/index.js';
 import { mergeBlktraceCpus } from '../../trace/merge-cpus.js';
 import { formatProfileTsv } from '../../trace/profile-format.js';
@@ -28,7 +28,11 @@ export const mapCommand: CommandModule<object, MapArgs> = {
         array: true,
         demandOption: true,
       })
-      .option('image', { type: 'string', demandOption: true, describe: 'The ISO (with a squashfs inside) or bare squashfs the traces were taken on' })
+      .option('image', {
+        type: 'string',
+        demandOption: true,
+        describe: 'The ISO (with a squashfs inside) or bare squashfs the traces were taken on, or its manifest (inspect --json)',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'Write JSON instead of the bootprof-profile TSV' })
       .option('device', {
         type: 'string',
@@ -50,7 +54,7 @@ export const mapCommand: CommandModule<object, MapArgs> = {
     const overrides = new Map(args.device.map(parseDeviceOverride));
     const traces: Trace[] = [];
     for (const path of args.traces) traces.push(await readTrace(path));
-    const image = openImage(args.image, args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {});
+    const image = openImageOrManifest(args.image, args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {});
     let mapped: MappedTrace[];
     try {
       mapped = mergeBlktraceCpus(traces).map((trace) =>

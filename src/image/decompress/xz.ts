@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { crc32 } from 'node:zlib';
-import { bcjX86Decode } from './bcj.js';
+import { BCJ_DECODERS } from './bcj.js';
 import { DecompressError } from './types.js';
 
 interface NapiLzma {
@@ -51,15 +51,14 @@ export function xzDeclaredSize(input: Uint8Array): number {
 
 const CHECK_SIZES: Readonly<Record<number, number>> = { 0: 0, 1: 4, 4: 8, 10: 32 };
 const FILTER_LZMA2 = 0x21;
-const FILTER_X86 = 0x04;
 
 interface XzBlock {
   /** Raw LZMA2 chunks of the block. */
   lzma2: Uint8Array;
   /** What the chunk headers say the block decodes to. */
   size: number;
-  /** Start offset of the x86 BCJ filter, when the block uses it. */
-  x86?: number;
+  /** The branch-converter filter (BCJ) of the block, when it uses one: xz filter id and start offset. */
+  bcj?: { id: number; startOffset: number };
   /** Expected CRC32 of the block's data (check type 1), when present. */
   crc32?: number;
 }
@@ -114,9 +113,11 @@ export function xzBlocks(input: Uint8Array): XzBlock[] {
     const last = filters[filters.length - 1]!;
     if (last.id !== FILTER_LZMA2) throw new DecompressError(`xz: last filter is 0x${last.id.toString(16)}, not LZMA2`);
     for (const f of filters.slice(0, -1)) {
-      if (f.id !== FILTER_X86 || block.x86 !== undefined) throw new DecompressError(`xz: filter 0x${f.id.toString(16)} is not supported (only x86 BCJ)`);
-      if (f.props.length !== 0 && f.props.length !== 4) throw new DecompressError('xz: bad x86 BCJ properties');
-      block.x86 = f.props.length === 4 ? view.getUint32(f.props.byteOffset - input.byteOffset, true) : 0;
+      if (BCJ_DECODERS[f.id] === undefined || block.bcj !== undefined) {
+        throw new DecompressError(`xz: filter 0x${f.id.toString(16)} is not supported (only one BCJ filter: x86, PowerPC, ARM, ARM-Thumb, SPARC)`);
+      }
+      if (f.props.length !== 0 && f.props.length !== 4) throw new DecompressError('xz: bad BCJ filter properties');
+      block.bcj = { id: f.id, startOffset: f.props.length === 4 ? view.getUint32(f.props.byteOffset - input.byteOffset, true) : 0 };
     }
     p = headerEnd;
     const dataStart = p;
@@ -153,8 +154,8 @@ export function xzBlocks(input: Uint8Array): XzBlock[] {
 }
 
 /**
- * xz as squashfs-tools writes it (one block, CRC32 check, optionally the x86 BCJ filter chosen per
- * block with -Xbcj x86). The LZMA2 data is decoded raw by @napi-rs/lzma, the BCJ filter and the
+ * xz as squashfs-tools writes it (one block, CRC32 check, optionally a BCJ filter chosen per block
+ * with -Xbcj x86|powerpc|arm|armthumb|sparc; ia64 is not supported). The LZMA2 data is decoded raw by @napi-rs/lzma, the BCJ filter and the
  * check are applied here: the native decoder knows no BCJ.
  */
 export function decompressXz(input: Uint8Array, maxOutput: number): Buffer {
@@ -172,7 +173,7 @@ export function decompressXz(input: Uint8Array, maxOutput: number): Buffer {
       throw new DecompressError(`xz: ${(err as Error).message}`, { cause: err });
     }
     if (out.length !== block.size) throw new DecompressError(`xz: decoded ${out.length} bytes, chunk headers say ${block.size}`);
-    if (block.x86 !== undefined) bcjX86Decode(out, block.x86);
+    if (block.bcj) BCJ_DECODERS[block.bcj.id]!(out, block.bcj.startOffset);
     if (block.crc32 !== undefined && crc32(out) !== block.crc32) throw new DecompressError('xz: CRC32 mismatch');
     parts.push(out);
   }

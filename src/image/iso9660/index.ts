@@ -17,7 +17,7 @@ export interface IsoImage {
   joliet?: VolumeDescriptor;
   /** The tree whose names `entries` carry: Rock Ridge when present, else Joliet, else plain ISO 9660. */
   namespace: Namespace;
-  /** Every entry of the chosen tree, depth-first in directory order, root first. */
+  /** Every entry of the chosen tree: root first, each directory's entries in record order before its subdirectories' contents. */
   entries: IsoEntry[];
   /** Byte ranges of every directory extent and continuation area of every tree (for the layout). */
   directoryRanges: { start: number; length: number }[];

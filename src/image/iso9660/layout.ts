@@ -25,10 +25,15 @@ export function isoLayout(image: IsoImage): IsoLayout {
     if (end > start) raw.push({ start, length: end - start, kind, ...extra });
   };
 
+  const fileStarts = new Set<number>();
+  for (const e of image.entries) if (e.type === 'file') for (const x of e.extents) fileStarts.add(x.lba);
   push(0, FIRST_DESCRIPTOR_SECTOR * SECTOR, 'iso-system-area');
   for (const d of image.descriptors) {
     push(d.offset, SECTOR, 'iso-volume-descriptor');
-    if (d.bootCatalogLba !== undefined && d.bootCatalogLba > 0) push(d.bootCatalogLba * SECTOR, SECTOR, 'iso-boot-catalog');
+    // A catalog visible as a file in the tree (boot.cat) stays that file's extent.
+    if (d.bootCatalogLba !== undefined && d.bootCatalogLba > 0 && !fileStarts.has(d.bootCatalogLba)) {
+      push(d.bootCatalogLba * SECTOR, SECTOR, 'iso-boot-catalog');
+    }
     if (d.pathTableSize !== undefined && d.pathTableSize > 0) {
       for (const lba of new Set(d.pathTableLbas ?? [])) if (lba > 0) push(lba * SECTOR, d.pathTableSize, 'iso-path-table');
     }

@@ -56,7 +56,7 @@ export interface WalkOptions {
   onMetadata: RangeSink;
 }
 
-/** Walks a directory tree from its root record depth-first, in directory order, root first. */
+/** Walks a directory tree from its root record: root first, then each directory's entries in record order, then its subdirectories (recursively). */
 export function walkTree(source: ByteSource, rootRecord: Buffer, rootRecordOffset: number, options: WalkOptions): IsoEntry[] {
   const root = parseRecord(source.name, rootRecord, 0, rootRecordOffset);
   if (!(root.flags & FLAG_DIRECTORY)) throw new FormatError(source.name, rootRecordOffset, 'root record is not a directory');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { captureQemu, type QemuCaptureResult } from '../../../src/capture/qemu.js';
 import type { DebianKernel } from './debian-kernel.js';
+import { withQemuLock } from './qemu-lock.js';
 
 export interface BootOptions {
   iso: string;
@@ -41,7 +42,7 @@ export async function bootAndCapture(options: BootOptions): Promise<BootResult> 
   ftruncateSync(fd, RESULTS_DISK_BYTES);
   closeSync(fd);
 
-  const qemu = await captureQemu({
+  const qemu = await withQemuLock(() => captureQemu({
     iso: options.iso,
     outDir: options.outDir,
     kernel: options.kernel.vmlinuz,
@@ -53,7 +54,7 @@ export async function bootAndCapture(options: BootOptions): Promise<BootResult> 
     timestamps: options.timestamps ?? false,
     cpus: options.cpus ?? 1,
     extraDrives: [{ file: disk, interface: 'virtio', format: 'raw' }],
-  });
+  }));
   const guestDir = join(options.outDir, 'guest');
   mkdirSync(guestDir, { recursive: true });
   // The guest wrote a plain tar at the start of the disk; GNU tar stops at its end-of-archive blocks.

@@ -1,0 +1,232 @@
+#!/usr/bin/env node
+// bench-real, last step: gather each variant's measured figures (from `bootprof simulate --json` on the
+// variant's own qemu block trace), write bench/results/results.json and RESULTS.md, the bundled
+// profile's manifest and README, and print the table.
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values: opt } = parseArgs({
+  options: {
+    cache: { type: 'string' }, results: { type: 'string' }, 'profile-dir': { type: 'string' },
+    kernel: { type: 'string' }, suite: { type: 'string' }, packages: { type: 'string' }, comp: { type: 'string' },
+    elapsed: { type: 'string' },
+  },
+});
+const cache = opt.cache;
+const resultsDir = opt.results;
+const profileDir = opt['profile-dir'];
+if (!cache || !resultsDir || !profileDir) throw new Error('results.mjs: --cache, --results and --profile-dir are required');
+
+const VARIANTS = [
+  { id: 'unsorted', label: 'unsorted', what: 'mksquashfs without a sort file' },
+  { id: 'seed', label: "seed's recipe", what: "the seed's perl one-liner on the module's files list (path/priority swapped, leading / removed)" },
+  { id: 'sorted', label: 'bootprof sort', what: 'bootprof sort --root on the unsorted boot\'s module log' },
+  { id: 'sorted-ra', label: 'bootprof sort + readahead', what: 'the sorted image plus /live/readahead.ranges read by the initramfs before mounting the root' },
+];
+const DEVICES = ['cd52-cav', 'cd24-clv'];
+
+const readText = (p) => (existsSync(p) ? readFileSync(p, 'utf8') : '');
+const lineCount = (p) => readText(p).split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+const stats = (p) => Object.fromEntries(readText(p).split('\n').map((l) => l.split(' ')).filter((c) => c.length === 2).map(([k, v]) => [k, Number(v)]));
+
+const rows = [];
+for (const v of VARIANTS) {
+  const dir = join(cache, v.id);
+  const sim = JSON.parse(readFileSync(join(dir, 'simulate.json'), 'utf8'));
+  const measured = sim.scenarios.find((s) => s.layout.startsWith('measured'));
+  if (!measured) throw new Error(`${v.id}: simulate.json has no measured scenario`);
+  const guest = join(dir, 'boot', 'guest');
+  const run = JSON.parse(readText(join(dir, 'boot', 'qemu-run.json')) || '{}');
+  const analyze = readText(join(guest, 'systemd-analyze.txt')).split('\n')[0] ?? '';
+  const uptime = Number(readText(join(guest, 'uptime.txt')).split(' ')[0]);
+  const devices = {};
+  for (const d of DEVICES) {
+    const m = measured.devices[d];
+    if (!m) continue;
+    devices[d] = {
+      reads: m.reads, bytes: m.bytes, seeks: m.seeks, seekDistance: m.seekDistance,
+      seekMs: round(m.seekMs), rotationMs: round(m.rotationMs), transferMs: round(m.transferMs),
+      totalMs: round(m.totalMs), lowerBoundMs: round(m.lowerBoundMs),
+    };
+  }
+  rows.push({
+    id: v.id, label: v.label, what: v.what,
+    squashfsBytes: statSync(join(dir, 'filesystem.squashfs')).size,
+    isoBytes: statSync(join(dir, 'live.iso')).size,
+    ...devices['cd52-cav'],
+    devices,
+    moduleStats: stats(join(guest, 'stats.txt')),
+    guestUptimeAtEndS: Number.isFinite(uptime) ? uptime : null,
+    systemdAnalyze: analyze.trim(),
+    qemu: run,
+  });
+}
+
+const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
+const minBound = Math.min(...rows.map((r) => r.lowerBoundMs));
+const verdicts = {
+  sortBeatsSeedOnSeeks: byId.sorted.seeks < byId.seed.seeks,
+  sortBeatsSeedOnBytes: byId.sorted.bytes < byId.seed.bytes,
+  readaheadWithin2xOwnBound: byId['sorted-ra'].totalMs <= 2 * byId['sorted-ra'].lowerBoundMs,
+  readaheadWithin2xSmallestBound: byId['sorted-ra'].totalMs <= 2 * minBound,
+  readaheadVsOwnBound: round(byId['sorted-ra'].totalMs / byId['sorted-ra'].lowerBoundMs, 2),
+  readaheadVsSmallestBound: round(byId['sorted-ra'].totalMs / minBound, 2),
+  smallestLowerBoundMs: round(minBound),
+};
+
+const sortLines = lineCount(join(cache, 'bootprof.sort'));
+const seedLines = lineCount(join(cache, 'seed.sort'));
+const rangesText = readText(join(cache, 'readahead.ranges'));
+const ranges = rangesText.split('\n').filter((l) => /^\d+ \d+/.test(l)).map((l) => l.split(' ').map(Number));
+const profileStats = stats(join(cache, 'unsorted', 'boot', 'guest', 'stats.txt'));
+
+const results = {
+  generatedBy: 'scripts/bench-real/run',
+  generatedAt: new Date().toISOString(),
+  system: {
+    distribution: `Debian ${opt.suite} (debootstrap --variant=minbase)`,
+    packages: (opt.packages ?? '').split(','),
+    kernel: opt.kernel,
+    squashfs: { compressor: opt.comp, blockSize: 131072 },
+    workload: 'systemd to multi-user, getty autologin on ttyS0, scripts/bench-real/guest/bench-workload as user bench',
+  },
+  inputs: {
+    moduleEvents: profileStats.logged ?? null,
+    moduleDropped: profileStats.dropped ?? null,
+    filesListed: lineCount(join(cache, 'unsorted', 'boot', 'guest', 'files.list')),
+    seedSortLines: seedLines,
+    bootprofSortLines: sortLines,
+    readaheadRanges: ranges.length,
+    readaheadBytes: ranges.reduce((a, r) => a + (r[1] ?? 0), 0),
+  },
+  metric: 'Every figure is measured on the variant\'s own boot: qemu\'s blk_co_preadv trace of the CD, costed by bootprof simulate (device cd52-cav unless named). seeks = reads that do not start where the previous one ended; lowerBoundMs = the same bytes read in one sweep.',
+  variants: rows,
+  verdicts,
+  elapsedSeconds: Number(opt.elapsed ?? 0),
+};
+writeFileSync(join(resultsDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+
+const mib = (b) => (b / 1048576).toFixed(1);
+const sec = (ms) => (ms / 1000).toFixed(2);
+const header = '| layout | reads | MiB read | seeks | seek distance (MiB) | CD 52x est. (s) | lower bound (s) | CD 24x est. (s) |';
+const table = [header, '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.label} | ${r.reads} | ${mib(r.bytes)} | ${r.seeks} | ${mib(r.seekDistance)} | ${sec(r.totalMs)} | ${sec(r.lowerBoundMs)} | ${r.devices['cd24-clv'] ? sec(r.devices['cd24-clv'].totalMs) : '-'} |`)].join('\n');
+
+const md = `# Real-distribution benchmark
+
+Generated by \`scripts/bench-real/run\` (${results.generatedAt.slice(0, 10)}): a Debian ${opt.suite} root
+(debootstrap minbase + ${results.system.packages.length} packages: ${results.system.packages.join(', ')}), packed as a
+${opt.comp} squashfs inside an ISO9660 live CD, booted under qemu with Debian's kernel ${opt.kernel} into
+systemd multi-user, then a first-use workload (getty autologin, ssh login over loopback, service
+restarts, python3, vi, tar, perl, ...). Each layout is booted for real with the same workload and its
+CD reads are taken from qemu's block trace (\`blk_co_preadv\`), then costed by \`bootprof simulate\`.
+
+${table}
+
+- seeks: reads that do not start where the previous one ended; seek distance: sum of the jumps.
+- lower bound: the same bytes read in one sweep on the same drive model (no seeks).
+- Profile: ${results.inputs.moduleEvents} module events (${results.inputs.moduleDropped} dropped),
+  ${results.inputs.filesListed} files first accessed; the seed's sort file has ${seedLines} lines, bootprof's
+  ${sortLines}; the readahead list has ${ranges.length} ranges, ${mib(results.inputs.readaheadBytes)} MiB.
+- bootprof sort vs the seed's recipe: seeks ${byId.sorted.seeks} vs ${byId.seed.seeks}
+  (${verdicts.sortBeatsSeedOnSeeks ? 'fewer' : 'NOT fewer'}), bytes ${mib(byId.sorted.bytes)} vs ${mib(byId.seed.bytes)} MiB
+  (${verdicts.sortBeatsSeedOnBytes ? 'fewer' : 'NOT fewer'}).
+- sort + readahead: ${verdicts.readaheadVsOwnBound}x its own lower bound, ${verdicts.readaheadVsSmallestBound}x the smallest lower bound
+  of the four (${sec(minBound)} s).
+
+Layouts:
+${rows.map((r) => `- **${r.label}**: ${r.what}.`).join('\n')}
+
+The seed's recipe, as run (seed: \`perl -MMDK::Common -e 'print map_index { (32767 - $::i) . " $_" } grep
+{ !m,^/(?:dev|proc|sys|live/distrib), } uniq(<>)'\`), changed only so mksquashfs 4.5 accepts it and can
+match anything: MDK::Common's \`uniq\`/\`map_index\` written out (not in Debian); fields swapped to
+\`path priority\` with the newline after the priority; the leading \`/\` removed (mksquashfs looks
+absolute paths up on the build host and ignores them); the line for \`/\` dropped (an empty path is
+fatal). Directory entries and everything else are kept.
+
+## Reproduce
+
+\`\`\`
+sudo scripts/bench-real/run        # Debian/Ubuntu host with node >= 20; installs debootstrap, qemu, ...
+\`\`\`
+
+It caches the debootstrap, the ISOs and the boots under \`work-cache/bench-real/\`, uses KVM when
+\`/dev/kvm\` works (\`BENCH_ACCEL=tcg\` forces software emulation), and wrote these files in
+${results.elapsedSeconds} s. The HTML report is \`bench/results/report.html\`; the raw figures are in
+\`bench/results/results.json\`; the captured profile is in \`profiles/debian-bookworm-live/\`.
+`;
+writeFileSync(join(resultsDir, 'RESULTS.md'), md);
+
+// The bundled profile's image manifest: the full Layout when small, else pruned to what the profile touches.
+const layoutPath = join(cache, 'unsorted', 'layout.json');
+const layoutText = readFileSync(layoutPath, 'utf8');
+let manifestNote;
+if (layoutText.length <= 1_000_000) {
+  writeFileSync(join(profileDir, 'image-manifest.json'), layoutText);
+  manifestNote = `the full Layout of the unsorted image (${layoutText.length} bytes)`;
+} else {
+  const pruned = pruneLayout(JSON.parse(layoutText), join(cache, 'unsorted', 'boot', 'guest', 'files.list'));
+  const text = `${JSON.stringify(pruned)}\n`;
+  writeFileSync(join(profileDir, 'image-manifest.json'), text);
+  manifestNote = `the Layout of the unsorted image pruned to the profile's files and every metadata extent (${text.length} bytes; the full one is ${layoutText.length} bytes)`;
+}
+writeFileSync(join(profileDir, 'README.md'), `# ${profileDir.split('/').at(-1)}
+
+A real boot profile, captured by \`scripts/bench-real/run\` with bootprof.ko: Debian ${opt.suite} live
+(${results.system.packages.join(', ')}) booted under qemu into systemd multi-user, then a first-use
+workload (scripts/bench-real/guest/bench-workload).
+
+- \`events.tsv.gz\`: the module's events file (gzip), ${results.inputs.moduleEvents} events, ${results.inputs.moduleDropped} dropped.
+- \`files.list\`: the module's first-access list (a drop-in bootlog.list), ${results.inputs.filesListed} paths.
+- \`stats.txt\`: the module's counters at the end of the boot.
+- \`image-manifest.json\`: ${manifestNote}; \`bootprof\` reads it wherever it takes an image (\`--image\`).
+`);
+
+process.stdout.write(`\n${table}\n\n`);
+process.stdout.write(`sort beats seed on seeks: ${verdicts.sortBeatsSeedOnSeeks}, on bytes: ${verdicts.sortBeatsSeedOnBytes}; ` +
+  `sort+readahead = ${verdicts.readaheadVsOwnBound}x own lower bound, ${verdicts.readaheadVsSmallestBound}x smallest\n`);
+
+function round(x, digits = 1) {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function pruneLayout(layout, filesListPath) {
+  const wanted = new Set(readText(filesListPath).split('\n').filter(Boolean).map((p) => p.replace(/\\(\\|t|n)/g, (_m, c) => (c === 't' ? '\t' : c === 'n' ? '\n' : '\\'))));
+  const keep = new Set();
+  layout.files.forEach((f, i) => {
+    if (f.layer !== 'squashfs' || wanted.has(f.path)) keep.add(i);
+  });
+  for (const i of [...keep]) {
+    const s = layout.files[i].sameDataAs;
+    if (s !== undefined) keep.add(s);
+  }
+  const order = [...keep].sort((a, b) => a - b);
+  const remap = new Map(order.map((old, idx) => [old, idx]));
+  const files = order.map((old) => {
+    const f = { ...layout.files[old] };
+    if (f.sameDataAs !== undefined) f.sameDataAs = remap.get(f.sameDataAs);
+    return f;
+  });
+  const extents = [];
+  for (const e of layout.extents) {
+    if (e.kind === 'data-block' || e.kind === 'iso-file') {
+      if (e.file === undefined || !remap.has(e.file)) continue;
+      const x = { ...e, file: remap.get(e.file) };
+      if (e.files) {
+        const pairs = e.files.map((f, k) => [remap.get(f), e.fileBlocks?.[k]]).filter(([f]) => f !== undefined);
+        x.files = pairs.map(([f]) => f);
+        if (e.fileBlocks) x.fileBlocks = pairs.map(([, b]) => b);
+      }
+      extents.push(x);
+    } else if (e.kind === 'fragment-block') {
+      const fs = (e.files ?? []).map((f) => remap.get(f)).filter((f) => f !== undefined);
+      if (fs.length === 0) continue;
+      extents.push({ ...e, files: fs });
+    } else {
+      extents.push(e);
+    }
+  }
+  return { ...layout, files, extents, pruned: 'files and data extents limited to the profile; metadata extents kept' };
+}

@@ -1,0 +1,204 @@
+// Builds the fuzzer's seed inputs once (cached under work-cache/fuzz/seeds-vN): small real squashfs
+// images from mksquashfs (every compressor; uncompressed metadata so byte mutations reach inodes
+// and directory entries), ISOs from xorriso holding them, the trace fixtures, and for every image
+// a matching events trace, qemu log and sort file so map/sort/readahead/verify get past parsing.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, linkSync, writeFileSync,
+} from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { describeIso, describeSquashfs } from './structure.mjs';
+
+/** Bump when the seed recipe changes: the cache key. */
+const SEED_VERSION = 3;
+
+const SQUASHFS_SEEDS = [
+  // Uncompressed metadata and data first: mutations hit inodes, directories and tables directly.
+  { name: 'sqfs-raw', args: ['-comp', 'gzip', '-b', '4096', '-noI', '-noD', '-noF', '-noX'] },
+  { name: 'sqfs-raw-nofrag', args: ['-comp', 'gzip', '-b', '4096', '-noI', '-noD', '-noX', '-no-fragments'] },
+  { name: 'sqfs-raw-allfrag', args: ['-comp', 'gzip', '-b', '4096', '-noI', '-noD', '-noF', '-noX', '-always-use-fragments', '-no-duplicates'] },
+  { name: 'sqfs-gzip', args: ['-comp', 'gzip', '-b', '4096'] },
+  { name: 'sqfs-xz', args: ['-comp', 'xz', '-b', '8192'] },
+  { name: 'sqfs-lz4', args: ['-comp', 'lz4', '-b', '4096', '-Xhc'] },
+  { name: 'sqfs-zstd', args: ['-comp', 'zstd', '-b', '4096'] },
+  { name: 'sqfs-lzo', args: ['-comp', 'lzo', '-b', '4096'] },
+  { name: 'sqfs-lzma', args: ['-comp', 'lzma', '-b', '4096'] },
+];
+
+const ISO_SEEDS = [
+  { name: 'iso-rr-joliet-raw', squashfs: 'sqfs-raw', args: ['-joliet', 'on'] },
+  { name: 'iso-rr-xz', squashfs: 'sqfs-xz', args: [] },
+  { name: 'iso-plain-raw', squashfs: 'sqfs-raw-nofrag', args: ['-rockridge', 'off'] },
+];
+
+function sh(cmd, args) {
+  execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** A small tree with every kind of entry the readers handle. */
+function buildTree(dir) {
+  const w = (rel, data) => {
+    const full = join(dir, rel);
+    mkdirSync(join(full, '..'), { recursive: true });
+    writeFileSync(full, data);
+  };
+  let x = 12345;
+  const noise = (n) => {
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      b[i] = i % 7 === 0 ? x >>> 24 : 97 + (i % 13);
+    }
+    return b;
+  };
+  w('etc/passwd', 'root:x:0:0:root:/root:/bin/sh\n');
+  w('etc/group', 'root:x:0:\n');
+  w('usr/bin/tool', noise(13000));
+  w('usr/bin/tool-copy', noise(0)); // replaced below by a duplicate of tool
+  copyFileSync(join(dir, 'usr/bin/tool'), join(dir, 'usr/bin/tool-copy'));
+  w('usr/lib/libx.so.1', noise(9000));
+  w('usr/lib/big.dat', noise(41000));
+  for (let i = 0; i < 24; i++) w(`usr/share/doc/f${String(i).padStart(2, '0')}.txt`, `doc ${i}\n`.repeat(i + 1));
+  for (let i = 0; i < 300; i++) w(`var/many/entry-with-a-longish-name-${String(i).padStart(3, '0')}`, i % 50 === 0 ? noise(100) : '');
+  w('weird/name with\ttab', 'tab\n');
+  w('weird/\u00e9t\u00e9-utf8', 'utf8\n');
+  // Sparse file: holes become sparse blocks.
+  w('usr/lib/sparse.img', Buffer.alloc(0));
+  execFileSync('truncate', ['-s', '65536', join(dir, 'usr/lib/sparse.img')]);
+  execFileSync('dd', ['if=/dev/urandom', `of=${join(dir, 'usr/lib/sparse.img')}`, 'bs=4096', 'seek=5', 'count=1', 'conv=notrunc'], { stdio: 'ignore' });
+  linkSync(join(dir, 'etc/passwd'), join(dir, 'etc/passwd.hardlink'));
+  symlinkSync('tool', join(dir, 'usr/bin/tool-link'));
+  symlinkSync('/usr/lib/libx.so.1', join(dir, 'usr/lib/libx.so'));
+  symlinkSync('../../..', join(dir, 'usr/share/up'));
+  symlinkSync('loop-b', join(dir, 'usr/share/loop-a'));
+  symlinkSync('loop-a', join(dir, 'usr/share/loop-b'));
+  symlinkSync('/nonexistent/target', join(dir, 'usr/share/dangling'));
+  mkdirSync(join(dir, 'dev'));
+  sh('mknod', [join(dir, 'dev/null'), 'c', '1', '3']);
+  sh('mknod', [join(dir, 'dev/loop0'), 'b', '7', '0']);
+  sh('mkfifo', [join(dir, 'dev/fifo')]);
+  sh('setfattr', ['-n', 'user.comment', '-v', 'fuzz seed', join(dir, 'usr/bin/tool')]);
+  sh('setfattr', ['-n', 'user.long', '-v', 'v'.repeat(300), join(dir, 'usr/lib/libx.so.1')]);
+  sh('setfattr', ['-n', 'trusted.t', '-v', '0x00ff', join(dir, 'etc/group')]);
+  mkdirSync(join(dir, 'empty-dir'));
+}
+
+function buildIsoTree(dir, squashfs) {
+  mkdirSync(join(dir, 'live'), { recursive: true });
+  copyFileSync(squashfs, join(dir, 'live/filesystem.squashfs'));
+  mkdirSync(join(dir, 'boot/isolinux'), { recursive: true });
+  writeFileSync(join(dir, 'boot/vmlinuz'), Buffer.alloc(5000, 0x4b));
+  writeFileSync(join(dir, 'boot/isolinux/isolinux.cfg'), 'default live\n');
+  writeFileSync(join(dir, 'A Rather Long File Name For Joliet And Rock Ridge Names.txt'), 'x\n');
+  let deep = dir;
+  for (let i = 0; i < 9; i++) deep = join(deep, `d${i}`);
+  mkdirSync(deep, { recursive: true });
+  writeFileSync(join(deep, 'deep.txt'), 'deep\n');
+  symlinkSync('live/filesystem.squashfs', join(dir, 'fs-link'));
+}
+
+/** Aux inputs for an image: a module events trace, a qemu log and a sort file naming its files. */
+function writeAux(info, dir, name) {
+  const files = info.files.filter((f) => f.layer === 'squashfs').slice(0, 40);
+  const lines = ['#bootprof-events v1\tseq\ttime_ns\tevent\tpid\tcomm\tdev\tino\toffset\tlength\tpath'];
+  let seq = 0;
+  let t = 1_000_000;
+  const ev = (event, dev, ino, off, len, path) => lines.push([seq++, (t += 1000), event, 100, 'init', dev, ino, off, len, path].join('\t'));
+  for (const f of files) {
+    ev('open', '0:25', f.inode ?? '-', '-', '-', f.path);
+    ev('read', '0:25', f.inode ?? '-', 0, Math.min(f.size, 4096), f.path);
+    ev('fault', '0:25', f.inode ?? '-', 0, 4096, '-');
+  }
+  for (const e of info.extents.slice(0, 60)) ev('sqread', '7:0', '-', e.start - (info.squashfsOffset ?? 0), e.kind === 'data-block' ? e.length : 0, '-');
+  writeFileSync(join(dir, `${name}.events.tsv`), `${lines.join('\n')}\n`);
+  const q = [];
+  for (const e of info.extents.slice(0, 80)) {
+    const start = Math.floor(e.start / 2048) * 2048;
+    q.push(`blk_co_preadv blk 0x55d5c7b0e8a0 bs 0x55d5c7b15000 offset ${start} bytes ${Math.ceil((e.start + e.length - start) / 2048) * 2048} flags 0x0`);
+  }
+  writeFileSync(join(dir, `${name}.qemu.log`), `${q.join('\n')}\n`);
+  writeFileSync(join(dir, `${name}.sort`), files.map((f, i) => `${f.path.slice(1)} ${30000 - i}`).join('\n') + '\n');
+}
+
+function walkFiles(dir, out = []) {
+  for (const name of readdirSync(dir).sort()) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) walkFiles(full, out);
+    else out.push(full);
+  }
+  return out;
+}
+
+/**
+ * Returns { dir, seeds: [{ name, class, path, aux?, structure }] }. `lib` is the loaded dist modules
+ * (used to describe clean seeds: layout extents, files). Builds into a temp dir, then renames.
+ */
+export function buildSeeds(cacheRoot, repoRoot, lib) {
+  const fixtures = join(repoRoot, 'test/fixtures/trace');
+  const fixtureFiles = walkFiles(fixtures).filter((f) => !f.endsWith('.md') && !f.endsWith('.json') && !f.endsWith('stats.txt'));
+  const key = createHash('sha256').update(String(SEED_VERSION));
+  for (const f of fixtureFiles) key.update(f).update(readFileSync(f));
+  const dir = join(cacheRoot, `seeds-v${SEED_VERSION}-${key.digest('hex').slice(0, 12)}`);
+  const indexPath = join(dir, 'index.json');
+  if (!existsSync(indexPath)) {
+    const tmp = `${dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    const tree = join(tmp, 'tree');
+    buildTree(tree);
+    const seeds = [];
+    for (const s of SQUASHFS_SEEDS) {
+      const out = join(tmp, `${s.name}.sqfs`);
+      sh('mksquashfs', [tree, out, '-noappend', '-no-progress', '-quiet', '-all-root', '-xattrs', ...s.args]);
+      seeds.push({ name: s.name, class: 'squashfs', file: basename(out) });
+    }
+    for (const s of ISO_SEEDS) {
+      const isoTree = join(tmp, `${s.name}-tree`);
+      buildIsoTree(isoTree, join(tmp, `${s.squashfs}.sqfs`));
+      const out = join(tmp, `${s.name}.iso`);
+      sh('xorriso', ['-outdev', out, ...s.args, '-map', isoTree, '/']);
+      rmSync(isoTree, { recursive: true });
+      seeds.push({ name: s.name, class: 'iso', file: basename(out) });
+    }
+    rmSync(tree, { recursive: true });
+    for (const seed of seeds.slice()) {
+      const path = join(tmp, seed.file);
+      const opened = lib.open.openImage(path);
+      try {
+        const layout = opened.layout;
+        seed.structure = seed.class === 'iso' ? describeIso(readFileSync(path), layout) : describeSquashfs(readFileSync(path), 0);
+        writeAux({ files: layout.files, extents: layout.extents, squashfsOffset: layout.squashfsOffset }, tmp, seed.name);
+        seed.aux = { events: `${seed.name}.events.tsv`, qemu: `${seed.name}.qemu.log`, sort: `${seed.name}.sort` };
+      } finally {
+        opened.close();
+      }
+      // The Layout JSON (inspect --json) is itself an input of sort --image.
+      const manifest = `${seed.name}.layout.json`;
+      if (seed.class === 'squashfs' && seed.name.endsWith('raw')) {
+        const o = lib.open.openImage(path);
+        writeFileSync(join(tmp, manifest), JSON.stringify(o.layout));
+        o.close();
+        seeds.push({ name: `${seed.name}-manifest`, class: 'manifest', file: manifest, aux: seed.aux, structure: {} });
+      }
+    }
+    // Trace fixtures: mapped against the captured layout manifest (its README says which image).
+    for (const f of fixtureFiles) {
+      const rel = relative(fixtures, f).replace(/\//g, '__');
+      copyFileSync(f, join(tmp, `trace__${rel}`));
+      seeds.push({ name: `trace:${relative(fixtures, f)}`, class: 'trace', file: `trace__${rel}`, structure: {} });
+    }
+    copyFileSync(join(fixtures, 'captured-layout.json'), join(tmp, 'captured-layout.json'));
+    for (const seed of seeds.filter((s) => s.class === 'squashfs' || s.class === 'iso')) {
+      seeds.push({ name: `${seed.name}:events`, class: 'trace', file: seed.aux.events, image: seed.file, structure: {} });
+      seeds.push({ name: `${seed.name}:qemu`, class: 'trace', file: seed.aux.qemu, image: seed.file, structure: {} });
+      seeds.push({ name: `${seed.name}:sort`, class: 'sortfile', file: seed.aux.sort, image: seed.file, structure: {} });
+    }
+    writeFileSync(join(tmp, 'index.json'), JSON.stringify({ version: SEED_VERSION, seeds }, null, 1));
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+  }
+  const { seeds } = JSON.parse(readFileSync(indexPath, 'utf8'));
+  for (const s of seeds) s.path = join(dir, s.file);
+  return { dir, seeds };
+}

@@ -1,0 +1,162 @@
+// Fuzz worker: a child process (forked with a heap cap) that runs one step at a time on an input
+// file and reports how it ended. Steps call the library in-process: the parsers directly, and the
+// real command handlers (inspect, map, sort --image, readahead, verify) through yargs, with stdout
+// and stderr swallowed. The parent enforces the time limit and kills us on a hang.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const dist = process.env.BOOTPROF_FUZZ_DIST;
+if (!dist) throw new Error('BOOTPROF_FUZZ_DIST not set');
+const load = (rel) => import(pathToFileURL(join(dist, rel)).href);
+
+const [errors, source, squashfs, iso, open, manifest, read, map, commandsIndex, yargsMod] = await Promise.all([
+  load('errors.js'),
+  load('image/source.js'),
+  load('image/squashfs/index.js'),
+  load('image/iso9660/index.js'),
+  load('image/open.js'),
+  load('image/manifest.js'),
+  load('trace/read.js'),
+  load('map/index.js'),
+  load('cli/commands/index.js'),
+  import('yargs'),
+]);
+const yargs = yargsMod.default;
+
+// Command output goes nowhere; we only care how the command ends.
+let swallowed = 0;
+const sink = (chunk, enc, cb) => {
+  swallowed += chunk?.length ?? 0;
+  if (typeof enc === 'function') enc();
+  else if (typeof cb === 'function') cb();
+  return true;
+};
+process.stdout.write = sink;
+process.stderr.write = sink;
+
+class UsageError extends Error {}
+
+async function runCli(argv) {
+  let parser = yargs(argv)
+    .scriptName('bootprof')
+    .strict()
+    .exitProcess(false)
+    .demandCommand(1)
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg);
+    });
+  for (const command of commandsIndex.commands) parser = parser.command(command);
+  await parser.parseAsync();
+}
+
+const MAX_CAT = 2 * 1024 * 1024;
+
+function consume(chunks) {
+  let n = 0;
+  for (const c of chunks) {
+    n += c.length;
+    if (n > MAX_CAT) break;
+  }
+  return n;
+}
+
+/** Library-level steps (no CLI): the parsers and readers on their own. */
+const libSteps = {
+  'squashfs'(file) {
+    const img = squashfs.openSquashfs(new source.BufferSource(file, readFileSync(file)));
+    squashfs.squashfsLayout(img, 0);
+    let n = 0;
+    for (const e of img.entries) {
+      img.lookup(e.path);
+      if (e.type === 'file' && n++ < 20) {
+        if (e.size <= 1024 * 1024) squashfs.readFile(img, e);
+        else consume(squashfs.fileChunks(img, e));
+      }
+    }
+  },
+  'iso9660'(file) {
+    const image = iso.openIso(new source.BufferSource(file, readFileSync(file)));
+    iso.isoLayout(image);
+    for (const e of image.entries.slice(0, 50)) image.lookup(e.path);
+  },
+  'cat'(file) {
+    const image = open.openImage(file, { allowIsoOnly: true });
+    try {
+      const entries = image.squashfs ? image.squashfs.entries : image.iso?.entries ?? [];
+      let n = 0;
+      for (const e of entries) {
+        if (e.type !== 'file' && e.type !== 'symlink') continue;
+        if (n++ >= 15) break;
+        try {
+          consume(open.fileChunks(image, e.path).chunks);
+        } catch (err) {
+          // A missing or non-regular target is an ordinary outcome of a damaged tree.
+          if (!(err instanceof errors.BootprofError)) throw err;
+        }
+      }
+    } finally {
+      image.close();
+    }
+  },
+  'trace-parse'(file) {
+    read.parseTrace(readFileSync(file), file);
+  },
+  'trace-parsers'(file) {
+    // Every parser whose detector accepts the bytes, whatever parseTrace would pick.
+    const bytes = readFileSync(file);
+    const head = bytes.subarray(0, 65536);
+    for (const p of read.traceParsers) {
+      if (!p.detect(head)) continue;
+      try {
+        p.parse(bytes, file);
+      } catch (err) {
+        if (!(err instanceof errors.BootprofError)) throw Object.assign(err, { parser: p.format });
+      }
+    }
+  },
+  'map-manifest'(file, step) {
+    const layout = manifest.readLayoutManifest(step.manifest);
+    const trace = read.parseTrace(readFileSync(file), file);
+    const mapped = map.mapTrace(trace, layout, {});
+    map.buildFileProfile([mapped]);
+    map.blockEventsToFileEvents(trace, layout);
+  },
+  'manifest'(file) {
+    manifest.readLayoutManifest(file);
+  },
+};
+
+process.on('message', async (msg) => {
+  if (msg.type !== 'run') return;
+  const { step } = msg;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let outcome = 'ok';
+  let error;
+  try {
+    if (step.argv) await runCli(step.argv);
+    else await libSteps[step.target](step.file, step);
+  } catch (err) {
+    if (err instanceof errors.BootprofError) {
+      outcome = 'typed';
+      error = `${err.name} ${err.code}: ${String(err.message).slice(0, 300)}`;
+    } else {
+      outcome = 'crash';
+      error = `${err?.stack ?? String(err)}${err?.parser ? ` (parser ${err.parser})` : ''}`.slice(0, 4000);
+    }
+  }
+  const cpu = process.cpuUsage(cpu0);
+  process.send({
+    type: 'done',
+    id: msg.id,
+    outcome,
+    error,
+    ms: performance.now() - t0,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssKiB: process.resourceUsage().maxRSS,
+  });
+});
+
+process.send({ type: 'ready' });
