@@ -17,6 +17,7 @@ const { values } = parseArgs({
     dist: { type: 'string' },
     'no-save': { type: 'boolean', default: false },
     replay: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
     'timeout-ms': { type: 'string', default: '1000' },
   },
 });
@@ -45,6 +46,7 @@ const stats = await runFuzz({
   cacheRoot,
   save: !values['no-save'],
   log: say,
+  verbose: values.verbose,
 });
 
 const s = stats;

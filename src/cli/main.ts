@@ -26,6 +26,12 @@ async function main(argv: string[]): Promise<void> {
 
 class UsageError extends Error {}
 
+// A reader that stops early (`bootprof inspect --json | head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 main(hideBin(process.argv)).catch((err: unknown) => {
   if (err instanceof UsageError) {
     process.stderr.write(`bootprof: ${err.message}\nRun "bootprof --help" for usage.\n`);

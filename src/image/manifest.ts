@@ -10,7 +10,7 @@ import type { Extent, ExtentKind, Layout, LayoutFile } from './layout.js';
 const EXTENT_KINDS: ReadonlySet<ExtentKind> = new Set<ExtentKind>([
   'data-block', 'fragment-block', 'superblock', 'compressor-options', 'inode-table', 'directory-table',
   'fragment-table', 'export-table', 'id-table', 'xattr-table', 'iso-system-area', 'iso-volume-descriptor',
-  'iso-path-table', 'iso-directory', 'iso-file', 'unknown',
+  'iso-path-table', 'iso-directory', 'iso-file', 'iso-boot-catalog', 'unknown',
 ]);
 
 /** A manifest of a few hundred MB is not a manifest. */

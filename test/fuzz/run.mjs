@@ -259,6 +259,7 @@ export async function runFuzz(options) {
       else if (outcome !== 'slow') t.failed++;
       stats.outcomes[outcome === 'died' ? 'crash' : outcome]++;
       if (outcome === 'crash' || outcome === 'hang') record(input, raw, res, outcome);
+      if (o.verbose && outcome === 'typed') o.log(`typed ${raw.target} ${input.seed.name}: ${res.error}`);
       if (res.ms !== undefined && (stats.slowest === undefined || res.ms > stats.slowest.ms)) {
         stats.slowest = { ms: res.ms, cpuMs: res.cpuMs, target: raw.target, seed: input.seed.name, index: input.index, ops: input.ops, outcome: res.outcome };
         writeFileSync(join(o.cacheRoot, 'slowest.bin'), input.bytes);

@@ -1,8 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 import { extentsByFile, placeFiles, readaheadRanges, renderRanges } from '../../emit/readahead.js';
-import { SquashfsTree } from '../../image/image-tree.js';
-import { openImage } from '../../image/open.js';
+import { openImageOrManifest } from '../../image/open-any.js';
 import { blockEventsToFileEvents } from '../../map/index.js';
 import { countDrops } from '../../profile/describe-drops.js';
 import { DEFAULT_EXCLUDES } from '../../profile/filters.js';
@@ -61,9 +60,8 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
       .example('$0 readahead --image live.iso events.tsv > readahead.list', 'files in loopback order')
       .example('$0 readahead --ranges --image live.iso events.tsv > readahead.ranges', 'ranges for a dd loop at boot') as Argv<ReadaheadArgs>,
   handler: async (args) => {
-    const image = openImage(args.image, args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {});
+    const image = openImageOrManifest(args.image, args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {});
     try {
-      const squashfs = image.squashfs!;
       const layout = image.layout;
       const excludes = [...(args['default-excludes'] ? DEFAULT_EXCLUDES : []), ...args.exclude];
       const profile = await loadProfile(args.traces, {
@@ -74,7 +72,7 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
         // Block traces (qemu, blktrace) and inode-only events become file accesses through the layout.
         mapBlocks: (trace, l) => blockEventsToFileEvents(trace, l),
       });
-      const selection = selectRegularFiles(profile.entries, new SquashfsTree(squashfs));
+      const selection = selectRegularFiles(profile.entries, image.tree);
       const indexByPath = new Map<string, number>();
       layout.files.forEach((f, i) => {
         if (f.layer === 'squashfs' && !indexByPath.has(f.path)) indexByPath.set(f.path, i);

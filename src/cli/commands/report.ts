@@ -1,5 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { renderReport } from '../../report/render.js';
 import { DEVICES } from '../../sim/devices.js';
 import { emitData, note } from '../output.js';
 import { loadInputs, modelFor, rebuiltLayouts, simulationOptions, type SimulationArgs } from './simulate.js';
@@ -39,6 +38,8 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       generatedAt: new Date().toISOString(),
       extraLayouts: await rebuiltLayouts(args, inputs),
     });
+    // d3-node brings jsdom: load it only when a report is really written
+    const { renderReport } = await import('../../report/render.js');
     emitData(renderReport(model), args.output);
     if (args.output !== undefined && args.output !== '-') note(`report written to ${args.output}`);
     for (const r of model.regressions) note(`regression: ${r}`);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +17,13 @@ export function fileKey(path: string): string {
  * Build an artefact once per set of inputs: `build` fills a fresh directory, which is renamed into
  * place only when it succeeds, so an interrupted build is never reused.
  */
-export async function cachedDir(kind: string, key: unknown, build: (dir: string) => Promise<void>): Promise<string> {
+export async function cachedDir(
+  kind: string,
+  key: unknown,
+  build: (dir: string) => Promise<void>,
+  /** Keep only this many entries of the kind (newest first) after a build: for big artefacts. */
+  keep?: number,
+): Promise<string> {
   const hash = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
   const dir = join(CACHE_ROOT, `${kind}-${hash}`);
   if (existsSync(join(dir, '.done'))) return dir;
@@ -33,5 +39,14 @@ export async function cachedDir(kind: string, key: unknown, build: (dir: string)
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+  if (keep !== undefined) pruneKind(kind, keep);
   return dir;
+}
+
+function pruneKind(kind: string, keep: number): void {
+  const entries = readdirSync(CACHE_ROOT)
+    .filter((n) => n.startsWith(`${kind}-`) && !n.includes('.tmp-') && existsSync(join(CACHE_ROOT, n, '.done')))
+    .map((n) => ({ n, t: statSync(join(CACHE_ROOT, n, '.done')).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  for (const old of entries.slice(keep)) rmSync(join(CACHE_ROOT, old.n), { recursive: true, force: true });
 }

@@ -58,6 +58,6 @@ export async function buildCliRoot(workloadRoot: string, bootprofKo: string): Pr
       cpSync(dir, join(project, relative(REPO_ROOT, dir)), { recursive: true, verbatimSymlinks: true });
     }
     cpSync(bootprofKo, join(project, 'bootprof.ko'));
-  });
+  }, 2);
   return join(cache, 'root');
 }

@@ -52,7 +52,7 @@ export async function cachedLiveIso(options: Omit<LiveIsoOptions, 'outDir'>): Pr
   const key = { v: 1, ...options, sortFile: options.sortFile === undefined ? undefined : fileKey(options.sortFile) };
   const dir = await cachedDir('iso', key, async (tmp) => {
     await buildLiveIso({ ...options, outDir: tmp });
-  });
+  }, 6);
   return buildLiveIsoInfo(dir);
 }
 
