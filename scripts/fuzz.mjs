@@ -18,6 +18,7 @@ const { values } = parseArgs({
     'no-save': { type: 'boolean', default: false },
     replay: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
+    out: { type: 'string' },
     'timeout-ms': { type: 'string', default: '1000' },
   },
 });
@@ -27,7 +28,7 @@ const say = (s) => process.stderr.write(`fuzz: ${s}\n`);
 const dist = values.dist ?? (say('compiling src/ into work-cache/fuzz/dist ...'), buildDist(cacheRoot));
 
 if (values.replay) {
-  const results = await replayRegressions({ dist });
+  const results = await replayRegressions({ dist, ...(values.out !== undefined ? { outDir: values.out } : {}) });
   const bad = results.filter((r) => r.outcome !== 'ok' && r.outcome !== 'typed');
   for (const r of results) say(`${r.outcome.padEnd(6)} ${r.name}${r.error && r.outcome !== 'typed' ? `\n  ${String(r.error).split('\n').slice(0, 3).join('\n  ')}` : ''}`);
   say(`${results.length} regression inputs replayed, ${bad.length} failing`);
@@ -47,6 +48,7 @@ const stats = await runFuzz({
   save: !values['no-save'],
   log: say,
   verbose: values.verbose,
+  ...(values.out !== undefined ? { outDir: values.out } : {}),
 });
 
 const s = stats;

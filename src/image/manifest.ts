@@ -80,6 +80,10 @@ function validateLayout(raw: unknown, path: string): Layout {
       if (!Array.isArray(r.files)) return fail(`extents[${i}].files must be an array`);
       extent.files = r.files.map((v: unknown) => checkFile(v, 'files'));
     }
+    if (r.fileBlocks !== undefined) {
+      if (!Array.isArray(r.fileBlocks) || !r.fileBlocks.every(isCount)) return fail(`extents[${i}].fileBlocks must be counts`);
+      extent.fileBlocks = r.fileBlocks as number[];
+    }
     if (r.uncompressed === true) extent.uncompressed = true;
     return extent;
   });
@@ -123,7 +127,16 @@ export function pruneLayout(layout: Layout, keep: ReadonlySet<number>): Layout {
     else extents.push({ start: e.start, length: e.length, kind: 'unknown' });
   };
   for (const e of layout.extents) {
-    if (e.kind === 'data-block' || e.kind === 'iso-file') {
+    if (e.kind === 'data-block' && e.files !== undefined) {
+      // a block shared by several files: keep the owners that stay
+      const kept = e.files.map((f, k) => [f, e.fileBlocks?.[k]] as const).filter(([f]) => renumber.has(f));
+      if (kept.length === 0) elide(e);
+      else {
+        const out: Extent = { ...e, file: renumber.get(kept[0]![0])!, files: kept.map(([f]) => renumber.get(f)!) };
+        if (e.fileBlocks !== undefined) out.fileBlocks = kept.map(([, b]) => b ?? 0);
+        extents.push(out);
+      }
+    } else if (e.kind === 'data-block' || e.kind === 'iso-file') {
       if (e.file === undefined || !renumber.has(e.file)) elide(e);
       else extents.push({ ...e, file: renumber.get(e.file)! });
     } else if (e.kind === 'fragment-block') {

@@ -273,10 +273,16 @@ class BlockMapper {
   private blockRead(e: Extent, bytes: number, at: At, perFile: Map<number, [number, number][]>): void {
     const { layout, touches } = this;
     if (e.kind === 'data-block') {
-      const file = layout.files[e.file!]!;
-      const range = blockRange(file.size, e.block ?? 0, layout.blockSize);
-      touches.push({ ...touchBase(at), target: 'file', path: file.path, file: e.file!, deviceBytes: bytes, range, blockKey: e.start });
-      addRange(perFile, e.file!, range);
+      // a block shared by several files (gensquashfs shares runs of blocks) lists every owner, each at its own block number
+      const owners = e.files ?? [e.file!];
+      owners.forEach((index, k) => {
+        const file = layout.files[index];
+        if (file === undefined) return;
+        const range = blockRange(file.size, e.fileBlocks?.[k] ?? e.block ?? 0, layout.blockSize);
+        const deviceBytes = k === 0 ? bytes : 0;
+        touches.push({ ...touchBase(at), target: 'file', path: file.path, file: index, deviceBytes, range, blockKey: e.start });
+        addRange(perFile, index, range);
+      });
       return;
     }
     const sharers = (e.files ?? []).filter((i) => layout.files[i] !== undefined);

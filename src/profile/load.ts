@@ -1,6 +1,6 @@
 import { UnsupportedError } from '../errors.js';
 import type { Layout } from '../image/layout.js';
-import { readTrace } from '../trace/read.js';
+import { readTraces } from '../trace/read.js';
 import { isFileEvent, type FileEvent, type Trace } from '../trace/types.js';
 import { compileExcludes, normalizePath, stripPrefix } from './filters.js';
 import { mergeFirstAccesses, type MergeMode } from './merge.js';
@@ -18,9 +18,7 @@ export interface ProfileOptions {
 }
 
 export async function loadProfile(paths: readonly string[], options: ProfileOptions): Promise<Profile> {
-  const traces: Trace[] = [];
-  for (const path of paths) traces.push(await readTrace(path));
-  return profileFromTraces(traces, options);
+  return profileFromTraces(await readTraces(paths), options);
 }
 
 /** Filter, strip and merge: the part of profile building that does not touch the disk. */

@@ -9,8 +9,7 @@ import { DEFAULT_EXCLUDES, normalizePath, stripPrefix } from '../profile/filters
 import { profileFromTraces } from '../profile/load.js';
 import type { MergeMode } from '../profile/merge.js';
 import type { Profile } from '../profile/types.js';
-import { mergeBlktraceCpus } from '../trace/merge-cpus.js';
-import { readTrace } from '../trace/read.js';
+import { readTraces } from '../trace/read.js';
 import { isFileEvent, type FileEvent, type Trace } from '../trace/types.js';
 import { blockEventsToReads, type PhysicalReads } from './physical.js';
 import type { FileAccess } from './replay.js';
@@ -94,9 +93,7 @@ function readRanges(
 
 export async function loadSimulationInputs(options: SimulationInputOptions): Promise<SimulationInputs> {
   const images = options.images.map((path) => ({ name: basename(path), layout: openLayout(path, options.squashfsPath) }));
-  const traces: Trace[] = [];
-  for (const path of options.traces) traces.push(await readTrace(path));
-  const merged = mergeBlktraceCpus(traces);
+  const merged = await readTraces(options.traces);
   const base = images[0]!.layout;
   const stripPrefixes = options.stripPrefixes ?? [];
   const mapped = new Map<Trace, FileEvent[]>();

@@ -6,6 +6,7 @@ import { looksLikeBlktrace, parseBlktrace } from './blktrace.js';
 import { looksLikeKmodEvents, parseKmodEvents } from './kmod-events.js';
 import { looksLikeProfile, looksLikeProfileJson, parseProfile, parseProfileJson } from './profile-format.js';
 import { looksLikeQemuLog, parseQemuLog } from './qemu.js';
+import { mergeBlktraceCpus } from './merge-cpus.js';
 import type { Trace, TraceFormat } from './types.js';
 
 /** A capture format: recognised from the first bytes of its content, never from its name. */
@@ -38,6 +39,13 @@ export async function readTrace(path: string): Promise<Trace> {
     throw new InputError(describeSystemError(path, err), { cause: err });
   }
   return parseTrace(bytes, path);
+}
+
+/** Read several traces in the order given; the per-CPU files of one blktrace run become one trace. */
+export async function readTraces(paths: readonly string[]): Promise<Trace[]> {
+  const traces: Trace[] = [];
+  for (const path of paths) traces.push(await readTrace(path));
+  return mergeBlktraceCpus(traces);
 }
 
 export function parseTrace(bytes: Buffer, source: string): Trace {

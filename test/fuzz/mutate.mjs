@@ -181,11 +181,37 @@ const textOps = {
     let out = s;
     for (let i = 0; i < n; i++) {
       const all = [...out.matchAll(/\d+/g)];
+      if (all.length === 0) break;
       const m = rng.pick(all);
       const v = rng.pick(EXTREME_NUMBERS);
       out = out.slice(0, m.index) + v + out.slice(m.index + m[0].length);
     }
     log.push(`numbers x${n}`);
+    return Buffer.from(out, 'latin1');
+  },
+  /** Syntax kept valid: decimal fields get other (extreme) decimals, paths get hostile paths. */
+  validish(rng, buf, ctx, log) {
+    let out = buf.toString('latin1');
+    const n = 1 + rng.int(3);
+    for (let i = 0; i < n; i++) {
+      if (rng.chance(0.6)) {
+        const all = [...out.matchAll(/(?<![\w.x])\d+(?![\w.])/g)];
+        if (all.length === 0) continue;
+        const m = rng.pick(all);
+        const v = rng.pick(['0', '1', '4095', '4096', '2147483647', '4294967295', '4294967296', '9007199254740991', '9007199254740993',
+          '18446744073709551615', '99999999999999999999', String(rng.int(2 ** 31)), m[0] + '000', m[0].slice(0, -1) || '0']);
+        out = out.slice(0, m.index) + v + out.slice(m.index + m[0].length);
+      } else {
+        const all = [...out.matchAll(/\/[^\t\n ]*/g)];
+        if (all.length === 0) continue;
+        const m = rng.pick(all);
+        const v = rng.pick(['/', '//', '/../../../../etc/shadow', '/usr/../../..', '/./././x', `/${'a/'.repeat(3000)}f`, `/${'n'.repeat(5000)}`,
+          '/usr/share/up/up/etc/passwd', '/usr/share/loop-a/x', '/usr/lib/libx.so', '/dev/null', '/weird/name with\\ttab', '/\\n', '/a\\\\b',
+          '/proc/self/mem', m[0] + '/..', m[0] + '/.', m[0] + '//']);
+        out = out.slice(0, m.index) + v + out.slice(m.index + m[0].length);
+      }
+    }
+    log.push(`validish x${n}`);
     return Buffer.from(out, 'latin1');
   },
   lines(rng, buf, ctx, log) {
@@ -238,14 +264,15 @@ export function mutate(rng, seed, others) {
   const log = [];
   const text = seed.class === 'trace' || seed.class === 'sortfile' || seed.class === 'manifest';
   const isBlktrace = buf.length >= 4 && (buf.readUInt32LE(0) & 0xffffff00) === 0x65617400;
-  const n = 1 + rng.int(rng.chance(0.2) ? 8 : 3);
+  const n = rng.chance(0.5) ? 1 : 1 + rng.int(rng.chance(0.3) ? 8 : 3);
   for (let i = 0; i < n; i++) {
     let op;
     if (isBlktrace && rng.chance(0.5)) {
       buf = blktraceOp(rng, buf, log);
       continue;
     }
-    if (text && !isBlktrace && rng.chance(0.6)) op = textOps[rng.pick(Object.keys(textOps))];
+    if (text && !isBlktrace && rng.chance(0.4)) op = textOps.validish;
+    else if (text && !isBlktrace && rng.chance(0.6)) op = textOps[rng.pick(Object.keys(textOps))];
     else {
       const names = text ? ['bitflip', 'byterun', 'randbytes', 'truncate', 'splice'] : Object.keys(binaryOps);
       // Structured ops are the productive ones on images: weight them up.

@@ -170,7 +170,7 @@ function saveRegression(outDir, auxSrc, record) {
  */
 export async function runFuzz(options) {
   const o = {
-    count: 10000, seconds: Infinity, seed: 1, workers: 2, timeoutMs: 1000, confirmTimeoutMs: 10000, heapMiB: 384, rssLimitMiB: 512,
+    count: 10000, seconds: Infinity, seed: 1, workers: 2, timeoutMs: 1000, confirmTimeoutMs: 5000, heapMiB: 384, rssLimitMiB: 512,
     save: true, outDir: REGRESSIONS, log: () => {}, ...options,
   };
   const lib = await loadLib(o.dist);
@@ -302,7 +302,7 @@ export async function runFuzz(options) {
 
 /** Replays every saved regression input; returns [{ name, outcome, error }]. */
 export async function replayRegressions(options) {
-  const o = { timeoutMs: 1000, confirmTimeoutMs: 10000, heapMiB: 384, outDir: REGRESSIONS, ...options };
+  const o = { timeoutMs: 1000, confirmTimeoutMs: 5000, heapMiB: 384, rssLimitMiB: 512, outDir: REGRESSIONS, ...options };
   if (!existsSync(o.outDir)) return [];
   const notes = readdirSync(o.outDir).filter((f) => f.endsWith('.json')).sort();
   const results = [];
@@ -319,12 +319,20 @@ export async function replayRegressions(options) {
       await worker.ready;
       if (res.outcome === 'timeout') {
         const again = await worker.run(step, o.confirmTimeoutMs);
-        res = again.outcome !== 'timeout' && again.outcome !== 'died' && again.cpuMs <= o.timeoutMs ? again : { ...again, outcome: 'hang' };
+        res = again.outcome !== 'timeout' && again.outcome !== 'died' && again.cpuMs <= o.timeoutMs ? again : { ...again, outcome: again.outcome === 'died' ? 'died' : 'hang' };
         if (again.outcome === 'timeout' || again.outcome === 'died') {
           worker = new Worker(o.dist, o.heapMiB);
           await worker.ready;
         }
       }
+    }
+    if (res.maxRssKiB !== undefined && res.maxRssKiB > o.rssLimitMiB * 1024) {
+      res = { ...res, outcome: 'memory', error: `worker RSS reached ${Math.round(res.maxRssKiB / 1024)} MiB (limit ${o.rssLimitMiB})` };
+    }
+    if (res.outcome === 'memory' || res.outcome === 'died') {
+      worker.kill();
+      worker = new Worker(o.dist, o.heapMiB);
+      await worker.ready;
     }
     results.push({ name: n.replace(/\.json$/, ''), target: note.target, outcome: res.outcome, error: res.error, ms: res.ms, maxRssKiB: res.maxRssKiB });
   }

@@ -11,7 +11,7 @@ import { basename, join, relative } from 'node:path';
 import { describeIso, describeSquashfs } from './structure.mjs';
 
 /** Bump when the seed recipe changes: the cache key. */
-const SEED_VERSION = 3;
+const SEED_VERSION = 4;
 
 const SQUASHFS_SEEDS = [
   // Uncompressed metadata and data first: mutations hit inodes, directories and tables directly.
@@ -110,7 +110,8 @@ function writeAux(info, dir, name) {
     ev('read', '0:25', f.inode ?? '-', 0, Math.min(f.size, 4096), f.path);
     ev('fault', '0:25', f.inode ?? '-', 0, 4096, '-');
   }
-  for (const e of info.extents.slice(0, 60)) ev('sqread', '7:0', '-', e.start - (info.squashfsOffset ?? 0), e.kind === 'data-block' ? e.length : 0, '-');
+  const base = info.squashfsOffset ?? 0;
+  for (const e of info.extents.filter((x) => x.start >= base).slice(0, 60)) ev('sqread', '7:0', '-', e.start - (info.squashfsOffset ?? 0), e.kind === 'data-block' ? e.length : 0, '-');
   writeFileSync(join(dir, `${name}.events.tsv`), `${lines.join('\n')}\n`);
   const q = [];
   for (const e of info.extents.slice(0, 80)) {

@@ -146,6 +146,20 @@ const libSteps = {
   'manifest'(file) {
     manifest.readLayoutManifest(file);
   },
+  // Self-checks of the harness: each must be reported as a failure.
+  'selftest-crash'() {
+    return null.property;
+  },
+  'selftest-hang'() {
+    for (;;);
+  },
+  'selftest-heap'() {
+    const keep = [];
+    for (;;) keep.push(new Array(1e5).fill({ x: keep.length }));
+  },
+  'selftest-rss'() {
+    return Buffer.alloc(600 * 1024 * 1024, 1).length;
+  },
 };
 
 process.on('message', async (msg) => {

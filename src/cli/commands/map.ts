@@ -1,9 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { openImageOrManifest } from '../../image/open-any.js';
 import { buildFileProfile, mapTrace, parseDeviceOverride, type MappedTrace } from '../../map/index.js';
-import { mergeBlktraceCpus } from '../../trace/merge-cpus.js';
 import { formatProfileTsv } from '../../trace/profile-format.js';
-import { readTrace } from '../../trace/read.js';
+import { readTraces } from '../../trace/read.js';
 import type { Trace } from '../../trace/types.js';
 import { emitData, note } from '../output.js';
 
@@ -52,12 +51,11 @@ export const mapCommand: CommandModule<object, MapArgs> = {
       .example('$0 map --image live.iso --device 11,0=skip sr0.blkparse.txt loop0.blkparse.txt', 'choose a device') as Argv<MapArgs>,
   handler: async (args) => {
     const overrides = new Map(args.device.map(parseDeviceOverride));
-    const traces: Trace[] = [];
-    for (const path of args.traces) traces.push(await readTrace(path));
+    const traces = await readTraces(args.traces);
     const image = openImageOrManifest(args.image, args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {});
     let mapped: MappedTrace[];
     try {
-      mapped = mergeBlktraceCpus(traces).map((trace) =>
+      mapped = traces.map((trace) =>
         mapTrace(trace, image.layout, {
           devices: overrides,
           ...(args['squashfs-dev'].length > 0 ? { squashfsDevices: args['squashfs-dev'] } : {}),

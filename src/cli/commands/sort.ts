@@ -16,7 +16,7 @@ import { resolveRegularFile } from '../../profile/resolve.js';
 import { selectRegularFiles } from '../../profile/select.js';
 import type { TreeView } from '../../profile/tree.js';
 import type { DroppedPath } from '../../profile/types.js';
-import { readTrace } from '../../trace/read.js';
+import { readTraces } from '../../trace/read.js';
 import type { Trace } from '../../trace/types.js';
 import { emitData, note } from '../output.js';
 
@@ -85,8 +85,7 @@ export const sortCommand: CommandModule<object, SortArgs> = {
       .example('$0 sort --image live.iso --strip-prefix /mnt/live events.tsv -o distrib.sort', 'check against the built image') as Argv<SortArgs>,
   handler: async (args) => {
     const { tree, layout } = openTree(args);
-    const traces: Trace[] = [];
-    for (const path of args.traces) traces.push(await readTrace(path));
+    const traces = await readTraces(args.traces);
     const excludes = [...(args['default-excludes'] ? DEFAULT_EXCLUDES : []), ...args.exclude];
 
     if (args.format === 'draklive') {
