@@ -10,7 +10,7 @@ const { values: opt } = parseArgs({
   options: {
     cache: { type: 'string' }, results: { type: 'string' }, 'profile-dir': { type: 'string' },
     kernel: { type: 'string' }, suite: { type: 'string' }, packages: { type: 'string' }, comp: { type: 'string' },
-    elapsed: { type: 'string' },
+    elapsed: { type: 'string' }, repeats: { type: 'string' },
   },
 });
 const cache = opt.cache;
@@ -30,25 +30,42 @@ const readText = (p) => (existsSync(p) ? readFileSync(p, 'utf8') : '');
 const lineCount = (p) => readText(p).split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
 const stats = (p) => Object.fromEntries(readText(p).split('\n').map((l) => l.split(' ')).filter((c) => c.length === 2).map(([k, v]) => [k, Number(v)]));
 
-const rows = [];
-for (const v of VARIANTS) {
-  const dir = join(cache, v.id);
+const REPEATS = Math.max(1, Number(opt.repeats ?? 1));
+const METRICS = ['reads', 'bytes', 'seeks', 'seekDistance', 'seekMs', 'rotationMs', 'transferMs', 'totalMs', 'lowerBoundMs'];
+
+/** One boot of one variant: its measured figures per device and what the guest reported. */
+function bootFigures(dir) {
   const sim = JSON.parse(readFileSync(join(dir, 'simulate.json'), 'utf8'));
   const measured = sim.scenarios.find((s) => s.layout.startsWith('measured'));
-  if (!measured) throw new Error(`${v.id}: simulate.json has no measured scenario`);
-  const guest = join(dir, 'boot', 'guest');
-  const run = JSON.parse(readText(join(dir, 'boot', 'qemu-run.json')) || '{}');
-  const analyze = readText(join(guest, 'systemd-analyze.txt')).split('\n')[0] ?? '';
-  const uptime = Number(readText(join(guest, 'uptime.txt')).split(' ')[0]);
+  if (!measured) throw new Error(`${dir}: simulate.json has no measured scenario`);
+  const guest = join(dir, 'guest');
   const devices = {};
   for (const d of DEVICES) {
     const m = measured.devices[d];
-    if (!m) continue;
-    devices[d] = {
-      reads: m.reads, bytes: m.bytes, seeks: m.seeks, seekDistance: m.seekDistance,
-      seekMs: round(m.seekMs), rotationMs: round(m.rotationMs), transferMs: round(m.transferMs),
-      totalMs: round(m.totalMs), lowerBoundMs: round(m.lowerBoundMs),
-    };
+    if (m) devices[d] = Object.fromEntries(METRICS.map((k) => [k, round(m[k])]));
+  }
+  const uptime = Number(readText(join(guest, 'uptime.txt')).split(' ')[0]);
+  return {
+    devices,
+    moduleStats: stats(join(guest, 'stats.txt')),
+    guestUptimeAtEndS: Number.isFinite(uptime) ? uptime : null,
+    systemdAnalyze: (readText(join(guest, 'systemd-analyze.txt')).split('\n')[0] ?? '').trim(),
+    qemu: JSON.parse(readText(join(dir, 'qemu-run.json')) || '{}'),
+  };
+}
+
+const rows = [];
+for (const v of VARIANTS) {
+  const dir = join(cache, v.id);
+  const boots = [];
+  for (let n = 1; n <= REPEATS; n++) boots.push(bootFigures(join(dir, n === 1 ? 'boot' : `boot-${n}`)));
+  const devices = {};
+  for (const d of DEVICES) {
+    const per = boots.map((b) => b.devices[d]).filter(Boolean);
+    if (per.length === 0) continue;
+    devices[d] = Object.fromEntries(METRICS.map((k) => [k, round(per.reduce((a, b) => a + b[k], 0) / per.length)]));
+    devices[d].min = Object.fromEntries(METRICS.map((k) => [k, Math.min(...per.map((b) => b[k]))]));
+    devices[d].max = Object.fromEntries(METRICS.map((k) => [k, Math.max(...per.map((b) => b[k]))]));
   }
   rows.push({
     id: v.id, label: v.label, what: v.what,
@@ -56,10 +73,7 @@ for (const v of VARIANTS) {
     isoBytes: statSync(join(dir, 'live.iso')).size,
     ...devices['cd52-cav'],
     devices,
-    moduleStats: stats(join(guest, 'stats.txt')),
-    guestUptimeAtEndS: Number.isFinite(uptime) ? uptime : null,
-    systemdAnalyze: analyze.trim(),
-    qemu: run,
+    boots,
   });
 }
 
@@ -68,6 +82,8 @@ const minBound = Math.min(...rows.map((r) => r.lowerBoundMs));
 const verdicts = {
   sortBeatsSeedOnSeeks: byId.sorted.seeks < byId.seed.seeks,
   sortBeatsSeedOnBytes: byId.sorted.bytes < byId.seed.bytes,
+  sortBeatsSeedOnSeeksInEveryBoot: byId.sorted.max.seeks < byId.seed.min.seeks,
+  sortBeatsSeedOnBytesInEveryBoot: byId.sorted.max.bytes < byId.seed.min.bytes,
   readaheadWithin2xOwnBound: byId['sorted-ra'].totalMs <= 2 * byId['sorted-ra'].lowerBoundMs,
   readaheadWithin2xSmallestBound: byId['sorted-ra'].totalMs <= 2 * minBound,
   readaheadVsOwnBound: round(byId['sorted-ra'].totalMs / byId['sorted-ra'].lowerBoundMs, 2),
@@ -100,7 +116,8 @@ const results = {
     readaheadRanges: ranges.length,
     readaheadBytes: ranges.reduce((a, r) => a + (r[1] ?? 0), 0),
   },
-  metric: 'Every figure is measured on the variant\'s own boot: qemu\'s blk_co_preadv trace of the CD, costed by bootprof simulate (device cd52-cav unless named). seeks = reads that do not start where the previous one ended; lowerBoundMs = the same bytes read in one sweep.',
+  bootsPerVariant: REPEATS,
+  metric: 'Figures are the mean over the variant\'s boots (min and max alongside). Every figure is measured on the variant\'s own boot: qemu\'s blk_co_preadv trace of the CD, costed by bootprof simulate (device cd52-cav unless named). seeks = reads that do not start where the previous one ended; lowerBoundMs = the same bytes read in one sweep.',
   variants: rows,
   verdicts,
   elapsedSeconds: Number(opt.elapsed ?? 0),
@@ -109,9 +126,11 @@ writeFileSync(join(resultsDir, 'results.json'), `${JSON.stringify(results, null,
 
 const mib = (b) => (b / 1048576).toFixed(1);
 const sec = (ms) => (ms / 1000).toFixed(2);
+const span = (r, k, f) => (REPEATS > 1 ? ` (${f(r.min[k])}–${f(r.max[k])})` : '');
+const int = (x) => String(Math.round(x));
 const header = '| layout | reads | MiB read | seeks | seek distance (MiB) | CD 52x est. (s) | lower bound (s) | CD 24x est. (s) |';
 const table = [header, '|---|---:|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.label} | ${r.reads} | ${mib(r.bytes)} | ${r.seeks} | ${mib(r.seekDistance)} | ${sec(r.totalMs)} | ${sec(r.lowerBoundMs)} | ${r.devices['cd24-clv'] ? sec(r.devices['cd24-clv'].totalMs) : '-'} |`)].join('\n');
+  ...rows.map((r) => `| ${r.label} | ${int(r.reads)} | ${mib(r.bytes)}${span(r, 'bytes', mib)} | ${int(r.seeks)}${span(r, 'seeks', int)} | ${mib(r.seekDistance)} | ${sec(r.totalMs)}${span(r, 'totalMs', sec)} | ${sec(r.lowerBoundMs)} | ${r.devices['cd24-clv'] ? sec(r.devices['cd24-clv'].totalMs) : '-'} |`)].join('\n');
 
 const md = `# Real-distribution benchmark
 
@@ -121,6 +140,7 @@ ${opt.comp} squashfs inside an ISO9660 live CD, booted under qemu with Debian's 
 systemd multi-user, then a first-use workload (getty autologin, ssh login over loopback, service
 restarts, python3, vi, tar, perl, ...). Each layout is booted for real with the same workload and its
 CD reads are taken from qemu's block trace (\`blk_co_preadv\`), then costed by \`bootprof simulate\`.
+Each layout was booted ${REPEATS} time(s): figures are the mean, (min–max) over the boots.
 
 ${table}
 
@@ -166,7 +186,7 @@ if (layoutText.length <= 1_000_000) {
   writeFileSync(join(profileDir, 'image-manifest.json'), layoutText);
   manifestNote = `the full Layout of the unsorted image (${layoutText.length} bytes)`;
 } else {
-  const pruned = pruneLayout(JSON.parse(layoutText), join(cache, 'unsorted', 'boot', 'guest', 'files.list'));
+  const pruned = pruneLayout(JSON.parse(layoutText), [join(cache, 'unsorted', 'boot', 'guest', 'files.list'), join(profileDir, 'profile.tsv')]);
   const text = `${JSON.stringify(pruned)}\n`;
   writeFileSync(join(profileDir, 'image-manifest.json'), text);
   manifestNote = `the Layout of the unsorted image pruned to the profile's files and every metadata extent (${text.length} bytes; the full one is ${layoutText.length} bytes)`;
@@ -178,6 +198,7 @@ A real boot profile, captured by \`scripts/bench-real/run\` with bootprof.ko: De
 workload (scripts/bench-real/guest/bench-workload).
 
 - \`events.tsv.gz\`: the module's events file (gzip), ${results.inputs.moduleEvents} events, ${results.inputs.moduleDropped} dropped.
+- \`profile.tsv\`: the file-level profile (\`bootprof map --image\` of the events through the image they were taken on): per file, first access, bytes and ranges read. Every command reads it as a trace.
 - \`files.list\`: the module's first-access list (a drop-in bootlog.list), ${results.inputs.filesListed} paths.
 - \`stats.txt\`: the module's counters at the end of the boot.
 - \`image-manifest.json\`: ${manifestNote}; \`bootprof\` reads it wherever it takes an image (\`--image\`).
@@ -192,8 +213,15 @@ function round(x, digits = 1) {
   return Math.round(x * f) / f;
 }
 
-function pruneLayout(layout, filesListPath) {
-  const wanted = new Set(readText(filesListPath).split('\n').filter(Boolean).map((p) => p.replace(/\\(\\|t|n)/g, (_m, c) => (c === 't' ? '\t' : c === 'n' ? '\n' : '\\'))));
+function pruneLayout(layout, [filesListPath, profilePath]) {
+  const unescape = (p) => p.replace(/\\(\\|t|n)/g, (_m, c) => (c === 't' ? '\t' : c === 'n' ? '\n' : '\\'));
+  const wanted = new Set(readText(filesListPath).split('\n').filter(Boolean).map(unescape));
+  // profile.tsv (bootprof map): the path is column 6 of every non-header line
+  for (const line of readText(profilePath).split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const path = line.split('\t')[5];
+    if (path) wanted.add(unescape(path));
+  }
   const keep = new Set();
   layout.files.forEach((f, i) => {
     if (f.layer !== 'squashfs' || wanted.has(f.path)) keep.add(i);

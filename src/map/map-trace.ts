@@ -280,7 +280,10 @@ class BlockMapper {
         if (file === undefined) return;
         const range = blockRange(file.size, e.fileBlocks?.[k] ?? e.block ?? 0, layout.blockSize);
         const deviceBytes = k === 0 ? bytes : 0;
-        touches.push({ ...touchBase(at), target: 'file', path: file.path, file: index, deviceBytes, range, blockKey: e.start });
+        // built field by field, not spread from touchBase(): spreading made mapping 5x slower (fuzz: map-202eb798566aa982)
+        const touch: FileTouch = { seq: at.seq, via: 'block', target: 'file', path: file.path, file: index, deviceBytes, range, blockKey: e.start };
+        if (at.timeNs !== undefined) touch.timeNs = at.timeNs;
+        touches.push(touch);
         addRange(perFile, index, range);
       });
       return;
@@ -292,7 +295,9 @@ class BlockMapper {
       const file = layout.files[i]!;
       const range = tailRange(file.size, layout.blockSize);
       const deviceBytes = k === 0 ? bytes - share * (sharers.length - 1) : share;
-      touches.push({ ...touchBase(at), target: 'file', path: file.path, file: i, deviceBytes, range, fragmentKey: e.start, sharers });
+      const touch: FileTouch = { seq: at.seq, via: 'block', target: 'file', path: file.path, file: i, deviceBytes, range, fragmentKey: e.start, sharers };
+      if (at.timeNs !== undefined) touch.timeNs = at.timeNs;
+      touches.push(touch);
       addRange(perFile, i, range);
     });
   }

@@ -1,9 +1,6 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { InputError, describeSystemError } from '../errors.js';
-import { looksLikeManifest, readLayoutManifest } from '../image/manifest.js';
 import type { Layout } from '../image/layout.js';
-import { openImage } from '../image/open.js';
+import { openImageOrManifest } from '../image/open-any.js';
 import { blockEventsToFileEvents, chooseDeviceCoordinates, mergeRanges, type DeviceOverrides } from '../map/index.js';
 import { DEFAULT_EXCLUDES, normalizePath, stripPrefix } from '../profile/filters.js';
 import { profileFromTraces } from '../profile/load.js';
@@ -44,26 +41,9 @@ export interface SimulationInputOptions {
 
 /** An image (ISO or squashfs), or its manifest (the Layout as JSON, what the bundled profiles ship). */
 function openLayout(path: string, squashfsPath: string | undefined): Layout {
-  if (looksLikeManifest(readHead(path))) return readLayoutManifest(path);
-  const image = openImage(path, squashfsPath !== undefined ? { squashfsPath } : {});
-  try {
-    return image.layout;
-  } finally {
-    image.close();
-  }
-}
-
-function readHead(path: string): Buffer {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const head = Buffer.alloc(64);
-    return head.subarray(0, readSync(fd, head, 0, 64, 0));
-  } catch (err) {
-    throw new InputError(describeSystemError(path, err), { cause: err });
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  const view = openImageOrManifest(path, squashfsPath !== undefined ? { squashfsPath } : {});
+  view.close();
+  return view.layout;
 }
 
 /**

@@ -214,6 +214,19 @@ const textOps = {
     log.push(`validish x${n}`);
     return Buffer.from(out, 'latin1');
   },
+  /** Grow the trace to 1-3 MB by repeating a run of its lines: catches work that is not linear. */
+  scale(rng, buf, ctx, log) {
+    const lines = buf.toString('latin1').split('\n');
+    const i = 1 + rng.int(Math.max(1, lines.length - 1));
+    const run = lines.slice(i, i + 1 + rng.int(50)).join('\n');
+    if (run.length === 0) return buf;
+    const target = (1 + rng.int(3)) * 1024 * 1024;
+    const copies = Math.ceil(target / (run.length + 1));
+    const head = lines.slice(0, i).join('\n');
+    const out = Buffer.from(`${head}\n${`${run}\n`.repeat(copies)}${lines.slice(i).join('\n')}`, 'latin1');
+    log.push(`scale @${i} x${copies}`);
+    return out.length > MAX_OUTPUT ? out.subarray(0, MAX_OUTPUT) : out;
+  },
   lines(rng, buf, ctx, log) {
     const lines = buf.toString('latin1').split('\n');
     const kind = rng.int(5);
@@ -271,8 +284,9 @@ export function mutate(rng, seed, others) {
       buf = blktraceOp(rng, buf, log);
       continue;
     }
-    if (text && !isBlktrace && rng.chance(0.4)) op = textOps.validish;
-    else if (text && !isBlktrace && rng.chance(0.6)) op = textOps[rng.pick(Object.keys(textOps))];
+    if (text && !isBlktrace && rng.chance(0.03)) op = textOps.scale;
+    else if (text && !isBlktrace && rng.chance(0.4)) op = textOps.validish;
+    else if (text && !isBlktrace && rng.chance(0.6)) op = textOps[rng.pick(['numbers', 'validish', 'lines', 'inject'])];
     else {
       const names = text ? ['bitflip', 'byterun', 'randbytes', 'truncate', 'splice'] : Object.keys(binaryOps);
       // Structured ops are the productive ones on images: weight them up.

@@ -51,6 +51,7 @@ export function stepsFor(seed) {
         cli('readahead', 'readahead', '--image', img, `$AUX/${a.events}`),
         cli('readahead-ranges', 'readahead', '--ranges', '--image', img, `$AUX/${a.qemu}`),
         cli('verify', 'verify', '--image', img, '--sort', `$AUX/${a.sort}`),
+        cli('simulate', 'simulate', '--image', img, `$AUX/${a.events}`),
       ];
     }
     case 'manifest':
@@ -65,9 +66,14 @@ export function stepsFor(seed) {
         cli('sort-manifest', 'sort', '--image', '$AUX/captured-layout.json', '$INPUT'),
         cli('sort', 'sort', '$INPUT'),
         cli('readahead', 'readahead', '--image', img, '$INPUT'),
+        cli('simulate', 'simulate', '--image', img, '$INPUT'),
+        // The HTML report costs ~200 ms (d3 + jsdom): one trace input in 8.
+        { ...cli('report', 'report', '--image', img, '$INPUT'), every: 8 },
       ];
     case 'sortfile':
       return [cli('verify', 'verify', '--image', img, '--sort', '$INPUT')];
+    case 'decompress':
+      return [{ target: `decompress-${seed.compressor}`, kind: 'decompress', compressor: seed.compressor, maxOutput: seed.maxOutput }];
     default:
       throw new Error(`unknown seed class ${seed.class}`);
   }
@@ -178,7 +184,7 @@ export async function runFuzz(options) {
   for (const s of seeds) s.bytes = readFileSync(s.path);
   const byClass = new Map();
   for (const s of seeds) byClass.set(s.class, [...(byClass.get(s.class) ?? []), s]);
-  const classWeights = [['squashfs', 0.33], ['iso', 0.2], ['trace', 0.37], ['sortfile', 0.05], ['manifest', 0.05]].filter(([c]) => byClass.has(c));
+  const classWeights = [['squashfs', 0.3], ['iso', 0.18], ['trace', 0.34], ['sortfile', 0.04], ['manifest', 0.04], ['decompress', 0.1]].filter(([c]) => byClass.has(c));
   const pickSeed = (rng) => {
     let r = rng.float() * classWeights.reduce((a, [, w]) => a + w, 0);
     for (const [c, w] of classWeights) {
@@ -214,6 +220,7 @@ export async function runFuzz(options) {
 
   const runInput = async (slot, input) => {
     for (const raw of input.stepsRaw) {
+      if (raw.every !== undefined && input.index % raw.every !== 0) continue;
       const step = materialize(raw, input.file, auxDir);
       let res = await slot.worker.run(step, o.timeoutMs);
       stats.steps++;

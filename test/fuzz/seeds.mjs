@@ -11,7 +11,7 @@ import { basename, join, relative } from 'node:path';
 import { describeIso, describeSquashfs } from './structure.mjs';
 
 /** Bump when the seed recipe changes: the cache key. */
-const SEED_VERSION = 4;
+const SEED_VERSION = 5;
 
 const SQUASHFS_SEEDS = [
   // Uncompressed metadata and data first: mutations hit inodes, directories and tables directly.
@@ -182,6 +182,29 @@ export function buildSeeds(cacheRoot, repoRoot, lib) {
         o.close();
         seeds.push({ name: `${seed.name}-manifest`, class: 'manifest', file: manifest, aux: seed.aux, structure: {} });
       }
+    }
+    // Compressed blocks of every compressor, for the decompressors on their own.
+    for (const seed of seeds.filter((x) => x.class === 'squashfs' && !x.name.includes('raw'))) {
+      const bytes = readFileSync(join(tmp, seed.file));
+      const compressor = ['', 'gzip', 'lzma', 'lzo', 'xz', 'lz4', 'zstd'][bytes.readUInt16LE(20)];
+      const blockSize = bytes.readUInt32LE(12);
+      const blocks = [];
+      for (const field of [64, 72]) {
+        // first metadata block of the inode and directory tables
+        const at = Number(bytes.readBigUInt64LE(field));
+        const h = bytes.readUInt16LE(at);
+        if (!(h & 0x8000)) blocks.push({ data: bytes.subarray(at + 2, at + 2 + (h & 0x7fff)), maxOutput: 8192 });
+      }
+      const o = lib.open.openImage(join(tmp, seed.file));
+      for (const e of o.layout.extents.filter((x) => (x.kind === 'data-block' || x.kind === 'fragment-block') && !x.uncompressed).slice(0, 4)) {
+        blocks.push({ data: bytes.subarray(e.start, e.start + e.length), maxOutput: blockSize });
+      }
+      o.close();
+      blocks.forEach((b, i) => {
+        const file = `dc-${seed.name}-${i}.bin`;
+        writeFileSync(join(tmp, file), b.data);
+        seeds.push({ name: `${seed.name}:block${i}`, class: 'decompress', file, compressor, maxOutput: b.maxOutput, structure: {} });
+      });
     }
     // Trace fixtures: mapped against the captured layout manifest (its README says which image).
     for (const f of fixtureFiles) {

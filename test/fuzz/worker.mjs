@@ -10,7 +10,7 @@ const dist = process.env.BOOTPROF_FUZZ_DIST;
 if (!dist) throw new Error('BOOTPROF_FUZZ_DIST not set');
 const load = (rel) => import(pathToFileURL(join(dist, rel)).href);
 
-const [errors, source, squashfs, iso, open, manifest, read, map, commandsIndex, yargsMod] = await Promise.all([
+const [errors, source, squashfs, iso, open, manifest, read, map, commandsIndex, yargsMod, decompress] = await Promise.all([
   load('errors.js'),
   load('image/source.js'),
   load('image/squashfs/index.js'),
@@ -21,8 +21,11 @@ const [errors, source, squashfs, iso, open, manifest, read, map, commandsIndex, 
   load('map/index.js'),
   load('cli/commands/index.js'),
   import('yargs'),
+  load('image/decompress/index.js'),
 ]);
 const yargs = yargsMod.default;
+// report loads d3-node and jsdom on first use (about a second): load them before the clock starts.
+await load('report/render.js');
 
 // Command output goes nowhere; we only care how the command ends.
 let swallowed = 0;
@@ -143,6 +146,16 @@ const libSteps = {
     map.buildFileProfile([mapped]);
     map.blockEventsToFileEvents(trace, layout);
   },
+  'decompress'(file, step) {
+    try {
+      const out = decompress.decompressorFor(step.compressor)(readFileSync(file), step.maxOutput);
+      if (out.length > step.maxOutput) throw new Error(`decompressor returned ${out.length} bytes, more than the ${step.maxOutput} allowed`);
+    } catch (err) {
+      // The decompressors' own error type; the squashfs reader wraps it into a FormatError.
+      if (err instanceof decompress.DecompressError) throw new errors.FormatError(file, 0, err.message);
+      throw err;
+    }
+  },
   'manifest'(file) {
     manifest.readLayoutManifest(file);
   },
@@ -171,7 +184,7 @@ process.on('message', async (msg) => {
   let error;
   try {
     if (step.argv) await runCli(step.argv);
-    else await libSteps[step.target](step.file, step);
+    else await libSteps[step.kind ?? step.target](step.file, step);
   } catch (err) {
     if (err instanceof errors.BootprofError) {
       outcome = 'typed';
