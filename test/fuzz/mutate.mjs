@@ -214,13 +214,16 @@ const textOps = {
     log.push(`validish x${n}`);
     return Buffer.from(out, 'latin1');
   },
-  /** Grow the trace to 1-3 MB by repeating a run of its lines: catches work that is not linear. */
+  /**
+   * Grow the trace to 0.25-1.25 MB by repeating a run of its lines: catches work that is not
+   * linear (a quadratic step would take minutes), while linear work stays well inside 1 s.
+   */
   scale(rng, buf, ctx, log) {
     const lines = buf.toString('latin1').split('\n');
     const i = 1 + rng.int(Math.max(1, lines.length - 1));
     const run = lines.slice(i, i + 1 + rng.int(50)).join('\n');
     if (run.length === 0) return buf;
-    const target = (1 + rng.int(3)) * 1024 * 1024;
+    const target = (1 + rng.int(5)) * 256 * 1024;
     const copies = Math.ceil(target / (run.length + 1));
     const head = lines.slice(0, i).join('\n');
     const out = Buffer.from(`${head}\n${`${run}\n`.repeat(copies)}${lines.slice(i).join('\n')}`, 'latin1');

@@ -11,7 +11,7 @@ import { basename, join, relative } from 'node:path';
 import { describeIso, describeSquashfs } from './structure.mjs';
 
 /** Bump when the seed recipe changes: the cache key. */
-const SEED_VERSION = 5;
+const SEED_VERSION = 6;
 
 const SQUASHFS_SEEDS = [
   // Uncompressed metadata and data first: mutations hit inodes, directories and tables directly.
@@ -31,6 +31,8 @@ const ISO_SEEDS = [
   { name: 'iso-rr-xz', squashfs: 'sqfs-xz', args: [] },
   { name: 'iso-plain-raw', squashfs: 'sqfs-raw-nofrag', args: ['-rockridge', 'off'] },
 ];
+
+const PSEUDO_DEVICES = ['-p', 'dev/null c 666 0 0 1 3', '-p', 'dev/loop0 b 660 0 0 7 0', '-p', 'dev/console c 600 0 0 5 1'];
 
 function sh(cmd, args) {
   execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -75,12 +77,18 @@ function buildTree(dir) {
   symlinkSync('loop-a', join(dir, 'usr/share/loop-b'));
   symlinkSync('/nonexistent/target', join(dir, 'usr/share/dangling'));
   mkdirSync(join(dir, 'dev'));
-  sh('mknod', [join(dir, 'dev/null'), 'c', '1', '3']);
-  sh('mknod', [join(dir, 'dev/loop0'), 'b', '7', '0']);
+  // Device nodes come from mksquashfs pseudo definitions (PSEUDO_DEVICES): no root needed.
   sh('mkfifo', [join(dir, 'dev/fifo')]);
-  sh('setfattr', ['-n', 'user.comment', '-v', 'fuzz seed', join(dir, 'usr/bin/tool')]);
-  sh('setfattr', ['-n', 'user.long', '-v', 'v'.repeat(300), join(dir, 'usr/lib/libx.so.1')]);
-  sh('setfattr', ['-n', 'trusted.t', '-v', '0x00ff', join(dir, 'etc/group')]);
+  const xattr = (name, value, rel) => {
+    try {
+      sh('setfattr', ['-n', name, '-v', value, join(dir, rel)]);
+    } catch {
+      // trusted.* needs root, user.* a file system that stores them: seeds without are still seeds
+    }
+  };
+  xattr('user.comment', 'fuzz seed', 'usr/bin/tool');
+  xattr('user.long', 'v'.repeat(300), 'usr/lib/libx.so.1');
+  xattr('trusted.t', '0x00ff', 'etc/group');
   mkdirSync(join(dir, 'empty-dir'));
 }
 
@@ -151,7 +159,7 @@ export function buildSeeds(cacheRoot, repoRoot, lib) {
     const seeds = [];
     for (const s of SQUASHFS_SEEDS) {
       const out = join(tmp, `${s.name}.sqfs`);
-      sh('mksquashfs', [tree, out, '-noappend', '-no-progress', '-quiet', '-all-root', '-xattrs', ...s.args]);
+      sh('mksquashfs', [tree, out, '-noappend', '-no-progress', '-quiet', '-all-root', '-xattrs', ...PSEUDO_DEVICES, ...s.args]);
       seeds.push({ name: s.name, class: 'squashfs', file: basename(out) });
     }
     for (const s of ISO_SEEDS) {

@@ -302,16 +302,14 @@ export function describeIso(buf, layout) {
         su += elen;
       }
       if ((flags & 2) !== 0 && !isDot) {
-        const child = buf.readUInt32LE(r + 2);
+        // A subdirectory pointed at the root, at its own directory, at its grandparent.
         for (const target of [rootExtent, extent, parentExtent]) {
           loops.push([
             { off: r + 2, size: 4, value: target },
             { off: r + 6, size: 4, value: target, be: true },
           ]);
         }
-        const save = r;
-        walk(save, rootExtent, extent, depth + 1);
-        void child;
+        walk(r, rootExtent, extent, depth + 1);
       }
       r += len;
       n++;
