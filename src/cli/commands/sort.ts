@@ -106,7 +106,6 @@ export const sortCommand: CommandModule<object, SortArgs> = {
       ...(tree !== undefined ? { topLevel: tree.topLevel() } : {}),
       ...(args.root !== undefined ? { hostPrefix: args.root } : {}),
     });
-    emitData(result.text, args.output);
 
     const dropped = [...profile.dropped, ...selection.dropped, ...result.dropped];
     note(
@@ -129,6 +128,7 @@ export const sortCommand: CommandModule<object, SortArgs> = {
       if (plan.tied > 0) note(`${plan.tied} files share the last priority: mksquashfs writes them in its own walk order, not profile order`);
     }
     if (result.written === 0) throw new InputError('no file of the profile could be written to the sort file');
+    emitData(result.text, args.output);
   },
 };
 
