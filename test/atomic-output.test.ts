@@ -114,7 +114,7 @@ t.test('kill -9 during sort -o never leaves a truncated file', async (t) => {
   const lines: string[] = [];
   for (let i = 0; i < 120_000; i++) lines.push(`/usr/share/some/longer/directory/name/${i % 997}/file-number-${i}.dat`);
   writeFileSync(list, `${lines.join('\n')}\n`);
-  await checkCommand(t, 'sort', (out) => ['sort', list, '-o', out], dir, { random: 7, atWrite: 7, mustHitWrite: true });
+  await checkCommand(t, 'sort', (out) => ['sort', list, '-o', out], dir, { random: 6, atWrite: 6, mustHitWrite: true });
 });
 
 t.test('kill -9 during readahead -o and report -o never leaves a truncated file', async (t) => {
@@ -134,6 +134,6 @@ t.test('kill -9 during readahead -o and report -o never leaves a truncated file'
   const profile = join(dir, 'bootlog.list');
   writeFileSync(profile, `${paths.filter((_, i) => i % 3 === 0).reverse().join('\n')}\n`);
   t.ok(existsSync(image), 'image built by mksquashfs');
-  await checkCommand(t, 'readahead', (out) => ['readahead', '--image', image, profile, '-o', out], dir, { random: 5, atWrite: 5 });
-  await checkCommand(t, 'report', (out) => ['report', '--image', image, profile, '-o', out], dir, { random: 5, atWrite: 5 });
+  await checkCommand(t, 'readahead', (out) => ['readahead', '--image', image, profile, '-o', out], dir, { random: 4, atWrite: 4 });
+  await checkCommand(t, 'report', (out) => ['report', '--image', image, profile, '-o', out], dir, { random: 4, atWrite: 4 });
 });

@@ -95,6 +95,7 @@ const sortLines = lineCount(join(cache, 'bootprof.sort'));
 const seedLines = lineCount(join(cache, 'seed.sort'));
 const rangesText = readText(join(cache, 'readahead.ranges'));
 const ranges = rangesText.split('\n').filter((l) => /^\d+ \d+/.test(l)).map((l) => l.split(' ').map(Number));
+const verify = JSON.parse(readText(join(cache, 'sorted', 'verify.json')) || 'null');
 const profileStats = stats(join(cache, 'unsorted', 'boot', 'guest', 'stats.txt'));
 
 const results = {
@@ -115,6 +116,7 @@ const results = {
     bootprofSortLines: sortLines,
     readaheadRanges: ranges.length,
     readaheadBytes: ranges.reduce((a, r) => a + (r[1] ?? 0), 0),
+    verifySorted: verify === null ? null : { checked: verify.checked.length, offenders: verify.offenders.length, missing: verify.missing.length, skipped: verify.skipped.length },
   },
   bootsPerVariant: REPEATS,
   metric: 'Figures are the mean over the variant\'s boots (min and max alongside). Every figure is measured on the variant\'s own boot: qemu\'s blk_co_preadv trace of the CD, costed by bootprof simulate (device cd52-cav unless named). seeks = reads that do not start where the previous one ended; lowerBoundMs = the same bytes read in one sweep.',
@@ -148,7 +150,7 @@ ${table}
 - lower bound: the same bytes read in one sweep on the same drive model (no seeks).
 - Profile: ${results.inputs.moduleEvents} module events (${results.inputs.moduleDropped} dropped),
   ${results.inputs.filesListed} files first accessed; the seed's sort file has ${seedLines} lines, bootprof's
-  ${sortLines}; the readahead list has ${ranges.length} ranges, ${mib(results.inputs.readaheadBytes)} MiB.
+  ${sortLines}${verify ? ` (\`bootprof verify\`: ${verify.checked.length} files checked, ${verify.offenders.length} out of order)` : ''}; the readahead list has ${ranges.length} ranges, ${mib(results.inputs.readaheadBytes)} MiB.
 - bootprof sort vs the seed's recipe: seeks ${byId.sorted.seeks} vs ${byId.seed.seeks}
   (${verdicts.sortBeatsSeedOnSeeks ? 'fewer' : 'NOT fewer'}), bytes ${mib(byId.sorted.bytes)} vs ${mib(byId.seed.bytes)} MiB
   (${verdicts.sortBeatsSeedOnBytes ? 'fewer' : 'NOT fewer'}).

@@ -4,8 +4,16 @@ import { FormatError } from '../errors.js';
 /** Thrown by a record visitor: forEachTsvRecord turns it into a FormatError naming the line's byte offset. */
 export class RecordProblem extends Error {}
 
-/** csv-parse works on chunks of this size (cut at a newline): memory stays bounded for big traces. */
-const CHUNK_BYTES = 8 * 1024 * 1024;
+/**
+ * csv-parse works on chunks of this size (cut at a newline): memory stays bounded for big traces,
+ * and a bad line is reported after parsing at most one chunk. Small on purpose: with
+ * relax_column_count csv-parse still builds an Error (stack trace and all) for every record whose
+ * column count differs from the chunk's first, ~15 us each; with 8 MiB chunks a 1 MB trace of
+ * short bad lines took 1.5 s of CPU before its first bad line was reported (fuzz inputs
+ * trace-parse-1a0c896e70650e03, trace-parse-5a490c5ddf214e30). 64 KiB is also the line limit
+ * of the other text parsers (MAX_LINE_BYTES).
+ */
+const CHUNK_BYTES = 64 * 1024;
 
 /**
  * Tab-separated records after a one-line header, through csv-parse (no quoting: fields escape

@@ -207,7 +207,8 @@ const textOps = {
         const m = rng.pick(all);
         const v = rng.pick(['/', '//', '/../../../../etc/shadow', '/usr/../../..', '/./././x', `/${'a/'.repeat(3000)}f`, `/${'n'.repeat(5000)}`,
           '/usr/share/up/up/etc/passwd', '/usr/share/loop-a/x', '/usr/lib/libx.so', '/dev/null', '/weird/name with\\ttab', '/\\n', '/a\\\\b',
-          '/proc/self/mem', m[0] + '/..', m[0] + '/.', m[0] + '//']);
+          '/proc/self/mem', m[0] + '/..', m[0] + '/.', m[0] + '//', `${m[0]}<script>alert(1)</script>`, `/usr/lib/"><img src=x onerror=alert(1)>.so`,
+          `${m[0]}<svg onload=alert(1)>`]);
         out = out.slice(0, m.index) + v + out.slice(m.index + m[0].length);
       }
     }
@@ -219,6 +220,7 @@ const textOps = {
    * linear (a quadratic step would take minutes), while linear work stays well inside 1 s.
    */
   scale(rng, buf, ctx, log) {
+    if (buf.length > 256 * 1024) return buf; // once per input: two would pass the size budget
     const lines = buf.toString('latin1').split('\n');
     const i = 1 + rng.int(Math.max(1, lines.length - 1));
     const run = lines.slice(i, i + 1 + rng.int(50)).join('\n');

@@ -11,7 +11,7 @@ import { basename, join, relative } from 'node:path';
 import { describeIso, describeSquashfs } from './structure.mjs';
 
 /** Bump when the seed recipe changes: the cache key. */
-const SEED_VERSION = 6;
+const SEED_VERSION = 9;
 
 const SQUASHFS_SEEDS = [
   // Uncompressed metadata and data first: mutations hit inodes, directories and tables directly.
@@ -65,6 +65,9 @@ function buildTree(dir) {
   for (let i = 0; i < 300; i++) w(`var/many/entry-with-a-longish-name-${String(i).padStart(3, '0')}`, i % 50 === 0 ? noise(100) : '');
   w('weird/name with\ttab', 'tab\n');
   w('weird/\u00e9t\u00e9-utf8', 'utf8\n');
+  // Markup in names: the report must escape them (the worker checks its output).
+  w('usr/lib/<img src=x onerror=alert(1)>.so', noise(5000));
+  w('usr/bin/<svg onload=alert(1)>', 'svg\n');
   // Sparse file: holes become sparse blocks.
   w('usr/lib/sparse.img', Buffer.alloc(0));
   execFileSync('truncate', ['-s', '65536', join(dir, 'usr/lib/sparse.img')]);
@@ -127,7 +130,9 @@ function writeAux(info, dir, name) {
     q.push(`blk_co_preadv blk 0x55d5c7b0e8a0 bs 0x55d5c7b15000 offset ${start} bytes ${Math.ceil((e.start + e.length - start) / 2048) * 2048} flags 0x0`);
   }
   writeFileSync(join(dir, `${name}.qemu.log`), `${q.join('\n')}\n`);
-  writeFileSync(join(dir, `${name}.sort`), files.map((f, i) => `${f.path.slice(1)} ${30000 - i}`).join('\n') + '\n');
+  // mksquashfs sort syntax: blanks and backslashes in names are backslash-escaped.
+  const sortPath = (p) => p.slice(1).replace(/[\\ \t\v\f\r]/g, (c) => `\\${c}`);
+  writeFileSync(join(dir, `${name}.sort`), files.map((f, i) => `${sortPath(f.path)} ${30000 - i}`).join('\n') + '\n');
 }
 
 function walkFiles(dir, out = []) {
@@ -222,6 +227,12 @@ export function buildSeeds(cacheRoot, repoRoot, lib) {
     }
     copyFileSync(join(fixtures, 'captured-layout.json'), join(tmp, 'captured-layout.json'));
     for (const seed of seeds.filter((s) => s.class === 'squashfs' || s.class === 'iso')) {
+      // The file-level profile `bootprof map` writes is itself a trace format.
+      const opened = lib.open.openImage(join(tmp, seed.file));
+      const mapped = [seed.aux.qemu, seed.aux.events].map((a) => lib.map.mapTrace(lib.read.parseTrace(readFileSync(join(tmp, a)), a), opened.layout, {}));
+      opened.close();
+      writeFileSync(join(tmp, `${seed.name}.profile.tsv`), lib.profile.formatProfileTsv(lib.map.buildFileProfile(mapped).rows));
+      seeds.push({ name: `${seed.name}:profile`, class: 'trace', file: `${seed.name}.profile.tsv`, image: seed.file, structure: {} });
       seeds.push({ name: `${seed.name}:events`, class: 'trace', file: seed.aux.events, image: seed.file, structure: {} });
       seeds.push({ name: `${seed.name}:qemu`, class: 'trace', file: seed.aux.qemu, image: seed.file, structure: {} });
       seeds.push({ name: `${seed.name}:sort`, class: 'sortfile', file: seed.aux.sort, image: seed.file, structure: {} });

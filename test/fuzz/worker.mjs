@@ -29,14 +29,18 @@ await load('report/render.js');
 
 // Command output goes nowhere; we only care how the command ends.
 let swallowed = 0;
-const sink = (chunk, enc, cb) => {
+/** stdout of the current step, kept only when the step checks it (the HTML report). */
+let captured;
+const sink = (keep) => (chunk, enc, cb) => {
   swallowed += chunk?.length ?? 0;
+  if (keep && captured !== undefined) captured.push(String(chunk));
   if (typeof enc === 'function') enc();
   else if (typeof cb === 'function') cb();
   return true;
 };
-process.stdout.write = sink;
-process.stderr.write = sink;
+process.stdout.write = sink(true);
+// stderr notes are plain text (paths as they are): never part of the markup check.
+process.stderr.write = sink(false);
 
 class UsageError extends Error {}
 
@@ -183,8 +187,16 @@ process.on('message', async (msg) => {
   let outcome = 'ok';
   let error;
   try {
+    captured = step.checkMarkup ? [] : undefined;
     if (step.argv) await runCli(step.argv);
     else await libSteps[step.kind ?? step.target](step.file, step);
+    if (captured !== undefined) {
+      // Paths from the trace must reach the page escaped: the mutator plants these in traces.
+      const page = captured.join('');
+      for (const bad of ['<script>alert(1)', '<img src=x onerror=alert(1)>', '<svg onload=alert(1)>']) {
+        if (page.includes(bad)) throw new Error(`unescaped markup in ${step.target} output: ${bad}`);
+      }
+    }
   } catch (err) {
     if (err instanceof errors.BootprofError) {
       outcome = 'typed';
