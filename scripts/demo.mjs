@@ -11,10 +11,14 @@ if (!existsSync(cli)) {
   process.stderr.write('demo: dist/ is missing; run "npm ci" (it builds) or "npm run build" first\n');
   process.exit(1);
 }
-const profileDir = `${top}profiles/${process.env.BOOTPROF_DEMO_PROFILE ?? 'vm-workload'}`;
+// The default is a real Debian live boot (scripts/bench-real); vm-workload is the small test image's boot.
+const name = process.env.BOOTPROF_DEMO_PROFILE ?? 'debian-bookworm-live';
+const profileDir = `${top}profiles/${name}`;
 const manifest = `${profileDir}/image-manifest.json`;
-const files = `${profileDir}/bootlog.list`;
-const blockTrace = `${profileDir}/qemu-trace.log`;
+// the module's full event log where there is one; else the first-access list
+const files = existsSync(`${profileDir}/events.tsv.gz`) ? `${profileDir}/events.tsv.gz` : `${profileDir}/bootlog.list`;
+// a physical trace when the profile has one; otherwise the report replays the profile onto the layouts
+const blockTrace = existsSync(`${profileDir}/qemu-trace.log`) ? [`${profileDir}/qemu-trace.log`] : [];
 const out = `${top}demo-output`;
 mkdirSync(out, { recursive: true });
 
@@ -30,6 +34,6 @@ function run(args) {
 run(['sort', '--image', manifest, files, '-o', `${out}/distrib.sort`]);
 run(['readahead', '--image', manifest, files, '-o', `${out}/readahead.list`]);
 run(['readahead', '--ranges', '--image', manifest, files, '-o', `${out}/readahead.ranges`]);
-run(['report', '--image', manifest, blockTrace, files, '-o', `${out}/report.html`]);
+run(['report', '--image', manifest, ...blockTrace, files, '-o', `${out}/report.html`]);
 process.stderr.write(`\ndemo: wrote ${out}/{distrib.sort,readahead.list,readahead.ranges,report.html}; the sort file:\n\n`);
 process.stdout.write(readFileSync(`${out}/distrib.sort`, 'utf8'));

@@ -100,3 +100,13 @@ t.test('resolution inside a root', (t) => {
   t.match(resolveRegularFile(tree, '/'), { ok: false, reason: 'root' });
   t.end();
 });
+
+t.test('a gzip-compressed trace reads as what it holds; broken gzip is a typed error', async (t) => {
+  const { gzipSync } = await import('node:zlib');
+  const { parseTrace } = await import('../src/trace/read.js');
+  const trace = parseTrace(gzipSync(Buffer.from('/etc/a\n/etc/b\n')), 'p.list.gz');
+  t.equal(trace.format, 'bootlog');
+  t.same(trace.events.map((e) => (e.kind === 'block' ? '' : e.path)), ['/etc/a', '/etc/b']);
+  const broken = gzipSync(Buffer.from('/etc/a\n'.repeat(100))).subarray(0, 20);
+  t.throws(() => parseTrace(broken, 'cut.gz'), { code: 'EFORMAT', message: /cut\.gz at byte 0: this compressed trace is not valid gzip/ });
+});

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { FormatError, InputError, describeSystemError } from '../errors.js';
 import { looksLikeBootlog, parseBootlog } from './bootlog.js';
 import { looksLikeBlkparse, parseBlkparse } from './blkparse.js';
@@ -48,8 +49,9 @@ export async function readTraces(paths: readonly string[]): Promise<Trace[]> {
   return mergeBlktraceCpus(traces);
 }
 
-export function parseTrace(bytes: Buffer, source: string): Trace {
-  if (bytes.length === 0) throw new FormatError(source, 0, 'empty file: no trace events');
+export function parseTrace(raw: Buffer, source: string): Trace {
+  if (raw.length === 0) throw new FormatError(source, 0, 'empty file: no trace events');
+  const bytes = isGzip(raw) ? gunzipTrace(raw, source) : raw;
   const head = bytes.subarray(0, 65536);
   const parser = traceParsers.find((p) => p.detect(head));
   if (parser === undefined) {
@@ -62,4 +64,19 @@ export function parseTrace(bytes: Buffer, source: string): Trace {
   const trace = parser.parse(bytes, source);
   if (trace.events.length === 0) throw new FormatError(source, 0, `no events in this ${parser.format} trace`);
   return trace;
+}
+
+/** Captures travel compressed (the bundled profiles do): a gzip file is read as what it holds. */
+function isGzip(bytes: Buffer): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+function gunzipTrace(bytes: Buffer, source: string): Buffer {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: MAX_TRACE_BYTES });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ERR_BUFFER_TOO_LARGE' ? 'unpacks to more than 2 GiB' : `is not valid gzip (${(err as Error).message})`;
+    throw new FormatError(source, 0, `this compressed trace ${why}`);
+  }
 }
