@@ -15,8 +15,8 @@ if (!existsSync(cli)) {
 const name = process.env.BOOTPROF_DEMO_PROFILE ?? 'debian-bookworm-live';
 const profileDir = `${top}profiles/${name}`;
 const manifest = `${profileDir}/image-manifest.json`;
-// the module's full event log where there is one; else the first-access list
-const files = existsSync(`${profileDir}/events.tsv.gz`) ? `${profileDir}/events.tsv.gz` : `${profileDir}/bootlog.list`;
+// the file-level profile where there is one, else the first-access list
+const files = [`${profileDir}/profile.tsv`, `${profileDir}/bootlog.list`].find((f) => existsSync(f));
 // a physical trace when the profile has one; otherwise the report replays the profile onto the layouts
 const blockTrace = existsSync(`${profileDir}/qemu-trace.log`) ? [`${profileDir}/qemu-trace.log`] : [];
 const out = `${top}demo-output`;

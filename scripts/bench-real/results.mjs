@@ -2,8 +2,9 @@
 // bench-real, last step: gather each variant's measured figures (from `bootprof simulate --json` on the
 // variant's own qemu block trace), write bench/results/results.json and RESULTS.md, the bundled
 // profile's manifest and README, and print the table.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 
 const { values: opt } = parseArgs({
@@ -95,6 +96,10 @@ const sortLines = lineCount(join(cache, 'bootprof.sort'));
 const seedLines = lineCount(join(cache, 'seed.sort'));
 const rangesText = readText(join(cache, 'readahead.ranges'));
 const ranges = rangesText.split('\n').filter((l) => /^\d+ \d+/.test(l)).map((l) => l.split(' ').map(Number));
+// The seed's sort file lists directories too: each hands its priority to the unlisted files below it.
+const seedDirs = readText(join(cache, 'seed.sort')).split('\n').map((l, i) => ({ line: i + 1, path: l.replace(/ -?\d+$/, '') }))
+  .filter((e) => e.path !== '' && (() => { try { return lstatSync(join(cache, 'root', e.path)).isDirectory(); } catch { return false; } })());
+const seedUsr = seedDirs.find((d) => d.path === 'usr');
 const verify = JSON.parse(readText(join(cache, 'sorted', 'verify.json')) || 'null');
 const profileStats = stats(join(cache, 'unsorted', 'boot', 'guest', 'stats.txt'));
 
@@ -123,6 +128,7 @@ const results = {
   variants: rows,
   verdicts,
   elapsedSeconds: Number(opt.elapsed ?? 0),
+  fromScratchSeconds: Number(readText(join(cache, 'from-scratch-seconds')).trim()) || null,
 };
 writeFileSync(join(resultsDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
@@ -151,11 +157,30 @@ ${table}
 - Profile: ${results.inputs.moduleEvents} module events (${results.inputs.moduleDropped} dropped),
   ${results.inputs.filesListed} files first accessed; the seed's sort file has ${seedLines} lines, bootprof's
   ${sortLines}${verify ? ` (\`bootprof verify\`: ${verify.checked.length} files checked, ${verify.offenders.length} out of order)` : ''}; the readahead list has ${ranges.length} ranges, ${mib(results.inputs.readaheadBytes)} MiB.
-- bootprof sort vs the seed's recipe: seeks ${byId.sorted.seeks} vs ${byId.seed.seeks}
+- bootprof sort vs the seed's recipe: seeks ${int(byId.sorted.seeks)} vs ${int(byId.seed.seeks)}
   (${verdicts.sortBeatsSeedOnSeeks ? 'fewer' : 'NOT fewer'}), bytes ${mib(byId.sorted.bytes)} vs ${mib(byId.seed.bytes)} MiB
   (${verdicts.sortBeatsSeedOnBytes ? 'fewer' : 'NOT fewer'}).
 - sort + readahead: ${verdicts.readaheadVsOwnBound}x its own lower bound, ${verdicts.readaheadVsSmallestBound}x the smallest lower bound
   of the four (${sec(minBound)} s).
+
+## Reading the figures
+
+- Both sort files write the profile in first-access order, so bootprof's sort and the seed's recipe
+  start the same. The seed's list also holds ${seedDirs.length} directories, and mksquashfs hands a
+  directory's priority to every unlisted file below it${seedUsr ? `: at line ${seedUsr.line} (\`usr\`) the rest of
+  /usr is placed ahead of every file the list names after that line` : ''}. The profile is split in two and its
+  second part lands at the end of the squashfs, next to the inode and directory tables: more bytes
+  (fragment blocks shared with unlisted files) and a few long seeks, but each part is still in
+  access order, which is why the margin is small.
+- Neither sort removes the seeks inside the profile's region: the next boot reads the same files in
+  another interleaving (systemd starts units in parallel), reads only part of large files, and
+  mksquashfs writes the fragment blocks that hold small files after the large files that follow
+  them in the sort order. Reading the profile's ranges and the tables in one sweep first
+  (sort + readahead) removes those: ${Math.round(byId['sorted-ra'].seeks)} seeks are left (the ISO's own directories at mount
+  time, and files the profiled boot did not read).
+- The readahead list is built from the module's file events only (open, exec, read, fault): its
+  sqread block events are offsets in the image the profile was taken on, and mapped through the
+  sorted image they would name unrelated files (a first run that did so read 38 MiB instead of 21).
 
 Layouts:
 ${rows.map((r) => `- **${r.label}**: ${r.what}.`).join('\n')}
@@ -170,12 +195,13 @@ fatal). Directory entries and everything else are kept.
 ## Reproduce
 
 \`\`\`
-sudo scripts/bench-real/run        # Debian/Ubuntu host with node >= 20; installs debootstrap, qemu, ...
+sudo scripts/bench-real/run        # Debian bookworm host, node >= 20; installs debootstrap, qemu, ...
 \`\`\`
 
 It caches the debootstrap, the ISOs and the boots under \`work-cache/bench-real/\`, uses KVM when
-\`/dev/kvm\` works (\`BENCH_ACCEL=tcg\` forces software emulation), and wrote these files in
-${results.elapsedSeconds} s. The HTML report is \`bench/results/report.html\`; the raw figures are in
+\`/dev/kvm\` works (\`BENCH_ACCEL=tcg\` forces software emulation). ${results.fromScratchSeconds ? `From an empty cache it took
+${Math.round(results.fromScratchSeconds / 60)} min (${results.fromScratchSeconds} s) on ${os.cpus().length} cores with qemu ${rows[0].boots[0].qemu.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'}; ` : ''}this invocation took ${results.elapsedSeconds} s. The HTML report, \`bench/results/report.html\`, replays the unsorted boot's file events onto the
+unsorted, seed and sorted images on every device model (a simulation; the table above is measured); the raw figures are in
 \`bench/results/results.json\`; the captured profile is in \`profiles/debian-bookworm-live/\`.
 `;
 writeFileSync(join(resultsDir, 'RESULTS.md'), md);
@@ -199,8 +225,9 @@ A real boot profile, captured by \`scripts/bench-real/run\` with bootprof.ko: De
 (${results.system.packages.join(', ')}) booted under qemu into systemd multi-user, then a first-use
 workload (scripts/bench-real/guest/bench-workload).
 
-- \`events.tsv.gz\`: the module's events file (gzip), ${results.inputs.moduleEvents} events, ${results.inputs.moduleDropped} dropped.
-- \`profile.tsv\`: the file-level profile (\`bootprof map --image\` of the events through the image they were taken on): per file, first access, bytes and ranges read. Every command reads it as a trace.
+- The module's raw events file (${results.inputs.moduleEvents} events, ${results.inputs.moduleDropped} dropped; ~3 MB) is not shipped: the
+  script keeps it in work-cache/bench-real/unsorted/boot/guest/events.tsv.
+- \`profile.tsv\`: the file-level profile: \`bootprof map --image\` of the module's file events (open, exec, read, fault; the sqread block reads left out) through the image they were taken on: per file, first access, bytes and ranges read. Every command reads it as a trace; it is the one to replay onto other layouts.
 - \`files.list\`: the module's first-access list (a drop-in bootlog.list), ${results.inputs.filesListed} paths.
 - \`stats.txt\`: the module's counters at the end of the boot.
 - \`image-manifest.json\`: ${manifestNote}; \`bootprof\` reads it wherever it takes an image (\`--image\`).
