@@ -1,4 +1,5 @@
-import { UnsupportedError } from '../errors.js';
+import { InputError, UnsupportedError } from '../errors.js';
+import { matchSquashfsReads } from '../map/image-match.js';
 import type { Layout } from '../image/layout.js';
 import { readTraces } from '../trace/read.js';
 import { isFileEvent, type FileEvent, type Trace } from '../trace/types.js';
@@ -15,6 +16,8 @@ export interface ProfileOptions {
   layout?: Layout;
   /** Turns a trace's block events (and inode-only file events) into file events through a layout. */
   mapBlocks?: (trace: Trace, layout: Layout) => FileEvent[];
+  /** 'ignore': use only the file events that name a path (e.g. a module log taken on another image). */
+  blockEvents?: 'map' | 'ignore';
 }
 
 export async function loadProfile(paths: readonly string[], options: ProfileOptions): Promise<Profile> {
@@ -56,7 +59,15 @@ export function profileFromTraces(traces: readonly Trace[], options: ProfileOpti
 function fileEventsOf(trace: Trace, options: ProfileOptions): { fileEvents: FileEvent[]; unmapped: number } {
   const needsLayout = trace.events.some((e) => !isFileEvent(e) || e.path === '');
   if (!needsLayout) return { fileEvents: trace.events as FileEvent[], unmapped: 0 };
-  if (options.layout !== undefined && options.mapBlocks !== undefined) {
+  if (options.layout !== undefined && options.mapBlocks !== undefined && options.blockEvents !== 'ignore') {
+    const match = matchSquashfsReads(trace, options.layout);
+    if (!match.matches) {
+      throw new InputError(
+        `${trace.source}: only ${match.aligned} of ${match.checked} squashfs block reads start on a block of the ` +
+          'image given: the trace was recorded on another image. Give the image it was captured on, ' +
+          'or --no-block-events to use only the file events',
+      );
+    }
     return { fileEvents: options.mapBlocks(trace, options.layout), unmapped: 0 };
   }
   // Without a layout, a trace that also names files (the module's log) still gives a profile.

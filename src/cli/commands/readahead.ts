@@ -11,6 +11,7 @@ import { selectRegularFiles } from '../../profile/select.js';
 import { emitData, note } from '../output.js';
 
 interface ReadaheadArgs {
+  'block-events': boolean;
   traces: string[];
   image: string;
   squashfs?: string;
@@ -52,6 +53,11 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
       .option('default-excludes', { type: 'boolean', default: true, describe: `Drop ${DEFAULT_EXCLUDES.join(' ')} (--no-default-excludes keeps them)` })
       .option('strip-prefix', { type: 'string', array: true, default: [], describe: 'Remove this leading directory from profiled paths (repeatable)' })
       .option('merge', { choices: ['concat', 'interleave'] as const, default: 'concat' as MergeMode, describe: 'How to merge several profiles' })
+      .option('block-events', {
+        type: 'boolean',
+        default: true,
+        describe: 'Map block reads through --image (--no-block-events: use only the events that name files)',
+      })
       .option('output', { alias: 'o', type: 'string', describe: 'Write here (atomically) instead of stdout' })
       .check((a) => {
         if (!Number.isSafeInteger(a.gap) || (a.gap as number) < 0) throw new Error('--gap must be a whole number of bytes >= 0');
@@ -68,6 +74,7 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
         excludes,
         stripPrefixes: args['strip-prefix'],
         merge: args.merge,
+        blockEvents: args['block-events'] ? 'map' : 'ignore',
         layout,
         // Block traces (qemu, blktrace) and inode-only events become file accesses through the layout.
         mapBlocks: (trace, l) => blockEventsToFileEvents(trace, l),

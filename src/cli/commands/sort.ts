@@ -32,6 +32,7 @@ interface SortArgs {
   merge: MergeMode;
   output?: string;
   verbose: boolean;
+  'block-events': boolean;
 }
 
 /** How many dropped paths of each reason to name when not --verbose. */
@@ -79,6 +80,11 @@ export const sortCommand: CommandModule<object, SortArgs> = {
         default: 'concat' as MergeMode,
         describe: 'Several profiles: concat (first profile\'s order, then new files of the next) or interleave (by relative position)',
       })
+      .option('block-events', {
+        type: 'boolean',
+        default: true,
+        describe: 'Map block reads through --image (--no-block-events: use only the events that name files)',
+      })
       .option('output', { alias: 'o', type: 'string', describe: 'Write here (atomically) instead of stdout' })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'List every dropped path' })
       .example('$0 sort --root chroot bootlog.list > config/distrib.sort', 'draklive: sort the loopback by the boot profile')
@@ -97,6 +103,7 @@ export const sortCommand: CommandModule<object, SortArgs> = {
       excludes,
       stripPrefixes: args['strip-prefix'],
       merge: args.merge,
+      blockEvents: args['block-events'] ? 'map' : 'ignore',
       ...(layout !== undefined ? { layout, mapBlocks: (trace: Trace, l: Layout) => blockEventsToFileEvents(trace, l) } : {}),
     });
     const selection = selectRegularFiles(profile.entries, tree);
@@ -115,7 +122,7 @@ export const sortCommand: CommandModule<object, SortArgs> = {
         (dropped.length > 0 ? `; dropped ${countDrops(dropped).map((c) => c.text).join(', ')}` : ''),
     );
     if (profile.unmappedBlockEvents > 0) {
-      note(`${profile.unmappedBlockEvents} block events ignored: give --image to map them to files`);
+      note(`${profile.unmappedBlockEvents} block events not mapped to files${args['block-events'] ? ' (give --image to map them)' : ' (--no-block-events)'}`);
     }
     if (tree === undefined) note('no --root or --image: directories and missing files cannot be told apart from files');
     reportDrops(dropped, args.verbose);
