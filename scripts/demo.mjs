@@ -14,7 +14,7 @@ if (!existsSync(cli)) {
 // The default is a real Debian live boot (scripts/bench-real); vm-workload is the small test image's boot.
 const name = process.env.BOOTPROF_DEMO_PROFILE ?? 'debian-bookworm-live';
 const profileDir = `${top}profiles/${name}`;
-const manifest = `${profileDir}/image-manifest.json`;
+const manifest = [`${profileDir}/image-manifest.json.gz`, `${profileDir}/image-manifest.json`].find((f) => existsSync(f));
 // the file-level profile where there is one, else the first-access list
 const files = [`${profileDir}/profile.tsv`, `${profileDir}/bootlog.list`].find((f) => existsSync(f));
 // a physical trace when the profile has one; otherwise the report replays the profile onto the layouts

@@ -46,3 +46,13 @@ t.test('hostile manifests end in a typed error naming the file', (t) => {
   }
   t.end();
 });
+
+t.test('a gzip-compressed manifest reads as the JSON it holds', async (t) => {
+  const { gzipSync } = await import('node:zlib');
+  const dir = t.testdir();
+  const layout = { source: 'x.iso', size: 100, files: [{ path: '/a', layer: 'squashfs', size: 5, inode: 2 }], extents: [{ start: 96, length: 4, kind: 'data-block', file: 0, block: 0 }] };
+  writeFileSync(join(dir, 'm.json.gz'), gzipSync(JSON.stringify(layout)));
+  t.same(readLayoutManifest(join(dir, 'm.json.gz')), layout);
+  writeFileSync(join(dir, 'cut.json.gz'), gzipSync(JSON.stringify(layout)).subarray(0, 12));
+  t.throws(() => readLayoutManifest(join(dir, 'cut.json.gz')), { code: 'EFORMAT', message: /cut\.json\.gz at byte 0: not a gzip-compressed image manifest/ });
+});

@@ -5,7 +5,7 @@ import { runCli } from './helpers/cli.js';
 const fixture = (rel: string): string => fileURLToPath(new URL(`./fixtures/${rel}`, import.meta.url));
 const events = fixture('trace/captured/bootprof-events.tsv');
 const sameImage = fixture('trace/captured-layout.json');
-const otherImage = fileURLToPath(new URL('../profiles/debian-bookworm-live/image-manifest.json', import.meta.url));
+const otherImage = fileURLToPath(new URL('../profiles/debian-bookworm-live/image-manifest.json.gz', import.meta.url));
 
 t.test('module block reads are mapped through the image they were recorded on', (t) => {
   const res = runCli(['sort', '--image', sameImage, events]);

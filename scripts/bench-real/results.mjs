@@ -2,7 +2,8 @@
 // bench-real, last step: gather each variant's measured figures (from `bootprof simulate --json` on the
 // variant's own qemu block trace), write bench/results/results.json and RESULTS.md, the bundled
 // profile's manifest and README, and print the table.
-import { existsSync, lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -206,19 +207,14 @@ unsorted, seed and sorted images on every device model (a simulation; the table 
 `;
 writeFileSync(join(resultsDir, 'RESULTS.md'), md);
 
-// The bundled profile's image manifest: the full Layout when small, else pruned to what the profile touches.
+// The bundled profile's image manifest: the whole Layout (every file, so that simulated layouts can
+// move the files the profile did not read too), gzip-compressed; bootprof reads it as it is.
 const layoutPath = join(cache, 'unsorted', 'layout.json');
 const layoutText = readFileSync(layoutPath, 'utf8');
-let manifestNote;
-if (layoutText.length <= 1_000_000) {
-  writeFileSync(join(profileDir, 'image-manifest.json'), layoutText);
-  manifestNote = `the full Layout of the unsorted image (${layoutText.length} bytes)`;
-} else {
-  const pruned = pruneLayout(JSON.parse(layoutText), [join(cache, 'unsorted', 'boot', 'guest', 'files.list'), join(profileDir, 'profile.tsv')]);
-  const text = `${JSON.stringify(pruned)}\n`;
-  writeFileSync(join(profileDir, 'image-manifest.json'), text);
-  manifestNote = `the Layout of the unsorted image pruned to the profile's files and every metadata extent (${text.length} bytes; the full one is ${layoutText.length} bytes)`;
-}
+const manifestGz = gzipSync(layoutText, { level: 9 });
+writeFileSync(join(profileDir, 'image-manifest.json.gz'), manifestGz);
+rmSync(join(profileDir, 'image-manifest.json'), { force: true });
+const manifestNote = `the full Layout of the unsorted image (${layoutText.length} bytes, ${manifestGz.length} gzip-compressed)`;
 writeFileSync(join(profileDir, 'README.md'), `# ${profileDir.split('/').at(-1)}
 
 A real boot profile, captured by \`scripts/bench-real/run\` with bootprof.ko: Debian ${opt.suite} live
@@ -230,7 +226,7 @@ workload (scripts/bench-real/guest/bench-workload).
 - \`profile.tsv\`: the file-level profile: \`bootprof map --image\` of the module's file events (open, exec, read, fault; the sqread block reads left out) through the image they were taken on: per file, first access, bytes and ranges read. Every command reads it as a trace; it is the one to replay onto other layouts.
 - \`files.list\`: the module's first-access list (a drop-in bootlog.list), ${results.inputs.filesListed} paths.
 - \`stats.txt\`: the module's counters at the end of the boot.
-- \`image-manifest.json\`: ${manifestNote}; \`bootprof\` reads it wherever it takes an image (\`--image\`).
+- \`image-manifest.json.gz\`: ${manifestNote}; \`bootprof\` reads it wherever it takes an image (\`--image\`).
 `);
 
 process.stdout.write(`\n${table}\n\n`);
@@ -242,48 +238,3 @@ function round(x, digits = 1) {
   return Math.round(x * f) / f;
 }
 
-function pruneLayout(layout, [filesListPath, profilePath]) {
-  const unescape = (p) => p.replace(/\\(\\|t|n)/g, (_m, c) => (c === 't' ? '\t' : c === 'n' ? '\n' : '\\'));
-  const wanted = new Set(readText(filesListPath).split('\n').filter(Boolean).map(unescape));
-  // profile.tsv (bootprof map): the path is column 6 of every non-header line
-  for (const line of readText(profilePath).split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const path = line.split('\t')[5];
-    if (path) wanted.add(unescape(path));
-  }
-  const keep = new Set();
-  layout.files.forEach((f, i) => {
-    if (f.layer !== 'squashfs' || wanted.has(f.path)) keep.add(i);
-  });
-  for (const i of [...keep]) {
-    const s = layout.files[i].sameDataAs;
-    if (s !== undefined) keep.add(s);
-  }
-  const order = [...keep].sort((a, b) => a - b);
-  const remap = new Map(order.map((old, idx) => [old, idx]));
-  const files = order.map((old) => {
-    const f = { ...layout.files[old] };
-    if (f.sameDataAs !== undefined) f.sameDataAs = remap.get(f.sameDataAs);
-    return f;
-  });
-  const extents = [];
-  for (const e of layout.extents) {
-    if (e.kind === 'data-block' || e.kind === 'iso-file') {
-      if (e.file === undefined || !remap.has(e.file)) continue;
-      const x = { ...e, file: remap.get(e.file) };
-      if (e.files) {
-        const pairs = e.files.map((f, k) => [remap.get(f), e.fileBlocks?.[k]]).filter(([f]) => f !== undefined);
-        x.files = pairs.map(([f]) => f);
-        if (e.fileBlocks) x.fileBlocks = pairs.map(([, b]) => b);
-      }
-      extents.push(x);
-    } else if (e.kind === 'fragment-block') {
-      const fs = (e.files ?? []).map((f) => remap.get(f)).filter((f) => f !== undefined);
-      if (fs.length === 0) continue;
-      extents.push({ ...e, files: fs });
-    } else {
-      extents.push(e);
-    }
-  }
-  return { ...layout, files, extents, pruned: 'files and data extents limited to the profile; metadata extents kept' };
-}

@@ -68,6 +68,11 @@ export interface Layout {
   files: LayoutFile[];
   /** Sorted by start; extents never overlap. */
   extents: Extent[];
+  /**
+   * The squashfs's directories and symbolic links, so that a manifest (a Layout without its image)
+   * can still resolve profile paths the way the guest did (merged /usr, /etc/os-release, ...).
+   */
+  tree?: { dirs: string[]; links: { path: string; target: string }[] };
 }
 
 /** Index of the extent containing `offset`, or -1. Extents must be sorted and non-overlapping. */

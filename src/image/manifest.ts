@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { FormatError, InputError, describeSystemError } from '../errors.js';
 import type { Extent, ExtentKind, Layout, LayoutFile } from './layout.js';
 
@@ -16,9 +17,15 @@ const EXTENT_KINDS: ReadonlySet<ExtentKind> = new Set<ExtentKind>([
 /** A manifest of a few hundred MB is not a manifest. */
 const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
 
+/** JSON, or gzip (images themselves are never gzip-compressed: they are read in place). */
 export function looksLikeManifest(head: Buffer): boolean {
+  if (isGzip(head)) return true;
   const text = head.subarray(0, 64).toString('latin1').trimStart();
   return text.startsWith('{');
+}
+
+function isGzip(bytes: Buffer): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 export function readLayoutManifest(path: string): Layout {
@@ -27,6 +34,13 @@ export function readLayoutManifest(path: string): Layout {
     bytes = readFileSync(path);
   } catch (err) {
     throw new InputError(describeSystemError(path, err), { cause: err });
+  }
+  if (isGzip(bytes)) {
+    try {
+      bytes = gunzipSync(bytes, { maxOutputLength: MAX_MANIFEST_BYTES });
+    } catch (err) {
+      throw new FormatError(path, 0, `not a gzip-compressed image manifest, or larger than 512 MiB unpacked: ${(err as Error).message}`);
+    }
   }
   if (bytes.length > MAX_MANIFEST_BYTES) throw new FormatError(path, 0, 'manifest larger than 512 MiB');
   let raw: unknown;
@@ -93,6 +107,16 @@ function validateLayout(raw: unknown, path: string): Layout {
     if (v !== undefined) layout[key] = isCount(v) ? v : fail(`"${key}" must be a non-negative integer`);
   }
   if (typeof o.compressor === 'string') layout.compressor = o.compressor;
+  if (o.tree !== undefined) {
+    const tree = o.tree as Record<string, unknown> | null;
+    const dirs = tree?.dirs;
+    const links = tree?.links;
+    if (!Array.isArray(dirs) || !dirs.every((d) => typeof d === 'string')) return fail('"tree.dirs" must be an array of paths');
+    if (!Array.isArray(links) || !links.every((l) => typeof l?.path === 'string' && typeof l?.target === 'string')) {
+      return fail('"tree.links" must be an array of {path, target}');
+    }
+    layout.tree = { dirs: dirs as string[], links: links as { path: string; target: string }[] };
+  }
   return layout;
 }
 

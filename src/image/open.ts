@@ -60,6 +60,7 @@ function openSource(path: string, source: ByteSource, options: OpenImageOptions)
       compressor: squashfs.compressor,
       files: inner.files,
       extents: inner.extents,
+      tree: treeOf(squashfs),
     };
     return { path, kind: 'squashfs', layout, squashfs, source, close };
   }
@@ -86,8 +87,20 @@ function openSource(path: string, source: ByteSource, options: OpenImageOptions)
     blockSize: squashfs.blockSize,
     compressor: squashfs.compressor,
     ...mergeLayouts(inner, outer, entry.path),
+    tree: treeOf(squashfs),
   };
   return { path, kind: 'iso', layout, squashfs, iso, squashfsEntry: entry, source, close };
+}
+
+/** Directories and symlinks of the squashfs, for manifests. */
+function treeOf(squashfs: SquashfsImage): NonNullable<Layout['tree']> {
+  const dirs: string[] = [];
+  const links: { path: string; target: string }[] = [];
+  for (const e of squashfs.entries) {
+    if (e.type === 'dir') dirs.push(e.path);
+    else if (e.type === 'symlink') links.push({ path: e.path, target: e.symlinkTarget ?? '' });
+  }
+  return { dirs, links };
 }
 
 /** The named squashfs, else the largest *.squashfs-like file with the magic, else the largest file with it. */
