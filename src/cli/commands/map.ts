@@ -3,7 +3,6 @@ import { openImageOrManifest } from '../../image/open-any.js';
 import { buildFileProfile, mapTrace, parseDeviceOverride, type MappedTrace } from '../../map/index.js';
 import { formatProfileTsv } from '../../trace/profile-format.js';
 import { readTraces } from '../../trace/read.js';
-import type { Trace } from '../../trace/types.js';
 import { emitData, note } from '../output.js';
 
 interface MapArgs {

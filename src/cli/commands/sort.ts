@@ -4,7 +4,7 @@ import { InputError, describeSystemError } from '../../errors.js';
 import type { Layout } from '../../image/layout.js';
 import { openImageOrManifest } from '../../image/open-any.js';
 import { blockEventsToFileEvents } from '../../map/index.js';
-import { DRAKLIVE_EXCLUDE, perlLines, renderDraklive } from '../../emit/draklive.js';
+import { perlLines, renderDraklive } from '../../emit/draklive.js';
 import { renderSortFile, type SortFormat } from '../../emit/sort-file.js';
 import type { Placement } from '../../emit/priorities.js';
 import { countDrops, describeDrop } from '../../profile/describe-drops.js';

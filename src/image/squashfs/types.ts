@@ -1,3 +1,4 @@
+import type { ExtentKind } from '../layout.js';
 import type { CompressorName } from '../decompress/index.js';
 import type { Superblock } from './superblock.js';
 
@@ -86,15 +87,10 @@ export interface SquashfsImage {
   readFragment(index: number): Buffer;
 }
 
-export type MetadataRegionKind =
-  | 'superblock'
-  | 'compressor-options'
-  | 'inode-table'
-  | 'directory-table'
-  | 'fragment-table'
-  | 'export-table'
-  | 'id-table'
-  | 'xattr-table';
+export type MetadataRegionKind = Extract<
+  ExtentKind,
+  'superblock' | 'compressor-options' | 'inode-table' | 'directory-table' | 'fragment-table' | 'export-table' | 'id-table' | 'xattr-table'
+>;
 
 export interface MetadataRegion {
   kind: MetadataRegionKind;
