@@ -1,42 +1,35 @@
 import { InputError } from '../errors.js';
-import type { Layout } from '../image/layout.js';
-import { candidateLayouts, type Candidate } from '../sim/candidates.js';
 import type { DeviceModel } from '../sim/device.js';
-import { DEVICES, deviceById } from '../sim/devices.js';
+import type { Comparison, ImageComparison } from '../sim/compare.js';
 import type { CostTotals, DeviceRun } from '../sim/drive.js';
-import { physicalScenario, profileScenario, runScenarios, type Scenario, type ScenarioResult } from '../sim/evaluate.js';
-import { DEFAULT_READAHEAD_BYTES, type KernelOptions } from '../sim/page-cache.js';
-import type { PhysicalReads } from '../sim/physical.js';
-import type { FileAccess } from '../sim/replay.js';
+import type { Scenario, ScenarioResult } from '../sim/evaluate.js';
+import type { KernelOptions } from '../sim/page-cache.js';
+import type { Evaluation, ScenarioInput } from '../sim/scenarios.js';
+
+export type { Comparison, ComparisonRow } from '../sim/compare.js';
 
 /**
- * The report's view-model: everything the page shows, computed once, aggregated to a size that
- * does not grow with the trace (charts hold at most a few hundred points per series).
+ * The report's view-model: what the page shows, shaped from an evaluation (src/sim/scenarios.ts)
+ * and its image comparison (src/sim/compare.ts), aggregated to a size that does not grow with the
+ * trace (charts hold at most a few hundred points per series). Nothing here runs the simulation.
  */
-export interface ReportInput {
-  title?: string;
-  /** Shown in the header; injected so that output is reproducible. */
-  generatedAt?: string;
-  /** The first image is the base: candidate layouts and physical traces refer to it. */
-  images: { name: string; layout: Layout }[];
-  /** The boot's file accesses in first-access order (regular files). */
-  accesses: readonly FileAccess[];
-  /** Every path the boot touched, directories included (what the seed's sort file listed). Default: accesses. */
-  touchedPaths?: readonly string[];
-  /** Block traces recorded while booting the first image. */
-  physical?: { name: string; reads: PhysicalReads }[];
+
+/** Everything a report needs, from inputs to page (report/index.ts runs the evaluation for it). */
+export interface ReportInput extends ScenarioInput, ReportViewOptions {
   devices?: readonly DeviceModel[];
   /** Device whose per-read detail feeds the charts. Default: the first device. */
   chartDevice?: string;
-  kernel?: KernelOptions;
-  /** Seed of the random baseline layout. */
-  seed?: number;
   /** A later image slower than the first by more than this fraction on some device is a regression. Default 0.05. */
   regressionThreshold?: number;
+}
+
+/** What the page shows that the evaluation does not hold. */
+export interface ReportViewOptions {
+  title?: string;
+  /** Shown in the header; injected so that output is reproducible. */
+  generatedAt?: string;
   /** Trace files the profile came from, for the methodology section. */
   traceNames?: readonly string[];
-  /** More layouts of the first image (e.g. rebuilt with mksquashfs), costed after the predicted ones. */
-  extraLayouts?: readonly Candidate[];
 }
 
 export interface HeadSeries {
@@ -78,21 +71,6 @@ export interface ScenarioView {
   histogram: number[];
 }
 
-export interface ComparisonRow {
-  device: string;
-  baseMs: number;
-  otherMs: number;
-  /** (other - base) / base */
-  change: number;
-  regression: boolean;
-}
-
-export interface Comparison {
-  base: string;
-  other: string;
-  rows: ComparisonRow[];
-}
-
 export interface ReportModel {
   title: string;
   generatedAt?: string;
@@ -111,6 +89,7 @@ export interface ReportModel {
   /** Lower edges of the seek-distance buckets, bytes. */
   histogramEdges: number[];
   comparisons: Comparison[];
+  /** One line per regression. */
   regressions: string[];
 }
 
@@ -119,47 +98,15 @@ const METADATA_KINDS = new Set(['inode-table', 'directory-table', 'fragment-tabl
 const TOP_FILES = 12;
 const HISTOGRAM_EDGES = [0, 4096, 65536, 1 << 20, 16 << 20, 64 << 20, 256 << 20, 1 << 30];
 
-export function buildReportModel(input: ReportInput): ReportModel {
-  if (input.images.length === 0) throw new InputError('a report needs at least one image');
-  const devices = input.devices ?? DEVICES;
-  if (devices.length === 0) throw new InputError('a report needs at least one device');
-  const chartDevice =
-    input.chartDevice === undefined
-      ? devices[0]!
-      : (devices.find((d) => d.id === input.chartDevice) ?? deviceById(input.chartDevice));
-  const allDevices = devices.some((d) => d.id === chartDevice.id) ? devices : [chartDevice, ...devices];
-  const kernel = input.kernel ?? { readaheadBytes: DEFAULT_READAHEAD_BYTES };
-  const seed = input.seed ?? 1;
-  const threshold = input.regressionThreshold ?? 0.05;
-  const base = input.images[0]!;
-  const multi = input.images.length > 1;
-  const profiledFiles = input.accesses.map((a) => a.path);
-
-  const scenarios: Scenario[] = [];
-  for (const p of input.physical ?? []) {
-    scenarios.push(physicalScenario(base.name, `measured (${p.name})`, 'the recorded block reads of this boot, as the drive saw them', base.layout, p.reads, kernel));
-  }
-  const candidates = candidateLayouts(base.layout, {
-    profiledFiles,
-    touchedPaths: input.touchedPaths ?? profiledFiles,
-    seed,
-  });
-  for (const c of [...candidates, ...(input.extraLayouts ?? [])]) {
-    scenarios.push(profileScenario(base.name, c.name, c.description, c.layout, input.accesses, kernel));
-  }
-  for (const other of input.images.slice(1)) {
-    const [asIs, sorted] = candidateLayouts(other.layout, { profiledFiles, touchedPaths: profiledFiles, seed });
-    for (const c of [asIs!, sorted!]) scenarios.push(profileScenario(other.name, c.name, c.description, c.layout, input.accesses, kernel));
-  }
-
-  const results = runScenarios(scenarios, allDevices, chartDevice.id);
-  const label = (s: Scenario): string => (multi ? `${s.image}: ${s.layout}` : s.layout);
+/** Shape the page's views from an evaluation and its comparison; the charts follow `evaluation.detailDevice`. */
+export function shapeReportModel(evaluation: Evaluation, comparison: ImageComparison, view: ReportViewOptions = {}): ReportModel {
+  const chartDevice = evaluation.detailDevice;
+  const results = evaluation.results;
   const maxEnd = Math.max(1e-9, ...results.map((r) => detailRun(r, chartDevice).detail!.endMs.at(-1) ?? 0));
-
-  const views: ScenarioView[] = results.map((r) => {
+  const scenarios: ScenarioView[] = results.map((r) => {
     const run = detailRun(r, chartDevice);
     return {
-      label: label(r.scenario),
+      label: r.label,
       image: r.scenario.image,
       layout: r.scenario.layout,
       description: r.scenario.description,
@@ -170,37 +117,15 @@ export function buildReportModel(input: ReportInput): ReportModel {
       histogram: seekHistogram(run),
     };
   });
-
-  const comparisons: Comparison[] = [];
-  const regressions: string[] = [];
-  const asIsOf = (image: string): ScenarioResult | undefined =>
-    results.find((r) => r.scenario.image === image && r.scenario.layout === 'as is');
-  const baseResult = asIsOf(base.name);
-  for (const other of input.images.slice(1)) {
-    const otherResult = asIsOf(other.name);
-    if (!baseResult || !otherResult) continue;
-    const rows = allDevices.map((d, i) => {
-      const baseMs = baseResult.runs[i]!.totals.totalMs;
-      const otherMs = otherResult.runs[i]!.totals.totalMs;
-      const change = baseMs > 0 ? (otherMs - baseMs) / baseMs : 0;
-      const regression = change > threshold;
-      if (regression) {
-        regressions.push(`${other.name} is ${(change * 100).toFixed(1)}% slower than ${base.name} on ${d.name}`);
-      }
-      return { device: d.id, baseMs, otherMs, change, regression };
-    });
-    comparisons.push({ base: base.name, other: other.name, rows });
-  }
-
   return {
-    title: input.title ?? 'Boot seek-cost report',
-    ...(input.generatedAt !== undefined ? { generatedAt: input.generatedAt } : {}),
-    devices: allDevices,
+    title: view.title ?? 'Boot seek-cost report',
+    ...(view.generatedAt !== undefined ? { generatedAt: view.generatedAt } : {}),
+    devices: evaluation.devices,
     chartDevice,
-    kernel,
-    seed,
-    threshold,
-    images: input.images.map((i) => ({
+    kernel: evaluation.kernel,
+    seed: evaluation.seed,
+    threshold: comparison.threshold,
+    images: evaluation.images.map((i) => ({
       name: i.name,
       source: i.layout.source,
       size: i.layout.size,
@@ -209,21 +134,21 @@ export function buildReportModel(input: ReportInput): ReportModel {
       ...(i.layout.blockSize !== undefined ? { blockSize: i.layout.blockSize } : {}),
       ...(i.layout.compressor !== undefined ? { compressor: i.layout.compressor } : {}),
     })),
-    accesses: input.accesses.length,
-    traceNames: input.traceNames ?? [],
-    scenarios: views,
-    head: results.map((r) => headSeries(label(r.scenario), r, chartDevice, maxEnd)),
-    imageSize: Math.max(...input.images.map((i) => i.layout.size)),
-    cost: results.map((r) => costSeries(label(r.scenario), r, chartDevice)),
+    accesses: evaluation.accesses,
+    traceNames: view.traceNames ?? [],
+    scenarios,
+    head: results.map((r) => headSeries(r.label, r, chartDevice, maxEnd)),
+    imageSize: Math.max(...evaluation.images.map((i) => i.layout.size)),
+    cost: results.map((r) => costSeries(r.label, r, chartDevice)),
     histogramEdges: HISTOGRAM_EDGES,
-    comparisons,
-    regressions,
+    comparisons: comparison.comparisons,
+    regressions: comparison.regressions.map((r) => r.message),
   };
 }
 
 function detailRun(r: ScenarioResult, device: DeviceModel): DeviceRun {
   const run = r.runs.find((x) => x.device === device.id);
-  if (!run?.detail) throw new Error(`no detail run for ${device.id}`);
+  if (!run?.detail) throw new InputError(`the evaluation has no per-read detail on ${device.id}`);
   return run;
 }
 

@@ -2,6 +2,9 @@ import type { DeviceModel } from './device.js';
 import { rotationalLatencyMs, seekExponent, seekMs, transferMs } from './physics.js';
 import { unionIntervals, type Reads } from './reads.js';
 
+/** A jump of the head this long or longer, backward or forward, is a far seek (256 KiB). */
+export const FAR_SEEK_BYTES = 256 * 1024;
+
 /** What one read stream costs on one device. Times in ms, distances and sizes in bytes. */
 export interface CostTotals {
   reads: number;
@@ -12,6 +15,8 @@ export interface CostTotals {
   /** Reads served entirely from the drive's buffer. */
   hits: number;
   seeks: number;
+  /** Seeks whose jump is at least FAR_SEEK_BYTES, either way. */
+  farSeeks: number;
   seekDistance: number;
   seekMs: number;
   rotationMs: number;
@@ -62,6 +67,7 @@ export function simulateDevice(device: DeviceModel, reads: Reads, options: { det
     mediaBytes: 0,
     hits: 0,
     seeks: 0,
+    farSeeks: 0,
     seekDistance: 0,
     seekMs: 0,
     rotationMs: 0,
@@ -103,6 +109,7 @@ export function simulateDevice(device: DeviceModel, reads: Reads, options: { det
           transfer = x;
           distance = Math.abs(a - head);
           t.seeks++;
+          if (distance >= FAR_SEEK_BYTES) t.farSeeks++;
           t.seekDistance += distance;
           t.mediaBytes += b - a;
           streamStart = a;
@@ -135,4 +142,23 @@ export function lowerBoundMs(device: DeviceModel, reads: Reads): number {
   let total = 0;
   for (let i = 0; i < starts.length; i++) total += transferMs(device, starts[i]!, ends[i]!);
   return total;
+}
+
+/**
+ * Far jumps in a read stream, on no particular device: reads (of at least one byte) that start at
+ * least `thresholdBytes` before or after the end of the previous such read. The first read is
+ * measured from `startOffset` (0: the head parked at the start, as in simulateDevice). A device
+ * run's `farSeeks` can be lower: a drive streams over short gaps and serves re-reads from its buffer.
+ */
+export function farSeeks(reads: Reads, thresholdBytes: number = FAR_SEEK_BYTES, startOffset = 0): number {
+  let at = startOffset;
+  let count = 0;
+  for (let i = 0; i < reads.count; i++) {
+    const len = reads.length[i]!;
+    if (!(len > 0)) continue;
+    const start = reads.offset[i]!;
+    if (Math.abs(start - at) >= thresholdBytes) count++;
+    at = start + len;
+  }
+  return count;
 }

@@ -1,7 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
+import { shapeReportModel } from '../../report/model.js';
+import { compareImages } from '../../sim/compare.js';
 import { DEVICES } from '../../sim/devices.js';
 import { emitData, note } from '../output.js';
-import { loadInputs, modelFor, rebuiltLayouts, simulationOptions, type SimulationArgs } from './simulate.js';
+import { evaluationFor, loadInputs, rebuiltLayouts, simulationOptions, type SimulationArgs } from './simulate.js';
 
 interface ReportArgs extends SimulationArgs {
   title?: string;
@@ -32,11 +34,12 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .example('$0 report --image 1.0.iso --image 1.1.iso --fail-on-regression profile.tsv -o report.html', 'release check') as Argv<ReportArgs>,
   handler: async (args) => {
     const inputs = await loadInputs(args);
-    const model = modelFor(args, inputs, {
+    const evaluation = evaluationFor(args, inputs, await rebuiltLayouts(args, inputs));
+    const comparison = compareImages(evaluation, Math.max(0, args.threshold) / 100);
+    const model = shapeReportModel(evaluation, comparison, {
       ...(args.title !== undefined ? { title: args.title } : {}),
-      threshold: Math.max(0, args.threshold) / 100,
       generatedAt: new Date().toISOString(),
-      extraLayouts: await rebuiltLayouts(args, inputs),
+      traceNames: inputs.traceNames,
     });
     // d3-node brings jsdom: load it only when a report is really written
     const { renderReport } = await import('../../report/render.js');

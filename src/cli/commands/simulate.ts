@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { parseDeviceOverride } from '../../map/index.js';
 import type { MergeMode } from '../../profile/merge.js';
-import { buildReportModel, type ReportModel } from '../../report/model.js';
 import type { Candidate } from '../../sim/candidates.js';
+import { compareImages, type ImageComparison } from '../../sim/compare.js';
 import { DEVICES, deviceById } from '../../sim/devices.js';
+import { evaluateScenarios, type Evaluation } from '../../sim/scenarios.js';
 import { rebuildWithSortFile } from '../../sim/rebuild.js';
 import { loadSimulationInputs, type SimulationInputs } from '../../sim/inputs.js';
 import { emitData, note } from '../output.js';
@@ -119,26 +120,18 @@ export async function rebuiltLayouts(args: SimulationArgs, inputs: SimulationInp
   }
 }
 
-export function modelFor(
-  args: SimulationArgs,
-  inputs: SimulationInputs,
-  extra: { title?: string; threshold?: number; generatedAt?: string; extraLayouts?: Candidate[] } = {},
-): ReportModel {
-  const devices = args.device.length > 0 ? args.device.map(deviceById) : DEVICES;
-  return buildReportModel({
+/** The evaluation (src/sim) the arguments ask for: every scenario on every --device. */
+export function evaluationFor(args: SimulationArgs, inputs: SimulationInputs, extraLayouts: readonly Candidate[] = []): Evaluation {
+  return evaluateScenarios({
     images: inputs.images,
     accesses: inputs.accesses,
     touchedPaths: inputs.touchedPaths,
     physical: inputs.physical,
-    traceNames: inputs.traceNames,
-    devices,
-    ...(args['chart-device'] !== undefined ? { chartDevice: args['chart-device'] } : {}),
+    devices: args.device.length > 0 ? args.device.map(deviceById) : DEVICES,
+    ...(args['chart-device'] !== undefined ? { detailDevice: args['chart-device'] } : {}),
     kernel: { readaheadBytes: Math.max(0, args['readahead-kb']) * 1024 },
     seed: args.seed,
-    ...(extra.title !== undefined ? { title: extra.title } : {}),
-    ...(extra.threshold !== undefined ? { regressionThreshold: extra.threshold } : {}),
-    ...(extra.generatedAt !== undefined ? { generatedAt: extra.generatedAt } : {}),
-    ...(extra.extraLayouts !== undefined ? { extraLayouts: extra.extraLayouts } : {}),
+    extraLayouts,
   });
 }
 
@@ -156,40 +149,42 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .example('$0 simulate --image old.iso --image new.iso --device cd24-clv profile.tsv', 'two releases on one drive') as Argv<SimulateArgs>,
   handler: async (args) => {
     const inputs = await loadInputs(args);
-    const model = modelFor(args, inputs, { extraLayouts: await rebuiltLayouts(args, inputs) });
-    if (args.json) {
-      const json = {
-        devices: model.devices.map((d) => d.id),
-        readaheadBytes: model.kernel.readaheadBytes,
-        scenarios: model.scenarios.map((s) => ({
-          image: s.image,
-          layout: s.layout,
-          missing: s.missing,
-          devices: Object.fromEntries(s.totals.map((t) => [t.device, t.totals])),
-        })),
-        comparisons: model.comparisons,
-        regressions: model.regressions,
-      };
-      emitData(`${JSON.stringify(json, null, 2)}\n`, args.output);
-    } else {
-      emitData(formatTable(model), args.output);
-    }
-    for (const r of model.regressions) note(`regression: ${r}`);
+    const evaluation = evaluationFor(args, inputs, await rebuiltLayouts(args, inputs));
+    const comparison = compareImages(evaluation);
+    emitData(args.json ? formatJson(evaluation, comparison) : formatTable(evaluation), args.output);
+    for (const r of comparison.regressions) note(`regression: ${r.message}`);
   },
 };
 
-function formatTable(m: ReportModel): string {
-  const header = ['device', 'layout', 'reads', 'MiB', 'seeks', 'seek MiB', 'seek s', 'rot s', 'xfer s', 'total s', 'bound s'];
+function formatJson(e: Evaluation, c: ImageComparison): string {
+  const json = {
+    devices: e.devices.map((d) => d.id),
+    readaheadBytes: e.kernel.readaheadBytes,
+    scenarios: e.results.map((r) => ({
+      image: r.scenario.image,
+      layout: r.scenario.layout,
+      missing: r.scenario.missing.length,
+      devices: Object.fromEntries(r.runs.map((x) => [x.device, x.totals])),
+    })),
+    comparisons: c.comparisons,
+    regressions: c.regressions.map((r) => r.message),
+  };
+  return `${JSON.stringify(json, null, 2)}\n`;
+}
+
+function formatTable(e: Evaluation): string {
+  const header = ['device', 'layout', 'reads', 'MiB', 'seeks', 'far', 'seek MiB', 'seek s', 'rot s', 'xfer s', 'total s', 'bound s'];
   const rows: string[][] = [header];
-  for (const d of m.devices) {
-    for (const s of m.scenarios) {
-      const t = s.totals.find((x) => x.device === d.id)!.totals;
+  for (const d of e.devices) {
+    for (const r of e.results) {
+      const t = r.runs.find((x) => x.device === d.id)!.totals;
       rows.push([
         d.id,
-        s.label.replace(/[\t\n]/g, ' '),
+        r.label.replace(/[\t\n]/g, ' '),
         String(t.reads),
         (t.bytes / 1048576).toFixed(1),
         String(t.seeks),
+        String(t.farSeeks),
         (t.seekDistance / 1048576).toFixed(0),
         (t.seekMs / 1000).toFixed(2),
         (t.rotationMs / 1000).toFixed(2),
