@@ -1,0 +1,84 @@
+import type { DeviceModel } from '../sim/device.js';
+import { simulateDevice } from '../sim/drive.js';
+import { indexLayout } from '../sim/layout-index.js';
+import { throughPageCache, type KernelOptions } from '../sim/page-cache.js';
+import { mulberry32 } from '../sim/prng.js';
+import { replayOnLayout, type FileAccess } from '../sim/replay.js';
+import type { Boot } from './boots.js';
+import { perturbationSpread, perturbBoot } from './perturb.js';
+import { predictLayout, type PlanShape } from './predict-layout.js';
+import type { Universe } from './universe.js';
+
+/** A jump the drive cannot read through: 256 KiB or more either way (the issue's "far seek"). */
+export const FAR_SEEK_BYTES = 256 * 1024;
+
+/** What a plan is judged on: replays of every boot, as recorded and reshuffled, on one device. */
+export interface Objective {
+  device: DeviceModel;
+  kernel: KernelOptions;
+  /** Access streams to replay: each boot as recorded, then its perturbed variants. */
+  streams: FileAccess[][];
+}
+
+export interface ObjectiveOptions {
+  device: DeviceModel;
+  kernel: KernelOptions;
+  /** Reshuffled replays per timed boot, on top of the recorded one. */
+  perturbations: number;
+  /** Largest per-process delay, as a fraction of the boot's span. */
+  spreadFraction: number;
+  seed: number;
+}
+
+export function buildObjective(universe: Universe, boots: readonly Boot[], options: ObjectiveOptions): Objective {
+  const paths = universe.files.map((f) => `/${f.rel}`);
+  const toStream = (accesses: Boot['accesses']): FileAccess[] =>
+    accesses.map((a) => ({ path: paths[a.file]!, offset: a.offset, length: a.length }));
+  const random = mulberry32(options.seed);
+  const streams: FileAccess[][] = [];
+  for (const boot of boots) {
+    streams.push(toStream(boot.accesses));
+    const spread = perturbationSpread(boot, options.spreadFraction);
+    if (spread <= 0) continue;
+    for (let k = 0; k < options.perturbations; k++) streams.push(toStream(perturbBoot(boot, random, spread)));
+  }
+  return { device: options.device, kernel: options.kernel, streams };
+}
+
+export interface PlanCost {
+  /** Mean estimated device time over the replays, ms. */
+  ms: number;
+  bytes: number;
+  seeks: number;
+  farSeeks: number;
+  seekDistance: number;
+  /** Predicted squashfs size. */
+  squashfsBytes: number;
+}
+
+/** Mean cost of a plan's predicted layout over the objective's replays. */
+export function costOfPlan(universe: Universe, shape: PlanShape, objective: Objective): PlanCost {
+  const predicted = predictLayout(universe, shape);
+  const index = indexLayout(predicted.layout);
+  const sum = { ms: 0, bytes: 0, seeks: 0, farSeeks: 0, seekDistance: 0 };
+  for (const stream of objective.streams) {
+    const replay = replayOnLayout(index, stream);
+    const reads = throughPageCache(replay.reads, predicted.layout.size, objective.kernel);
+    const run = simulateDevice(objective.device, reads, { detail: true });
+    sum.ms += run.totals.totalMs;
+    sum.bytes += run.totals.bytes;
+    sum.seeks += run.totals.seeks;
+    sum.seekDistance += run.totals.seekDistance;
+    const distances = run.detail!.seekDistance;
+    for (let i = 0; i < distances.length; i++) if (distances[i]! >= FAR_SEEK_BYTES) sum.farSeeks++;
+  }
+  const n = Math.max(1, objective.streams.length);
+  return {
+    ms: sum.ms / n,
+    bytes: sum.bytes / n,
+    seeks: sum.seeks / n,
+    farSeeks: sum.farSeeks / n,
+    seekDistance: sum.seekDistance / n,
+    squashfsBytes: predicted.squashfsBytes,
+  };
+}

@@ -1,0 +1,167 @@
+import type { DeviceModel } from '../sim/device.js';
+import type { KernelOptions } from '../sim/page-cache.js';
+import { bytesRead, type Boot } from './boots.js';
+import { buildObjective, costOfPlan, type Objective, type PlanCost } from './objective.js';
+import { deferFiles, firstAccessOrder, processRunOrder } from './order.js';
+import type { Placement, PlanShape } from './predict-layout.js';
+import type { Universe } from './universe.js';
+
+/**
+ * The layout optimizer: decides, with the cost model in src/sim as the objective, everything a
+ * mksquashfs build lets us control for the boot: which files leave the fragment blocks, the order,
+ * where the profiled region goes, and (tune.ts) the block size. Every decision is a comparison of
+ * predicted costs over the recorded boots and their reshuffled replays (perturb.ts), so a choice
+ * that only suits one interleaving of one boot does not win.
+ */
+export interface OptimizeOptions {
+  device: DeviceModel;
+  kernel: KernelOptions;
+  blockSize: number;
+  /** Fix the placement instead of choosing it. */
+  placement?: Placement;
+  /** Reshuffled replays per boot (0: judge on the recorded boots only). */
+  perturbations?: number;
+  /** Largest per-process delay of a reshuffle, as a fraction of the boot's span. */
+  spreadFraction?: number;
+  seed?: number;
+  /** Partly read large files tried at the end of the profiled region, at most this many. */
+  maxDeferrals?: number;
+  /** Called after each evaluated candidate (progress). */
+  onStep?: (done: number) => void;
+}
+
+export interface LayoutPlan extends PlanShape {
+  cost: PlanCost;
+  /** The first-access order at the beginning with fragments as they are: the old recipe, predicted. */
+  baseline: PlanCost;
+  /** Files moved behind the densely read ones. */
+  deferred: number[];
+  /** Which order candidate won. */
+  orderName: string;
+  /** One line per decision, for stderr. */
+  decisions: string[];
+  evaluations: number;
+}
+
+export const DEFAULT_PERTURBATIONS = 4;
+export const DEFAULT_SPREAD_FRACTION = 0.02;
+/** A change smaller than this fraction of the cost is noise in the model: keep the simpler choice. */
+const MIN_GAIN = 0.001;
+/** Largest block size tune tries: files under it may need the no-fragments action. */
+export const MAX_BLOCK_SIZE = 1 << 20;
+
+export function optimizeLayout(universe: Universe, boots: readonly Boot[], options: OptimizeOptions): LayoutPlan {
+  const objective: Objective = buildObjective(universe, boots, {
+    device: options.device,
+    kernel: options.kernel,
+    perturbations: options.perturbations ?? DEFAULT_PERTURBATIONS,
+    spreadFraction: options.spreadFraction ?? DEFAULT_SPREAD_FRACTION,
+    seed: options.seed ?? 1,
+  });
+  let evaluations = 0;
+  const cost = (shape: PlanShape): PlanCost => {
+    const c = costOfPlan(universe, shape, objective);
+    options.onStep?.(++evaluations);
+    return c;
+  };
+  const n = universe.files.length;
+  const B = options.blockSize;
+  const read = bytesRead(boots, universe);
+  const decisions: string[] = [];
+
+  // Small files the boot reads: out of the shared fragment blocks, into the sorted stream.
+  const readSmall = new Set<number>();
+  for (let f = 0; f < n; f++) if (read[f]! > 0 && universe.files[f]!.size < B) readSmall.add(f);
+  const none = new Set<number>();
+
+  const firstAccess = firstAccessOrder(boots, n);
+  const baseline = cost({ order: firstAccess, placement: 'beginning', unfragmented: none, blockSize: B });
+
+  const gapOf = (boot: Boot): number => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const a of boot.accesses) {
+      lo = Math.min(lo, a.time);
+      hi = Math.max(hi, a.time);
+    }
+    return ((hi - lo) * (options.spreadFraction ?? DEFAULT_SPREAD_FRACTION)) / 2;
+  };
+  const orders: { name: string; order: number[] }[] = [
+    { name: 'first access', order: firstAccess },
+    { name: 'process runs', order: processRunOrder(boots, n, gapOf) },
+  ];
+  const placements: Placement[] = options.placement !== undefined ? [options.placement] : ['beginning', 'end'];
+  let best: { name: string; shape: PlanShape; cost: PlanCost } | undefined;
+  for (const o of orders) {
+    for (const placement of placements) {
+      const shape = { order: o.order, placement, unfragmented: readSmall, blockSize: B };
+      const c = cost(shape);
+      if (best === undefined || c.ms < best.cost.ms * (1 - MIN_GAIN)) best = { name: o.name, shape, cost: c };
+    }
+  }
+  decisions.push(`order: ${best!.name}, profiled files at the ${best!.shape.placement} of the image`);
+
+  // Partly read large files: try each behind the densely read ones, most unread bytes first.
+  const partly: number[] = [];
+  for (let f = 0; f < n; f++) {
+    const size = universe.files[f]!.size;
+    if (size >= 4 * B && read[f]! < size / 2) partly.push(f);
+  }
+  partly.sort((a, b) => universe.files[b]!.size - read[b]! - (universe.files[a]!.size - read[a]!));
+  const deferred = new Set<number>();
+  for (const f of partly.slice(0, options.maxDeferrals ?? 16)) {
+    deferred.add(f);
+    const shape = { ...best!.shape, order: deferFiles(best!.shape.order, deferred) };
+    const c = cost(shape);
+    if (c.ms < best!.cost.ms * (1 - MIN_GAIN)) best = { ...best!, shape, cost: c };
+    else deferred.delete(f);
+  }
+  if (deferred.size > 0) decisions.push(`${deferred.size} partly read large file(s) moved behind the densely read ones`);
+
+  // Fragments: keep the no-fragments choice only if the model says it pays.
+  if (readSmall.size > 0) {
+    const shape = { ...best!.shape, unfragmented: none };
+    const c = cost(shape);
+    if (c.ms < best!.cost.ms * (1 - MIN_GAIN)) {
+      best = { ...best!, shape, cost: c };
+      decisions.push('fragments: kept (taking the boot files out of the fragment blocks would not pay)');
+    } else {
+      decisions.push(`fragments: ${readSmall.size} small files the boot reads leave the shared fragment blocks`);
+    }
+  }
+
+  // With the final order, check the other placement once more.
+  if (options.placement === undefined) {
+    const other: Placement = best!.shape.placement === 'beginning' ? 'end' : 'beginning';
+    const shape = { ...best!.shape, placement: other };
+    const c = cost(shape);
+    if (c.ms < best!.cost.ms * (1 - MIN_GAIN)) {
+      best = { ...best!, shape, cost: c };
+      decisions.push(`placement changed to the ${other} after the other decisions`);
+    }
+  }
+
+  return {
+    ...best!.shape,
+    cost: best!.cost,
+    baseline,
+    deferred: [...deferred],
+    orderName: best!.name,
+    decisions,
+    evaluations,
+  };
+}
+
+/**
+ * Files to name in the no-fragments action file: the plan's, plus every small file the boot reads
+ * under the largest block size tune may pick, so the action file stays right whatever `-b` is used.
+ */
+export function filesToUnfragment(universe: Universe, boots: readonly Boot[], plan: LayoutPlan): number[] {
+  if (plan.unfragmented.size === 0) return [];
+  const read = bytesRead(boots, universe);
+  const out: number[] = [];
+  for (let f = 0; f < universe.files.length; f++) {
+    if (plan.unfragmented.has(f) || (read[f]! > 0 && universe.files[f]!.size < MAX_BLOCK_SIZE)) out.push(f);
+  }
+  return out;
+}

@@ -1,0 +1,184 @@
+import type { Extent, Layout, LayoutFile } from '../image/layout.js';
+import type { Universe } from './universe.js';
+
+/**
+ * The squashfs that mksquashfs would write for a plan, predicted without building it: files in
+ * plan order, each file's data blocks in turn; tails of files smaller than a block packed into
+ * fragment blocks in the same order, a fragment block written when the next tail does not fit
+ * (so after the large files that followed its first member); files the plan unfragments get their
+ * tail as a block of their own, in place. Everything no profile names is summed into lumps placed
+ * before (end placement) or after (beginning) the profiled region; the metadata tables follow all
+ * data, as mksquashfs writes them.
+ */
+export type Placement = 'beginning' | 'end';
+
+export interface PlanShape {
+  /** Indexes into Universe.files, first written first. Planned files not listed follow them. */
+  order: readonly number[];
+  placement: Placement;
+  /** Planned files stored without a fragment (mksquashfs no-fragments action). */
+  unfragmented: ReadonlySet<number>;
+  blockSize: number;
+}
+
+export interface PredictedImage {
+  layout: Layout;
+  /** Predicted size of the squashfs in bytes. */
+  squashfsBytes: number;
+}
+
+/** A block compressed on its own pays its compressor's framing (xz: about 60 bytes); never more than raw. */
+const LONE_BLOCK_OVERHEAD = 64;
+const SUPERBLOCK_BYTES = 96;
+
+export function predictLayout(u: Universe, shape: PlanShape): PredictedImage {
+  const B = shape.blockSize;
+  const files = layoutFiles(u);
+  const fileAt = layoutSlots(u);
+  const extents: Extent[] = [];
+  const base = u.prefixBytes;
+  if (base > 0) extents.push({ start: 0, length: base, kind: 'unknown' });
+  extents.push({ start: base, length: SUPERBLOCK_BYTES, kind: 'superblock' });
+  let cursor = base + SUPERBLOCK_BYTES;
+  let fragmentNo = 0;
+  let pending: number[] = [];
+  let pendingRaw = 0;
+  let pendingBytes = 0;
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const length = Math.max(1, Math.round(pendingBytes));
+    extents.push({ start: cursor, length, kind: 'fragment-block', files: pending, fragment: fragmentNo++ });
+    cursor += length;
+    pending = [];
+    pendingRaw = 0;
+    pendingBytes = 0;
+  };
+  const lump = (bytes: number): void => {
+    const length = Math.round(bytes);
+    if (length <= 0) return;
+    extents.push({ start: cursor, length, kind: 'unknown' });
+    cursor += length;
+  };
+  const restBytes = u.rest.dataBytes + u.rest.tailBytes;
+  const restTailRaw = u.rest.ratio > 0 ? u.rest.tailBytes / u.rest.ratio : 0;
+
+  if (shape.placement === 'end') lump(restBytes);
+
+  const listed = new Set<number>();
+  const sequence: number[] = [];
+  for (const f of shape.order) {
+    if (f >= 0 && f < u.files.length && !listed.has(f)) {
+      listed.add(f);
+      sequence.push(f);
+    }
+  }
+  for (let f = 0; f < u.files.length; f++) if (!listed.has(f)) sequence.push(f);
+
+  for (const f of sequence) {
+    const file = u.files[f]!;
+    const slot = fileAt[f]!;
+    const sameBlocks = B === u.baseBlockSize && file.blocks !== undefined;
+    const tail = file.size % B;
+    if (file.size >= B) {
+      if (sameBlocks && file.blocks!.length > 0) {
+        file.blocks!.forEach((length, block) => {
+          extents.push({ start: cursor, length, kind: 'data-block', file: slot, block });
+          cursor += length;
+        });
+      } else {
+        const full = Math.floor(file.size / B);
+        for (let block = 0; block < full; block++) {
+          const length = Math.max(1, Math.round(B * file.ratio));
+          extents.push({ start: cursor, length, kind: 'data-block', file: slot, block });
+          cursor += length;
+        }
+        if (tail > 0) {
+          const length = Math.max(1, Math.round(tail * file.ratio));
+          extents.push({ start: cursor, length, kind: 'data-block', file: slot, block: full });
+          cursor += length;
+        }
+      }
+      continue;
+    }
+    if (file.size === 0) continue;
+    const compressedTail = sameBlocks && file.fragmentTail !== undefined ? file.fragmentTail : tail * file.ratio;
+    if (shape.unfragmented.has(f)) {
+      const length = Math.max(1, Math.round(Math.min(tail, compressedTail + LONE_BLOCK_OVERHEAD)));
+      extents.push({ start: cursor, length, kind: 'data-block', file: slot, block: 0 });
+      cursor += length;
+      continue;
+    }
+    if (pendingRaw + tail > B) flush();
+    pending.push(slot);
+    pendingRaw += tail;
+    pendingBytes += compressedTail;
+  }
+
+  if (shape.placement === 'beginning') {
+    // the pending fragment block is written once the first unprofiled tails fill it up
+    const room = Math.max(0, B - pendingRaw);
+    const before = restTailRaw > 0 ? Math.min(1, room / restTailRaw) : 1;
+    lump(u.rest.dataBytes * before);
+    pendingBytes += Math.min(room, restTailRaw) * u.rest.ratio;
+    flush();
+    lump(u.rest.dataBytes * (1 - before) + Math.max(0, u.rest.tailBytes - Math.min(room, restTailRaw) * u.rest.ratio));
+  } else {
+    flush();
+  }
+
+  const table = (kind: Extent['kind'], bytes: number): void => {
+    const length = Math.round(bytes);
+    if (length <= 0) return;
+    extents.push({ start: cursor, length, kind });
+    cursor += length;
+  };
+  table('inode-table', u.metadata.inode);
+  table('directory-table', u.metadata.directory);
+  table('fragment-table', u.metadata.other);
+  const squashfsBytes = cursor - base;
+  const layout: Layout = {
+    source: 'predicted',
+    size: cursor,
+    squashfsOffset: base,
+    squashfsSize: squashfsBytes,
+    blockSize: B,
+    files,
+    extents,
+  };
+  if (u.compressor !== undefined) layout.compressor = u.compressor;
+  return { layout, squashfsBytes };
+}
+
+/**
+ * Layout.files for a universe: as many entries as the squashfs has files, each planned file at the
+ * slot of its walk rank, so that the replay finds its inode where mksquashfs writes it. Built once.
+ */
+const filesCache = new WeakMap<Universe, { files: LayoutFile[]; slots: Int32Array }>();
+
+function build(u: Universe): { files: LayoutFile[]; slots: Int32Array } {
+  let cached = filesCache.get(u);
+  if (cached) return cached;
+  const n = Math.max(u.totalFiles, u.files.length, 1);
+  const filler: LayoutFile = { path: '', layer: 'squashfs', size: 0 };
+  const files = new Array<LayoutFile>(n).fill(filler);
+  const taken = new Uint8Array(n);
+  const slots = new Int32Array(u.files.length);
+  u.files.forEach((f, i) => {
+    let s = Math.min(n - 1, Math.floor(f.walkRank * n));
+    for (let probe = 0; taken[s] && probe < n; probe++) s = (s + 1) % n;
+    taken[s] = 1;
+    slots[i] = s;
+    files[s] = { path: `/${f.rel}`, layer: 'squashfs', size: f.size };
+  });
+  cached = { files, slots };
+  filesCache.set(u, cached);
+  return cached;
+}
+
+function layoutFiles(u: Universe): LayoutFile[] {
+  return build(u).files;
+}
+
+function layoutSlots(u: Universe): Int32Array {
+  return build(u).slots;
+}

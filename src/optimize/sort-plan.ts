@@ -1,0 +1,65 @@
+import type { Layout } from '../image/layout.js';
+import { compileExcludes, normalizePath, stripPrefix } from '../profile/filters.js';
+import { resolveRegularFile } from '../profile/resolve.js';
+import type { SelectedFile, Selection } from '../profile/select.js';
+import type { TreeView } from '../profile/tree.js';
+import type { FileEvent, Trace } from '../trace/types.js';
+import { bootsFromTraces, type Boot } from './boots.js';
+import { filesToUnfragment, optimizeLayout, type LayoutPlan, type OptimizeOptions } from './plan.js';
+import { universeFromLayout, universeFromRoot, type Universe } from './universe.js';
+
+/**
+ * From the profile selection `bootprof sort` already made to a plan it can write: the selected
+ * files in the optimized order, the placement, and the files for the no-fragments action file.
+ */
+export interface SortPlanInput extends Omit<OptimizeOptions, 'blockSize'> {
+  traces: readonly Trace[];
+  /** A trace's file events, with its block reads mapped to files when it has any. */
+  fileEventsOf: (trace: Trace) => readonly FileEvent[];
+  selection: Selection;
+  tree: TreeView;
+  /** The image the profile is checked against (`--image`), or the mksquashfs source (`--root`). */
+  image?: Layout;
+  root?: string;
+  excludes: readonly string[];
+  stripPrefixes: readonly string[];
+  /** Default: the image's block size, else mksquashfs's 128 KiB. */
+  blockSize?: number;
+}
+
+export interface SortPlan {
+  files: SelectedFile[];
+  unfragment: SelectedFile[];
+  plan: LayoutPlan;
+  universe: Universe;
+  boots: Boot[];
+}
+
+export function planSortFile(input: SortPlanInput): SortPlan {
+  const rels = input.selection.files.map((f) => f.rel);
+  const universe = input.image !== undefined ? universeFromLayout(input.image, rels) : universeFromRoot(input.root ?? '.', rels);
+  const excludes = compileExcludes(input.excludes);
+  const cache = new Map<string, number | undefined>();
+  const fileOf = (raw: string): number | undefined => {
+    if (raw === '') return undefined;
+    let hit = cache.get(raw);
+    if (hit !== undefined || cache.has(raw)) return hit;
+    const path = normalizePath(stripPrefix(raw, input.stripPrefixes));
+    if (!excludes.some((re) => re.test(path))) {
+      const res = resolveRegularFile(input.tree, path);
+      if (res.ok) hit = universe.byRel.get(res.rel);
+    }
+    cache.set(raw, hit);
+    return hit;
+  };
+  const boots = bootsFromTraces(input.traces, universe, { fileEventsOf: input.fileEventsOf, fileOf });
+  const plan = optimizeLayout(universe, boots, { ...input, blockSize: input.blockSize ?? universe.baseBlockSize });
+  const byRel = new Map(input.selection.files.map((f) => [f.rel, f]));
+  const selected = (f: number): SelectedFile => byRel.get(universe.files[f]!.rel)!;
+  const files = plan.order.map(selected);
+  // selected files the universe does not hold (not in the image's squashfs) keep their place at the end
+  const planned = new Set(files.map((f) => f.rel));
+  for (const f of input.selection.files) if (!planned.has(f.rel)) files.push(f);
+  const unfragment = filesToUnfragment(universe, boots, plan).map(selected);
+  return { files, unfragment, plan, universe, boots };
+}

@@ -1,0 +1,216 @@
+import { lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError, LimitError, describeSystemError } from '../errors.js';
+import type { Layout } from '../image/layout.js';
+import { dataOwner, indexLayout } from '../sim/layout-index.js';
+
+/**
+ * What the optimizer knows of the image it plans: every profiled file's size and how well its data
+ * compresses, and the rest of the squashfs summed up. From an image (or its manifest) the figures
+ * are the real compressed block sizes; from a root directory only sizes are known and compression
+ * is assumed (DEFAULT_RATIO): positions then scale, but the seek structure the plan decides on does not.
+ */
+export interface PlannedFile {
+  /** Path relative to the squashfs root ("usr/bin/bash"), as the sort file writes it. */
+  rel: string;
+  size: number;
+  /** Compressed bytes per uncompressed byte of this file's data. */
+  ratio: number;
+  /** Real compressed block lengths at `Universe.baseBlockSize`, when read from an image. */
+  blocks?: number[];
+  /** Compressed bytes of its tail inside a fragment block, when read from an image. */
+  fragmentTail?: number;
+  /** Position of the file in the squashfs's walk (inode) order, 0..1: where its inode lives. */
+  walkRank: number;
+}
+
+export interface Universe {
+  /** Profiled regular files, indexed by the optimizer. */
+  files: PlannedFile[];
+  byRel: Map<string, number>;
+  /** Files of the squashfs that no profile names. */
+  rest: { files: number; dataBytes: number; tailBytes: number; ratio: number };
+  /** Compressed metadata bytes (inode, directory, fragment, id, export, xattr tables). */
+  metadata: { inode: number; directory: number; other: number };
+  /** Bytes before the squashfs in the image (the ISO's own structures), 0 for a bare squashfs. */
+  prefixBytes: number;
+  /** Block size of the image read, or mksquashfs's default. */
+  baseBlockSize: number;
+  compressor?: string;
+  /** Total regular files of the squashfs. */
+  totalFiles: number;
+  /** Where the figures come from, for messages. */
+  source: 'image' | 'root';
+}
+
+/** mksquashfs's default block size. */
+export const DEFAULT_BLOCK_SIZE = 131072;
+/** Assumed compression ratio when only a root directory is given (xz on a Debian system: about 0.3 to 0.45). */
+export const DEFAULT_RATIO = 0.4;
+/** A walk that finds more regular files than this is not a live system's root. */
+const MAX_ROOT_FILES = 20_000_000;
+
+/** The universe of an image: `rels` are the profiled files' paths relative to its squashfs root. */
+export function universeFromLayout(layout: Layout, rels: readonly string[]): Universe {
+  const index = indexLayout(layout);
+  const blockSize = layout.blockSize !== undefined && layout.blockSize > 0 ? layout.blockSize : DEFAULT_BLOCK_SIZE;
+  const squashfsFiles: number[] = [];
+  layout.files.forEach((f, i) => {
+    if (f.layer === 'squashfs') squashfsFiles.push(i);
+  });
+  const walkRankOf = new Map<number, number>();
+  squashfsFiles.forEach((f, i) => walkRankOf.set(f, i / Math.max(1, squashfsFiles.length)));
+  const tailShare = fragmentShares(layout, blockSize);
+  const files: PlannedFile[] = [];
+  const byRel = new Map<string, number>();
+  const profiledOwners = new Set<number>();
+  for (const rel of rels) {
+    if (byRel.has(rel)) continue;
+    const file = index.byPath.get(`/${rel}`);
+    if (file === undefined || layout.files[file]!.layer !== 'squashfs') continue;
+    const owner = dataOwner(index, file);
+    if (profiledOwners.has(owner)) continue; // a second name of data already planned
+    profiledOwners.add(owner);
+    const entry = layout.files[owner]!;
+    const blocks = index.data[owner]!.filter((e) => e.kind === 'data-block').map((e) => e.length);
+    const fragmentTail = tailShare.get(owner) ?? 0;
+    const compressed = blocks.reduce((n, b) => n + b, 0) + fragmentTail;
+    const planned: PlannedFile = {
+      rel,
+      size: entry.size,
+      ratio: entry.size > 0 ? Math.min(1.05, compressed / entry.size) : 1,
+      blocks,
+      walkRank: walkRankOf.get(file) ?? 0,
+    };
+    if (fragmentTail > 0) planned.fragmentTail = fragmentTail;
+    byRel.set(rel, files.length);
+    files.push(planned);
+  }
+  let restData = 0;
+  let restTail = 0;
+  let restRaw = 0;
+  let restFiles = 0;
+  for (const f of squashfsFiles) {
+    const owner = dataOwner(index, f);
+    if (owner !== f || profiledOwners.has(owner)) continue;
+    restFiles++;
+    const size = layout.files[f]!.size;
+    restRaw += size;
+    for (const e of index.data[f]!) if (e.kind === 'data-block') restData += e.length;
+    restTail += tailShare.get(f) ?? 0;
+  }
+  const metadata = { inode: 0, directory: 0, other: 0 };
+  for (const e of layout.extents) {
+    if (e.kind === 'inode-table') metadata.inode += e.length;
+    else if (e.kind === 'directory-table') metadata.directory += e.length;
+    else if (e.kind.endsWith('-table') && !e.kind.startsWith('iso')) metadata.other += e.length;
+  }
+  const universe: Universe = {
+    files,
+    byRel,
+    rest: {
+      files: restFiles,
+      dataBytes: restData,
+      tailBytes: restTail,
+      ratio: restRaw > 0 ? Math.min(1.05, (restData + restTail) / restRaw) : DEFAULT_RATIO,
+    },
+    metadata,
+    prefixBytes: layout.squashfsOffset ?? 0,
+    baseBlockSize: blockSize,
+    totalFiles: squashfsFiles.length,
+    source: 'image',
+  };
+  if (layout.compressor !== undefined) universe.compressor = layout.compressor;
+  return universe;
+}
+
+/** Each fragment block's compressed bytes shared out among its files by the length of their tails. */
+function fragmentShares(layout: Layout, blockSize: number): Map<number, number> {
+  const share = new Map<number, number>();
+  for (const e of layout.extents) {
+    if (e.kind !== 'fragment-block' || !e.files || e.files.length === 0) continue;
+    const tails = e.files.map((f) => (layout.files[f]?.size ?? 0) % blockSize);
+    const total = tails.reduce((n, t) => n + t, 0);
+    e.files.forEach((f, i) => {
+      const part = total > 0 ? (e.length * tails[i]!) / total : e.length / e.files!.length;
+      share.set(f, (share.get(f) ?? 0) + part);
+    });
+  }
+  return share;
+}
+
+/**
+ * The universe of a root directory (the tree given to mksquashfs): a walk in mksquashfs's order
+ * (entries sorted by name), sizes from lstat, hardlinks counted once.
+ */
+export function universeFromRoot(root: string, rels: readonly string[]): Universe {
+  const wanted = new Set(rels);
+  const rank = new Map<string, number>();
+  const sizes = new Map<string, number>();
+  let restRaw = 0;
+  let restTailRaw = 0;
+  let restFiles = 0;
+  let total = 0;
+  let entries = 0;
+  const seenInodes = new Set<string>();
+  const walk = (dir: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(join(root, dir)).sort();
+    } catch (err) {
+      throw new InputError(`cannot read --root ${describeSystemError(join(root, dir), err)}`, { cause: err });
+    }
+    for (const name of names) {
+      entries++;
+      const rel = dir === '' ? name : `${dir}/${name}`;
+      let st;
+      try {
+        st = lstatSync(join(root, rel), { bigint: true });
+      } catch (err) {
+        throw new InputError(`cannot read --root ${describeSystemError(join(root, rel), err)}`, { cause: err });
+      }
+      if (st.isDirectory()) {
+        walk(rel);
+        continue;
+      }
+      if (!st.isFile()) continue;
+      if (++total > MAX_ROOT_FILES) throw new LimitError(root, undefined, `more than ${MAX_ROOT_FILES} files under --root`);
+      const id = `${st.dev}:${st.ino}`;
+      const size = Number(st.size);
+      if (wanted.has(rel)) {
+        rank.set(rel, total);
+        sizes.set(rel, size);
+      } else if (!(st.nlink > 1n && seenInodes.has(id))) {
+        restFiles++;
+        restRaw += size;
+        if (size < DEFAULT_BLOCK_SIZE) restTailRaw += size;
+      }
+      if (st.nlink > 1n) seenInodes.add(id);
+    }
+  };
+  walk('');
+  const files: PlannedFile[] = [];
+  const byRel = new Map<string, number>();
+  for (const rel of rels) {
+    const size = sizes.get(rel);
+    if (size === undefined || byRel.has(rel)) continue;
+    byRel.set(rel, files.length);
+    files.push({ rel, size, ratio: DEFAULT_RATIO, walkRank: (rank.get(rel) ?? 0) / Math.max(1, total) });
+  }
+  return {
+    files,
+    byRel,
+    rest: {
+      files: restFiles,
+      dataBytes: (restRaw - restTailRaw) * DEFAULT_RATIO,
+      tailBytes: restTailRaw * DEFAULT_RATIO,
+      ratio: DEFAULT_RATIO,
+    },
+    // an inode is about 32 to 64 bytes and a directory entry about 8 + its name, before compression
+    metadata: { inode: total * 48 * 0.35, directory: entries * 24 * 0.35, other: Math.max(4096, total * 8 * 0.5) },
+    prefixBytes: 0,
+    baseBlockSize: DEFAULT_BLOCK_SIZE,
+    totalFiles: total,
+    source: 'root',
+  };
+}
