@@ -1,13 +1,17 @@
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { extentsByFile, placeFiles, readaheadRanges, renderRanges } from '../../emit/readahead.js';
+import { extentsByFile, placeFiles, readaheadRanges, renderRanges, type ByteRange } from '../../emit/readahead.js';
+import { BlockIndex, bootReadRanges, collectBootReads, type CollectedReads } from '../../emit/readahead-ranges.js';
 import { openImageOrManifest } from '../../image/open-any.js';
+import type { Layout } from '../../image/layout.js';
 import { blockEventsToFileEvents } from '../../map/index.js';
 import { countDrops } from '../../profile/describe-drops.js';
 import { DEFAULT_EXCLUDES } from '../../profile/filters.js';
-import { loadProfile } from '../../profile/load.js';
+import { loadProfile, profileFromTraces, type ProfileOptions } from '../../profile/load.js';
 import type { MergeMode } from '../../profile/merge.js';
-import { selectRegularFiles } from '../../profile/select.js';
+import { selectRegularFiles, type Selection } from '../../profile/select.js';
+import type { Profile } from '../../profile/types.js';
+import { readTraces } from '../../trace/read.js';
 import { emitData, note } from '../output.js';
 
 interface ReadaheadArgs {
@@ -16,7 +20,9 @@ interface ReadaheadArgs {
   image: string;
   squashfs?: string;
   ranges: boolean;
-  gap: number;
+  'whole-files': boolean;
+  gap?: number;
+  'gap-kb'?: number;
   absolute: boolean;
   null: boolean;
   exclude: string[];
@@ -26,8 +32,8 @@ interface ReadaheadArgs {
   output?: string;
 }
 
-/** 128 KiB: below a CD seek's cost in transfer time, and the default squashfs block size. */
-export const DEFAULT_GAP = 128 * 1024;
+/** 64 KiB: reading it costs a fraction of a CD seek (80-150 ms is 0.5-3 MB of transfer), and flash reads it fast. */
+export const DEFAULT_GAP = 64 * 1024;
 
 export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
   command: 'readahead <traces..>',
@@ -40,13 +46,19 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
       .option('ranges', {
         type: 'boolean',
         default: false,
-        describe: 'Print "offset length" byte ranges of the loopback file: the profile\'s data and fragment blocks plus the inode, directory, fragment and id tables',
+        describe:
+          'Print "offset length" byte ranges of the loopback file: the compressed blocks holding what the boot read, and the metadata it read (the tables whole when the trace does not show it)',
       })
-      .option('gap', {
+      .option('whole-files', {
+        type: 'boolean',
+        default: false,
+        describe: 'With --ranges: every block of every profiled file, and the inode, directory, fragment and id tables whole',
+      })
+      .option('gap-kb', {
         type: 'number',
-        default: DEFAULT_GAP,
-        describe: 'With --ranges: join ranges less than this many bytes apart (read the gap instead of seeking)',
+        describe: `With --ranges: join ranges at most this many KiB apart (default ${DEFAULT_GAP / 1024}: read the gap instead of seeking)`,
       })
+      .option('gap', { type: 'number', describe: 'With --ranges: the same in bytes' })
       .option('absolute', { type: 'boolean', default: false, describe: 'With --ranges: offsets in the image file (the ISO), not in the loopback file' })
       .option('null', { alias: '0', type: 'boolean', default: false, describe: 'End each path with NUL instead of newline (for xargs -0)' })
       .option('exclude', { type: 'string', array: true, default: [], describe: 'Drop paths matching this regex (repeatable)' })
@@ -60,7 +72,11 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
       })
       .option('output', { alias: 'o', type: 'string', describe: 'Write here (atomically) instead of stdout' })
       .check((a) => {
-        if (!Number.isSafeInteger(a.gap) || (a.gap as number) < 0) throw new Error('--gap must be a whole number of bytes >= 0');
+        if (a.gap !== undefined && (!Number.isSafeInteger(a.gap) || a.gap < 0)) throw new Error('--gap must be a whole number of bytes >= 0');
+        const kb = a['gap-kb'];
+        if (kb !== undefined && (!Number.isSafeInteger(kb) || kb < 0 || kb > 1024 * 1024)) throw new Error('--gap-kb must be a whole number of KiB, 0 to 1048576');
+        if (a.gap !== undefined && kb !== undefined) throw new Error('give --gap-kb or --gap, not both');
+        if (a['whole-files'] && !a.ranges) throw new Error('--whole-files goes with --ranges');
         return true;
       })
       .example('$0 readahead --image live.iso events.tsv > readahead.list', 'files in loopback order')
@@ -70,7 +86,7 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
     try {
       const layout = image.layout;
       const excludes = [...(args['default-excludes'] ? DEFAULT_EXCLUDES : []), ...args.exclude];
-      const profile = await loadProfile(args.traces, {
+      const profileOptions: ProfileOptions = {
         excludes,
         stripPrefixes: args['strip-prefix'],
         merge: args.merge,
@@ -78,8 +94,27 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
         layout,
         // Block traces (qemu, blktrace) and inode-only events become file accesses through the layout.
         mapBlocks: (trace, l) => blockEventsToFileEvents(trace, l),
-      });
+      };
+      let collected: CollectedReads | undefined;
+      let profile: Profile;
+      if (args.ranges) {
+        const traces = await readTraces(args.traces);
+        const source = image.image?.source;
+        collected = collectBootReads(traces, {
+          layout,
+          tree: image.tree,
+          excludes,
+          stripPrefixes: args['strip-prefix'],
+          blockEvents: args['block-events'],
+          ...(source !== undefined ? { readAt: (offset: number, length: number) => source.read(offset, length) } : {}),
+        });
+        // squashfs reads of another image are left out of the profile (collectBootReads says which)
+        profile = profileFromTraces(collected.profileTraces, profileOptions);
+      } else {
+        profile = await loadProfile(args.traces, profileOptions);
+      }
       const selection = selectRegularFiles(profile.entries, image.tree);
+      requireFiles(args, profile, selection);
       const indexByPath = new Map<string, number>();
       layout.files.forEach((f, i) => {
         if (f.layer === 'squashfs' && !indexByPath.has(f.path)) indexByPath.set(f.path, i);
@@ -92,12 +127,8 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
       }
       const byFile = extentsByFile(layout);
       const placed = placeFiles(layout, wanted, byFile);
-      if (args.ranges) {
-        const base = args.absolute ? 0 : (layout.squashfsOffset ?? 0);
-        const ranges = readaheadRanges(layout, placed.map((p) => p.file), { gap: args.gap, base }, byFile);
-        emitData(renderRanges(ranges), args.output);
-        const bytes = ranges.reduce((s, r) => s + r.length, 0);
-        note(`${placed.length} files, ${ranges.length} ranges, ${bytes} bytes to read (gap ${args.gap})`);
+      if (collected !== undefined) {
+        emitRanges(args, layout, collected, placed.map((p) => p.file), byFile);
       } else {
         const end = args.null ? '\0' : '\n';
         const bad = args.null ? undefined : placed.find((p) => p.path.includes('\n'));
@@ -115,3 +146,61 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
     }
   },
 };
+
+/** A profile none of whose files is in the image is the wrong profile or the wrong image: say so, write nothing. */
+function requireFiles(args: ReadaheadArgs, profile: Profile, selection: Selection): void {
+  if (selection.files.length > 0) return;
+  const dropped = [...profile.dropped, ...selection.dropped];
+  const missing = dropped.filter((d) => d.reason === 'missing').map((d) => d.path);
+  const examples = missing.length === 0 ? '' : `; not in the image: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}`;
+  const counts = dropped.length === 0 ? 'no file accesses' : countDrops(dropped).map((c) => c.text).join(', ');
+  throw new InputError(`${args.traces.join(', ')}: no profiled path is a regular file of ${args.image} (${counts}${examples})`);
+}
+
+function emitRanges(args: ReadaheadArgs, layout: Layout, collected: CollectedReads, profiled: number[], byFile: ReturnType<typeof extentsByFile>): void {
+  const gap = args['gap-kb'] !== undefined ? args['gap-kb'] * 1024 : (args.gap ?? DEFAULT_GAP);
+  const base = args.absolute ? 0 : (layout.squashfsOffset ?? 0);
+  const whole = readaheadRanges(layout, profiled, { gap, base }, byFile);
+  const wholeBytes = total(whole);
+  const boot = bootReadRanges(new BlockIndex(layout), collected.files, collected.metadata, { gap, base });
+  emitData(renderRanges(args['whole-files'] ? whole : boot.ranges), args.output);
+
+  const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : '-');
+  if (args['whole-files']) {
+    note(
+      `${profiled.length} files, ${whole.length} ranges, ${wholeBytes} bytes to read (gap ${gap}): whole files and tables; ` +
+        `the blocks the boot read would be ${boot.bytes} bytes in ${boot.ranges.length} ranges (${ratio(wholeBytes, boot.bytes)}x less)`,
+    );
+  } else {
+    note(
+      `${boot.filesWithData} files read, ${collected.openedOnly.length} only opened; ${boot.ranges.length} ranges, ${boot.bytes} bytes to read ` +
+        `(gap ${gap}): ${boot.dataBytes} bytes of blocks the boot read, ${boot.metadataBytes} of metadata; ` +
+        `whole files would be ${wholeBytes} bytes in ${whole.length} ranges (${ratio(wholeBytes, boot.bytes)}x)`,
+    );
+  }
+  for (const t of collected.traces) {
+    if (!t.ranged) note(`${t.source}: names files but no byte ranges: its files are read whole`);
+    if (t.unresolvedInodeEvents > 0) note(`${t.source}: ${t.unresolvedInodeEvents} events name an inode this image does not have (left out)`);
+  }
+  if (collected.metadata !== 'tables') {
+    note(`metadata: the ${collected.metadataReads} squashfs metadata reads the traces recorded on this image`);
+    return;
+  }
+  const why: string[] = [];
+  if (!args['block-events']) why.push('--no-block-events');
+  else {
+    for (const t of collected.traces) {
+      const c = t.check;
+      if (c.evidence === 'none') why.push(`${t.source} has no squashfs block reads (sqread)`);
+      else if (c.evidence === 'other') why.push(`${t.source}'s squashfs block reads were recorded on another image (${c.aligned} of ${c.checked} data reads start on a block of this one)`);
+      else if (c.evidence === 'unconfirmed') why.push(`${t.source}'s squashfs block reads include no data read to check them against this image`);
+    }
+  }
+  note(`metadata: the inode, directory, fragment and id tables whole: ${why.join('; ')}`);
+}
+
+function total(ranges: readonly ByteRange[]): number {
+  let n = 0;
+  for (const r of ranges) n += r.length;
+  return n;
+}
