@@ -2,6 +2,7 @@ import { extentsInRange, type Extent, type ExtentKind, type Layout } from '../im
 import type { AccessKind } from '../trace/profile-format.js';
 import type { BlockEvent, FileEvent, Trace } from '../trace/types.js';
 import { chooseDeviceCoordinates, type DeviceChoice, type DeviceOverrides } from './devices.js';
+import { assessOwners, type BlockOwners, type BlockRequest, type OwnerAssessment } from './evidence.js';
 import { InodeResolver } from './inodes.js';
 
 /**
@@ -17,7 +18,10 @@ import { InodeResolver } from './inodes.js';
  *   neighbour's block does not make that neighbour "accessed" ahead of its time. The bytes of
  *   blocks no read completes (the grazed neighbour, or a trace cut short) count as unmapped.
  * - a file event with only an inode gets its path from the Layout (inodes.ts);
- * - a file event with a path passes through.
+ * - a file event with a path passes through;
+ * - with `owners: 'evidence'` (the default), only the owners of a block that the trace shows were
+ *   wanted are named (evidence.ts): files read only by readahead, or sharing a fragment block with a
+ *   file that was wanted, are left out and counted in `owners`.
  */
 
 export interface MapOptions {
@@ -25,6 +29,32 @@ export interface MapOptions {
   devices?: DeviceOverrides;
   /** Devices ("7:0") whose inode numbers are the squashfs's; learned from the trace when absent. */
   squashfsDevices?: readonly string[];
+  /**
+   * Which owners of a block read become accesses: 'evidence' (default) the ones the trace shows were
+   * wanted (evidence.ts); 'all' every owner of every block read (every sharer of a fragment block,
+   * every file a readahead window ran over), as before.
+   */
+  owners?: BlockOwners;
+}
+
+/** What the owner rule kept and left out, for the caller to report (on stderr). */
+export interface OwnerStats {
+  mode: BlockOwners;
+  /** Files with evidence that some block read of the trace touched or a file event named. */
+  evidenced: number;
+  /** Files whose blocks were read without evidence that they were wanted (left out in 'evidence' mode). */
+  weak: number;
+  /** ... of which: co-owners of a fragment block another, evidenced, file was read for. */
+  weakFragment: number;
+  /** ... of which: only run over by readahead (the rest). */
+  weakReadahead: number;
+  /** Paths of the weak files, in order of their first block read. */
+  weakPaths: string[];
+  /** Device bytes of blocks read only for weak files. */
+  weakBytes: number;
+  /** Requests that evidenced a block; readahead windows no request continued. */
+  demandReads: number;
+  unusedWindows: number;
 }
 
 interface TouchBase {
@@ -84,6 +114,7 @@ export interface MappedTrace {
   /** Devices whose inode numbers were resolved through the image. */
   inodeDevices: string[];
   stats: MapStats;
+  owners: OwnerStats;
 }
 
 export function mapTrace(trace: Trace, layout: Layout, options: MapOptions = {}): MappedTrace {
@@ -103,33 +134,51 @@ export function mapTrace(trace: Trace, layout: Layout, options: MapOptions = {})
     unmappedBytes: 0,
     incompleteBlocks: 0,
   };
-  const blocks = new BlockMapper(layout, fileEvents, touches, stats);
+  const mode: BlockOwners = options.owners ?? 'evidence';
 
+  // First pass: where each block read lands and which file each file event names, then the
+  // evidence (evidence.ts), which needs the whole trace (a window is wasted if nothing continues it).
+  const starts: (number | undefined)[] = [];
+  const named: (number | undefined)[] = [];
+  const requests: BlockRequest[] = [];
+  const namedFirst = new Map<number, number>();
   for (const event of trace.events) {
     if (event.kind === 'block') {
-      stats.blockEvents++;
       const choice = choices.get(event.device)!;
       const base = choice.coordinates === 'image' ? 0 : choice.coordinates === 'squashfs' ? layout.squashfsOffset : undefined;
-      if (base === undefined) {
-        stats.skippedBlockEvents++;
-        continue;
-      }
-      blocks.map(event, base + event.offset);
+      const start = base === undefined ? undefined : base + event.offset;
+      starts.push(start);
+      named.push(undefined);
+      if (start !== undefined) requests.push({ seq: event.seq, device: event.device, start, end: start + Math.max(event.length, 1) });
       continue;
+    }
+    starts.push(undefined);
+    const file = event.path === '' ? inodes.resolve(event) : byPath.get(event.path);
+    named.push(file);
+    if (file !== undefined && !namedFirst.has(file)) namedFirst.set(file, event.seq);
+  }
+  const assessment = assessOwners(layout, requests, namedFirst);
+  const blocks = new BlockMapper(layout, fileEvents, touches, stats, mode === 'evidence' ? assessment : undefined, assessment.evidence);
+
+  trace.events.forEach((event, k) => {
+    blocks.release(event);
+    if (event.kind === 'block') {
+      stats.blockEvents++;
+      const start = starts[k];
+      if (start === undefined) stats.skippedBlockEvents++;
+      else blocks.map(event, start);
+      return;
     }
     stats.fileEvents++;
     let path = event.path;
-    let file: number | undefined;
+    const file = named[k];
     if (path === '') {
-      file = inodes.resolve(event);
       if (file === undefined) {
         stats.unresolvedInodeEvents++;
-        continue;
+        return;
       }
       stats.resolvedInodeEvents++;
       path = layout.files[file]!.path;
-    } else {
-      file = byPath.get(path);
     }
     const resolved: FileEvent = path === event.path ? event : { ...event, path };
     fileEvents.push(resolved);
@@ -142,7 +191,7 @@ export function mapTrace(trace: Trace, layout: Layout, options: MapOptions = {})
     }
     if (file !== undefined) touch.file = file;
     touches.push(touch);
-  }
+  });
   blocks.finish();
 
   return {
@@ -152,6 +201,7 @@ export function mapTrace(trace: Trace, layout: Layout, options: MapOptions = {})
     devices: [...choices.values()],
     inodeDevices: inodes.squashfsDevices,
     stats,
+    owners: blocks.ownerStats(mode, assessment),
   };
 }
 
@@ -177,14 +227,79 @@ class BlockMapper {
   private readonly partial = new Map<Extent, PartialBlock>();
   /** Touches emitted out of seq order (incomplete blocks, at the end). */
   private late = false;
+  /** Block touches of evidenced files read before their evidence, held until that read. */
+  private readonly pending = new Map<number, FileTouch[]>();
+  /** Files whose blocks were read with no evidence: first touch order; device bytes read only for them. */
+  private readonly weak = new Set<number>();
+  private weakBytes = 0;
 
   constructor(
     private readonly layout: Layout,
     private readonly fileEvents: FileEvent[],
     private readonly touches: Touch[],
     private readonly stats: MapStats,
+    /** Set in 'evidence' mode: only evidenced owners are named. */
+    private readonly assessment: OwnerAssessment | undefined,
+    /** Always set: to count weak files in 'all' mode too. */
+    private readonly evidence: ReadonlyMap<number, number>,
   ) {
     this.isoFileOffsets = isoFileOffsetsOf(layout);
+  }
+
+  /** Before each event: block reads held back for files this event evidences are reported here. */
+  release(event: { seq: number; timeNs?: number }): void {
+    const files = this.assessment?.evidencedAt.get(event.seq);
+    if (files === undefined) return;
+    const perFile = new Map<number, [number, number][]>();
+    for (const file of files) {
+      const held = this.pending.get(file);
+      if (held === undefined) continue;
+      this.pending.delete(file);
+      for (const touch of held) {
+        touch.seq = event.seq;
+        if (event.timeNs !== undefined) touch.timeNs = event.timeNs;
+        else delete touch.timeNs;
+        this.touches.push(touch);
+        if (touch.range !== undefined) addRange(perFile, file, touch.range);
+      }
+    }
+    this.emitReads(perFile, { seq: event.seq, timeNs: event.timeNs });
+  }
+
+  /**
+   * Whether a block touch of file `index` at `at` is reported now ('now'), held until the file's
+   * evidence ('held'), or left out ('weak'). In 'all' mode every touch is reported; weak files are
+   * still counted.
+   */
+  private admit(index: number, at: At): 'now' | 'held' | 'weak' {
+    const ev = this.evidence.get(index);
+    if (ev === undefined) {
+      this.weak.add(index);
+      return this.assessment === undefined ? 'now' : 'weak';
+    }
+    return this.assessment !== undefined && at.seq < ev ? 'held' : 'now';
+  }
+
+  private hold(index: number, touch: FileTouch): void {
+    const list = this.pending.get(index);
+    if (list === undefined) this.pending.set(index, [touch]);
+    else list.push(touch);
+  }
+
+  ownerStats(mode: BlockOwners, assessment: OwnerAssessment): OwnerStats {
+    let weakFragment = 0;
+    for (const i of this.weak) if (assessment.fragmentShared.has(i)) weakFragment++;
+    return {
+      mode,
+      evidenced: assessment.evidence.size,
+      weak: this.weak.size,
+      weakFragment,
+      weakReadahead: this.weak.size - weakFragment,
+      weakPaths: [...this.weak].map((i) => this.layout.files[i]!.path),
+      weakBytes: this.weakBytes,
+      demandReads: assessment.demandReads,
+      unusedWindows: assessment.unusedWindows,
+    };
   }
 
   map(event: BlockEvent, start: number): void {
@@ -245,6 +360,19 @@ class BlockMapper {
       this.late = true;
     }
     this.partial.clear();
+    // held reads whose evidence never came in seq order (a trace with out-of-order seqs): report them as they were
+    for (const [file, held] of this.pending) {
+      for (const touch of held) {
+        this.touches.push(touch);
+        if (touch.range !== undefined) {
+          const out: FileEvent = { kind: 'read', seq: touch.seq, path: this.layout.files[file]!.path, offset: touch.range[0], length: touch.range[1] - touch.range[0] };
+          if (touch.timeNs !== undefined) out.timeNs = touch.timeNs;
+          this.fileEvents.push(out);
+        }
+      }
+      this.late = true;
+    }
+    this.pending.clear();
     // Array.prototype.sort is stable: touches of one seq keep their order
     if (this.late) this.touches.sort((x, y) => x.seq - y.seq);
   }
@@ -275,28 +403,43 @@ class BlockMapper {
     if (e.kind === 'data-block') {
       // a block shared by several files (gensquashfs shares runs of blocks) lists every owner, each at its own block number
       const owners = e.files ?? [e.file!];
+      const admitted = owners.map((index) => (layout.files[index] === undefined ? 'weak' : this.admit(index, at)));
+      const payer = admitted.findIndex((a) => a !== 'weak');
+      if (payer < 0) this.weakBytes += bytes;
       owners.forEach((index, k) => {
         const file = layout.files[index];
-        if (file === undefined) return;
+        if (file === undefined || admitted[k] === 'weak') return;
         const range = blockRange(file.size, e.fileBlocks?.[k] ?? e.block ?? 0, layout.blockSize);
-        const deviceBytes = k === 0 ? bytes : 0;
+        const deviceBytes = k === payer ? bytes : 0;
         // built field by field, not spread from touchBase(): spreading made mapping 5x slower (fuzz: map-202eb798566aa982)
         const touch: FileTouch = { seq: at.seq, via: 'block', target: 'file', path: file.path, file: index, deviceBytes, range, blockKey: e.start };
         if (at.timeNs !== undefined) touch.timeNs = at.timeNs;
+        if (admitted[k] === 'held') return this.hold(index, touch);
         touches.push(touch);
         addRange(perFile, index, range);
       });
       return;
     }
-    const sharers = (e.files ?? []).filter((i) => layout.files[i] !== undefined);
+    const present = (e.files ?? []).filter((i) => layout.files[i] !== undefined);
+    const admitted = present.map((i) => this.admit(i, at));
+    const sharers = present.filter((_, k) => admitted[k] !== 'weak');
+    if (sharers.length === 0) {
+      this.weakBytes += bytes;
+      return;
+    }
     // split the block's bytes so that per-file figures add up to what the device read
     const share = Math.floor(bytes / sharers.length);
-    sharers.forEach((i, k) => {
+    let k = 0;
+    present.forEach((i, p) => {
+      if (admitted[p] === 'weak') return;
       const file = layout.files[i]!;
       const range = tailRange(file.size, layout.blockSize);
       const deviceBytes = k === 0 ? bytes - share * (sharers.length - 1) : share;
-      const touch: FileTouch = { seq: at.seq, via: 'block', target: 'file', path: file.path, file: i, deviceBytes, range, fragmentKey: e.start, sharers };
+      k++;
+      // sharers: every file of the block (a fact of the image, the profile's shared_with), not only the ones kept
+      const touch: FileTouch = { seq: at.seq, via: 'block', target: 'file', path: file.path, file: i, deviceBytes, range, fragmentKey: e.start, sharers: present };
       if (at.timeNs !== undefined) touch.timeNs = at.timeNs;
+      if (admitted[p] === 'held') return this.hold(i, touch);
       touches.push(touch);
       addRange(perFile, i, range);
     });
