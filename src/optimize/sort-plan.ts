@@ -35,7 +35,8 @@ export interface SortPlan {
   boots: Boot[];
 }
 
-export function planSortFile(input: SortPlanInput): SortPlan {
+/** The planned files and each trace as a boot, in the optimizer's terms. */
+export function optimizerInput(input: Omit<SortPlanInput, 'device' | 'kernel'>): { universe: Universe; boots: Boot[] } {
   const rels = input.selection.files.map((f) => f.rel);
   const universe = input.image !== undefined ? universeFromLayout(input.image, rels) : universeFromRoot(input.root ?? '.', rels);
   const excludes = compileExcludes(input.excludes);
@@ -53,6 +54,11 @@ export function planSortFile(input: SortPlanInput): SortPlan {
     return hit;
   };
   const boots = bootsFromTraces(input.traces, universe, { fileEventsOf: input.fileEventsOf, fileOf });
+  return { universe, boots };
+}
+
+export function planSortFile(input: SortPlanInput): SortPlan {
+  const { universe, boots } = optimizerInput(input);
   const plan = optimizeLayout(universe, boots, { ...input, blockSize: input.blockSize ?? universe.baseBlockSize });
   const byRel = new Map(input.selection.files.map((f) => [f.rel, f]));
   const selected = (f: number): SelectedFile => byRel.get(universe.files[f]!.rel)!;

@@ -130,10 +130,22 @@ export const SATA_SSD: DeviceModel = {
 
 export const DEVICES: readonly DeviceModel[] = [CD52_CAV, CD24_CLV, DVD16_CAV, HDD_7200, USB2_FLASH, SATA_SSD];
 
+/** Short names for the command line (`--device cd52x`), beside each model's own id. */
+export const DEVICE_ALIASES: Readonly<Record<string, string>> = {
+  cd52x: 'cd52-cav',
+  cd24x: 'cd24-clv',
+  dvd16x: 'dvd16-cav',
+  hdd: 'hdd7200',
+  usb2: 'usb2-flash',
+  ssd: 'sata-ssd',
+};
+
 export function deviceById(id: string): DeviceModel {
-  const device = DEVICES.find((d) => d.id === id);
+  const wanted = DEVICE_ALIASES[id] ?? id;
+  const device = DEVICES.find((d) => d.id === wanted);
   if (device === undefined) {
-    throw new InputError(`unknown device "${id}" (known: ${DEVICES.map((d) => d.id).join(', ')})`);
+    const names = [...Object.keys(DEVICE_ALIASES), ...DEVICES.map((d) => d.id)];
+    throw new InputError(`unknown device "${id}" (known: ${names.join(', ')})`);
   }
   return device;
 }

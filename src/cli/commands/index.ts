@@ -8,10 +8,12 @@ import { mapCommand } from './map.js';
 import { captureCommand } from './capture.js';
 import { simulateCommand } from './simulate.js';
 import { reportCommand } from './report.js';
+import { tuneCommand } from './tune.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
   sortCommand,
+  tuneCommand,
   readaheadCommand,
   mapCommand,
   inspectCommand,

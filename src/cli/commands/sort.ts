@@ -3,22 +3,24 @@ import type { Argv, CommandModule } from 'yargs';
 import { InputError, describeSystemError } from '../../errors.js';
 import type { Layout } from '../../image/layout.js';
 import { openImageOrManifest } from '../../image/open-any.js';
-import { blockEventsToFileEvents } from '../../map/index.js';
 import { perlLines, renderDraklive } from '../../emit/draklive.js';
 import { renderSortFile, type SortFormat } from '../../emit/sort-file.js';
 import type { Placement } from '../../emit/priorities.js';
 import { countDrops, describeDrop } from '../../profile/describe-drops.js';
 import { compileExcludes, DEFAULT_EXCLUDES, stripPrefix } from '../../profile/filters.js';
 import { HostTree } from '../../profile/host-tree.js';
-import { profileFromTraces } from '../../profile/load.js';
 import type { MergeMode } from '../../profile/merge.js';
 import { resolveRegularFile } from '../../profile/resolve.js';
-import { selectRegularFiles } from '../../profile/select.js';
 import type { TreeView } from '../../profile/tree.js';
 import type { DroppedPath } from '../../profile/types.js';
 import { readTraces } from '../../trace/read.js';
 import type { Trace } from '../../trace/types.js';
-import { emitData, note } from '../output.js';
+import { renderActionFile } from '../../emit/action-file.js';
+import { planSortFile, type SortPlan } from '../../optimize/sort-plan.js';
+import { DEVICE_ALIASES, deviceById } from '../../sim/devices.js';
+import { DEFAULT_READAHEAD_BYTES } from '../../sim/page-cache.js';
+import { selectProfile } from '../../optimize/inputs.js';
+import { emitData, note, progress, progressDone } from '../output.js';
 
 interface SortArgs {
   traces: string[];
@@ -27,7 +29,11 @@ interface SortArgs {
   exclude: string[];
   'default-excludes': boolean;
   'strip-prefix': string[];
-  layout: Placement;
+  layout: Placement | 'auto';
+  order: 'optimized' | 'first-access';
+  device: string;
+  actions?: string;
+  'block-size'?: number;
   format: SortFormat | 'draklive';
   merge: MergeMode;
   output?: string;
@@ -66,9 +72,27 @@ export const sortCommand: CommandModule<object, SortArgs> = {
         describe: 'Remove this leading directory from profiled paths, e.g. /mnt/live (repeatable)',
       })
       .option('layout', {
-        choices: ['beginning', 'end'] as const,
-        default: 'beginning' as Placement,
-        describe: 'Place profiled files at the beginning of the image, or at its end (outer edge)',
+        choices: ['auto', 'beginning', 'end'] as const,
+        default: 'auto' as const,
+        describe: 'Place profiled files at the beginning of the image, at its end (outer edge), or where the cost model says (auto; beginning with --order first-access)',
+      })
+      .option('order', {
+        choices: ['optimized', 'first-access'] as const,
+        default: 'optimized' as const,
+        describe: 'optimized: the layout optimizer decides order, placement and fragments with the cost model (needs --root or --image); first-access: the profile order, as the seed did',
+      })
+      .option('device', {
+        type: 'string',
+        default: 'cd24x',
+        describe: `Drive the layout is optimized for: ${Object.keys(DEVICE_ALIASES).join(', ')} (or a model id)`,
+      })
+      .option('actions', {
+        type: 'string',
+        describe: 'Also write a mksquashfs action file here (-action-file): no-fragments for the boot files the plan takes out of the fragment blocks',
+      })
+      .option('block-size', {
+        type: 'number',
+        describe: 'Block size the image will be built with (mksquashfs -b; default: the image\'s, else 131072): see `bootprof tune`',
       })
       .option('format', {
         choices: ['mksquashfs', 'genisoimage', 'draklive'] as const,
@@ -99,17 +123,47 @@ export const sortCommand: CommandModule<object, SortArgs> = {
       return;
     }
 
-    const profile = profileFromTraces(traces, {
+    const device = deviceById(args.device); // an unknown device fails before any work
+    if (args['block-size'] !== undefined && !(Number.isInteger(args['block-size']) && args['block-size'] >= 4096 && args['block-size'] <= 1 << 20 && (args['block-size'] & (args['block-size'] - 1)) === 0)) {
+      throw new InputError(`--block-size ${args['block-size']}: mksquashfs takes a power of two from 4096 to 1048576`);
+    }
+    const { profile, selection, fileEventsOf } = selectProfile(traces, {
       excludes,
       stripPrefixes: args['strip-prefix'],
       merge: args.merge,
       blockEvents: args['block-events'] ? 'map' : 'ignore',
-      ...(layout !== undefined ? { layout, mapBlocks: (trace: Trace, l: Layout) => blockEventsToFileEvents(trace, l) } : {}),
+      ...(layout !== undefined ? { layout } : {}),
+      ...(tree !== undefined ? { tree } : {}),
     });
-    const selection = selectRegularFiles(profile.entries, tree);
-    const result = renderSortFile(selection.files, {
+    let files = selection.files;
+    let placement: Placement = args.layout === 'auto' ? 'beginning' : args.layout;
+    let sortPlan: SortPlan | undefined;
+    if (args.order === 'optimized') {
+      if (tree === undefined) {
+        note('no --root or --image: the optimizer needs file sizes; writing the first-access order');
+      } else if (selection.files.length > 0) {
+        sortPlan = planSortFile({
+          traces,
+          fileEventsOf,
+          selection,
+          tree,
+          ...(layout !== undefined ? { image: layout } : { root: args.root! }),
+          excludes,
+          stripPrefixes: args['strip-prefix'],
+          device,
+          kernel: { readaheadBytes: DEFAULT_READAHEAD_BYTES },
+          ...(args['block-size'] !== undefined ? { blockSize: args['block-size'] } : {}),
+          ...(args.layout !== 'auto' ? { placement: args.layout } : {}),
+          onStep: (n) => progress(`optimizing: ${n} candidate layouts costed`),
+        });
+        progressDone();
+        files = sortPlan.files;
+        placement = sortPlan.plan.placement;
+      }
+    }
+    const result = renderSortFile(files, {
       format: args.format,
-      placement: args.layout,
+      placement,
       ...(tree !== undefined ? { topLevel: tree.topLevel() } : {}),
       ...(args.root !== undefined ? { hostPrefix: args.root } : {}),
     });
@@ -135,9 +189,31 @@ export const sortCommand: CommandModule<object, SortArgs> = {
       if (plan.tied > 0) note(`${plan.tied} files share the last priority: mksquashfs writes them in its own walk order, not profile order`);
     }
     if (result.written === 0) throw new InputError('no file of the profile could be written to the sort file');
+    if (sortPlan !== undefined) describePlan(sortPlan, device.name);
+    if (args.actions !== undefined) {
+      const actions = renderActionFile(sortPlan?.unfragment.map((f) => ({ rel: f.rel, path: f.entry.path })) ?? [], { action: 'no-fragments' });
+      for (const d of actions.dropped) note(`  not in the action file: ${describeDrop(d)}`);
+      if (sortPlan === undefined) note('--actions: no plan (give --root or --image and --order optimized); the action file is empty');
+      emitData(actions.text, args.actions);
+      note(`${actions.written} files in the action file ${args.actions} (mksquashfs -action-file)`);
+    }
     emitData(result.text, args.output);
   },
 };
+
+function describePlan(sortPlan: SortPlan, deviceName: string): void {
+  const { plan, universe } = sortPlan;
+  for (const d of plan.decisions) note(`plan: ${d}`);
+  const mb = (n: number): string => (n / 1048576).toFixed(2);
+  const pct = (a: number, b: number): string => (b > 0 ? `${(((a - b) / b) * 100).toFixed(1)}%` : 'n/a');
+  note(
+    `predicted on ${deviceName} (${plan.evaluations} layouts costed, ${universe.source === 'root' ? 'sizes from --root, compression assumed' : 'compressed sizes from the image'}): ` +
+      `${(plan.cost.ms / 1000).toFixed(2)} s vs ${(plan.baseline.ms / 1000).toFixed(2)} s for the first-access order (${pct(plan.cost.ms, plan.baseline.ms)}), ` +
+      `far seeks ${plan.cost.farSeeks.toFixed(1)} vs ${plan.baseline.farSeeks.toFixed(1)}, MiB read ${mb(plan.cost.bytes)} vs ${mb(plan.baseline.bytes)}`,
+  );
+  const delta = plan.cost.squashfsBytes - plan.baseline.squashfsBytes;
+  note(`predicted image size change: ${delta >= 0 ? '+' : ''}${delta.toFixed(0)} bytes (${pct(plan.cost.squashfsBytes, plan.baseline.squashfsBytes)})`);
+}
 
 function openTree(args: SortArgs): { tree?: TreeView; layout?: Layout } {
   if (args.image !== undefined) {

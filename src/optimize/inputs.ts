@@ -1,0 +1,50 @@
+import type { Layout } from '../image/layout.js';
+import { blockEventsToFileEvents } from '../map/index.js';
+import { profileFromTraces } from '../profile/load.js';
+import type { MergeMode } from '../profile/merge.js';
+import { selectRegularFiles, type Selection } from '../profile/select.js';
+import type { TreeView } from '../profile/tree.js';
+import type { Profile } from '../profile/types.js';
+import { isFileEvent, type FileEvent, type Trace } from '../trace/types.js';
+
+/**
+ * What `sort` and `tune` both start from: the merged profile, its regular files in the tree, and
+ * each trace's file events (block reads mapped through the image once, kept for the optimizer).
+ */
+export interface ProfileSelection {
+  profile: Profile;
+  selection: Selection;
+  fileEventsOf: (trace: Trace) => readonly FileEvent[];
+}
+
+export interface ProfileSelectionOptions {
+  excludes: readonly string[];
+  stripPrefixes: readonly string[];
+  merge: MergeMode;
+  /** 'ignore': use only the events that name files. */
+  blockEvents: 'map' | 'ignore';
+  layout?: Layout;
+  tree?: TreeView;
+}
+
+export function selectProfile(traces: readonly Trace[], options: ProfileSelectionOptions): ProfileSelection {
+  const mapped = new Map<Trace, FileEvent[]>();
+  const profile = profileFromTraces(traces, {
+    excludes: options.excludes,
+    stripPrefixes: options.stripPrefixes,
+    merge: options.merge,
+    blockEvents: options.blockEvents,
+    ...(options.layout !== undefined
+      ? {
+          layout: options.layout,
+          mapBlocks: (trace: Trace, layout: Layout) => {
+            const events = blockEventsToFileEvents(trace, layout);
+            mapped.set(trace, events);
+            return events;
+          },
+        }
+      : {}),
+  });
+  const selection = selectRegularFiles(profile.entries, options.tree);
+  return { profile, selection, fileEventsOf: (trace) => mapped.get(trace) ?? trace.events.filter(isFileEvent) };
+}
