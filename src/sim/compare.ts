@@ -47,7 +47,7 @@ export function relativeChange(baseMs: number, otherMs: number): number {
 
 function checkThreshold(threshold: number): void {
   if (Number.isNaN(threshold) || threshold < 0) {
-    throw new InputError(`regression threshold must be a fraction of 0 or more, not ${threshold}`);
+    throw new InputError(`regression threshold must be 0 or more, not ${threshold}`);
   }
 }
 
