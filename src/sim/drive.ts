@@ -148,7 +148,8 @@ export function lowerBoundMs(device: DeviceModel, reads: Reads): number {
  * Far jumps in a read stream, on no particular device: reads (of at least one byte) that start at
  * least `thresholdBytes` before or after the end of the previous such read. The first read is
  * measured from `startOffset` (0: the head parked at the start, as in simulateDevice). A device
- * run's `farSeeks` can be lower: a drive streams over short gaps and serves re-reads from its buffer.
+ * run's `farSeeks` measures from where its head is instead (a drive widens reads to sectors, streams
+ * over short gaps and serves re-reads from its buffer), so the two can differ.
  */
 export function farSeeks(reads: Reads, thresholdBytes: number = FAR_SEEK_BYTES, startOffset = 0): number {
   let at = startOffset;
