@@ -1,3 +1,4 @@
+import { InputError } from '../errors.js';
 import { extentsInRange, type Extent, type Layout } from '../image/layout.js';
 
 /**
@@ -51,6 +52,28 @@ import { extentsInRange, type Extent, type Layout } from '../image/layout.js';
  * -no-fragments` removes (a) entirely (docs/capture-methods.md).
  */
 export type BlockOwners = 'evidence' | 'all';
+export const BLOCK_OWNERS: readonly BlockOwners[] = ['evidence', 'all'];
+
+/** The value of a `--block-owners` option. */
+export function parseBlockOwners(text: string): BlockOwners {
+  if (text === 'evidence' || text === 'all') return text;
+  throw new InputError(`--block-owners ${JSON.stringify(text)}: expected evidence or all`);
+}
+
+/**
+ * One line for stderr about what the owner rule did with a mapped trace, or undefined when no block
+ * read named a file without evidence. `source` names the trace.
+ */
+export function describeOwners(source: string, owners: { mode: BlockOwners; evidenced: number; weak: number; weakFragment: number; weakReadahead: number; weakBytes: number }): string | undefined {
+  if (owners.weak === 0) return undefined;
+  const what =
+    `${owners.weak} file(s) whose blocks were read without evidence that the boot wanted them ` +
+    `(${owners.weakReadahead} only run over by readahead, ${owners.weakFragment} sharing a fragment block with a wanted file; ` +
+    `${owners.weakBytes} bytes read only for them)`;
+  return owners.mode === 'evidence'
+    ? `${source}: left out ${what}; --block-owners all keeps them`
+    : `${source}: kept (--block-owners all) ${what}`;
+}
 
 /** Bytes from a request's start within which the demanded byte lies (one page). */
 export const START_SLOP = 4096;
@@ -159,7 +182,12 @@ function startBlocks(inRange: readonly Extent[], r: BlockRequest, touched: Reado
   if (first === undefined) return [];
   const holdsStart = first.start <= r.start ? first : undefined;
   // a window's start was not rounded down: the reader came to it through the block that holds it
-  if (holdsStart !== undefined && (holdsStart.start === r.start || continuation)) return isBlock(holdsStart) ? [holdsStart] : [];
+  if (holdsStart !== undefined && continuation) return isBlock(holdsStart) ? [holdsStart] : [];
+  // a block read from its first byte (the module's sqread, a loop bio on a 1 KiB boundary). A read that
+  // starts on metadata may still be a rounded-down read of the block after it: a loop bio rounded to 0
+  // for the first file reads the 96-byte superblock too (the mount's own superblock read, 1 KiB or one
+  // page, then also names the image's first file).
+  if (holdsStart !== undefined && holdsStart.start === r.start && isBlock(holdsStart)) return [holdsStart];
   const limit = Math.min(r.end, r.start + START_SLOP);
   const next = inRange.find((e) => e.start > r.start && e.start < limit && isBlock(e));
   if (next === undefined) return holdsStart !== undefined && isBlock(holdsStart) ? [holdsStart] : [];

@@ -405,7 +405,7 @@ class BlockMapper {
       const owners = e.files ?? [e.file!];
       const admitted = owners.map((index) => (layout.files[index] === undefined ? 'weak' : this.admit(index, at)));
       const payer = admitted.findIndex((a) => a !== 'weak');
-      if (payer < 0) this.weakBytes += bytes;
+      if (!owners.some((i) => this.evidence.has(i))) this.weakBytes += bytes;
       owners.forEach((index, k) => {
         const file = layout.files[index];
         if (file === undefined || admitted[k] === 'weak') return;
@@ -423,10 +423,8 @@ class BlockMapper {
     const present = (e.files ?? []).filter((i) => layout.files[i] !== undefined);
     const admitted = present.map((i) => this.admit(i, at));
     const sharers = present.filter((_, k) => admitted[k] !== 'weak');
-    if (sharers.length === 0) {
-      this.weakBytes += bytes;
-      return;
-    }
+    if (!present.some((i) => this.evidence.has(i))) this.weakBytes += bytes;
+    if (sharers.length === 0) return;
     // split the block's bytes so that per-file figures add up to what the device read
     const share = Math.floor(bytes / sharers.length);
     let k = 0;

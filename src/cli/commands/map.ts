@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { openImageOrManifest } from '../../image/open-any.js';
-import { buildFileProfile, mapTrace, parseDeviceOverride, type MappedTrace } from '../../map/index.js';
+import { BLOCK_OWNERS, buildFileProfile, describeOwners, mapTrace, parseBlockOwners, parseDeviceOverride, type MappedTrace } from '../../map/index.js';
 import { formatProfileTsv } from '../../trace/profile-format.js';
 import { readTraces } from '../../trace/read.js';
 import { emitData, note } from '../output.js';
@@ -13,6 +13,7 @@ interface MapArgs {
   'squashfs-dev': string[];
   squashfs?: string;
   output?: string;
+  'block-owners': string;
 }
 
 export const mapCommand: CommandModule<object, MapArgs> = {
@@ -46,10 +47,19 @@ export const mapCommand: CommandModule<object, MapArgs> = {
       })
       .option('squashfs', { type: 'string', describe: 'Path on the ISO of the squashfs to use (default: detected)' })
       .option('output', { alias: 'o', type: 'string', describe: 'Write here (atomically) instead of stdout' })
+      .option('block-owners', {
+        type: 'string',
+        choices: BLOCK_OWNERS,
+        default: 'evidence',
+        describe:
+          'Which owners of a block read become accesses: evidence (the files the trace shows were wanted: a read starts in their blocks; ' +
+          'not those a readahead window only ran over, nor the other sharers of a fragment block read for a wanted file) or all (every owner)',
+      })
       .example('$0 map --image live.iso qemu-trace.log > profile.tsv', 'qemu block trace -> files')
       .example('$0 map --image live.iso --device 11,0=skip sr0.blkparse.txt loop0.blkparse.txt', 'choose a device') as Argv<MapArgs>,
   handler: async (args) => {
     const overrides = new Map(args.device.map(parseDeviceOverride));
+    const owners = parseBlockOwners(args['block-owners']);
     const traces = await readTraces(args.traces);
     const image = openImageOrManifest(args.image, args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {});
     let mapped: MappedTrace[];
@@ -57,6 +67,7 @@ export const mapCommand: CommandModule<object, MapArgs> = {
       mapped = traces.map((trace) =>
         mapTrace(trace, image.layout, {
           devices: overrides,
+          owners,
           ...(args['squashfs-dev'].length > 0 ? { squashfsDevices: args['squashfs-dev'] } : {}),
         }),
       );
@@ -69,7 +80,13 @@ export const mapCommand: CommandModule<object, MapArgs> = {
         format: 'bootprof-profile',
         version: 1,
         image: args.image,
-        traces: mapped.map((m) => ({ source: m.source, devices: m.devices, inodeDevices: m.inodeDevices, stats: m.stats })),
+        traces: mapped.map((m) => ({
+          source: m.source,
+          devices: m.devices,
+          inodeDevices: m.inodeDevices,
+          stats: m.stats,
+          owners: { ...m.owners, weakPaths: undefined },
+        })),
         files: profile.rows.filter((r) => r.kind === 'file'),
         metadata: profile.rows.filter((r) => r.kind === 'metadata'),
         unmapped: profile.rows.find((r) => r.kind === 'unmapped') ?? null,
@@ -96,6 +113,8 @@ export const mapCommand: CommandModule<object, MapArgs> = {
             (s.incompleteBlocks > 0 ? ` (incl. parts of ${s.incompleteBlocks} blocks no read completed)` : ''),
         );
       }
+      const ownersLine = describeOwners(m.source, m.owners);
+      if (ownersLine !== undefined) note(ownersLine);
     }
     note(`${profile.files} files, ${profile.metadataReads} metadata reads, ${profile.unmappedReads} unmapped reads`);
   },
