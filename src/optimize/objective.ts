@@ -1,5 +1,6 @@
 import type { DeviceModel } from '../sim/device.js';
 import { simulateDevice } from '../sim/drive.js';
+export { FAR_SEEK_BYTES } from '../sim/drive.js';
 import { indexLayout } from '../sim/layout-index.js';
 import { throughPageCache, type KernelOptions } from '../sim/page-cache.js';
 import { mulberry32 } from '../sim/prng.js';
@@ -8,9 +9,6 @@ import type { Boot } from './boots.js';
 import { perturbationSpread, perturbBoot } from './perturb.js';
 import { predictLayout, type PlanShape } from './predict-layout.js';
 import type { Universe } from './universe.js';
-
-/** A jump the drive cannot read through: 256 KiB or more either way (the "far seek"). */
-export const FAR_SEEK_BYTES = 256 * 1024;
 
 /** What a plan is judged on: replays of every boot, as recorded and reshuffled, on one device. */
 export interface Objective {
@@ -64,13 +62,12 @@ export function costOfPlan(universe: Universe, shape: PlanShape, objective: Obje
   for (const stream of objective.streams) {
     const replay = replayOnLayout(index, stream);
     const reads = throughPageCache(replay.reads, predicted.layout.size, objective.kernel);
-    const run = simulateDevice(objective.device, reads, { detail: true });
+    const run = simulateDevice(objective.device, reads);
     sum.ms += run.totals.totalMs;
     sum.bytes += run.totals.bytes;
     sum.seeks += run.totals.seeks;
     sum.seekDistance += run.totals.seekDistance;
-    const distances = run.detail!.seekDistance;
-    for (let i = 0; i < distances.length; i++) if (distances[i]! >= FAR_SEEK_BYTES) sum.farSeeks++;
+    sum.farSeeks += run.totals.farSeeks;
   }
   const n = Math.max(1, objective.streams.length);
   return {
