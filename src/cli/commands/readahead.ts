@@ -179,9 +179,17 @@ function emitRanges(args: ReadaheadArgs, layout: Layout, collected: CollectedRea
     );
   }
   for (const t of collected.traces) {
-    if (!t.ranged) note(`${t.source}: names files but no byte ranges: its files are read whole`);
+    const c = t.check;
+    if (c.evidence === 'other') {
+      note(
+        `${t.source}: its squashfs block reads were recorded on another image (${c.aligned} of ${c.checked} data reads start on a block of this one): ` +
+          'left out, its file events used',
+      );
+    }
+    if (!t.ranged && !args['whole-files']) note(`${t.source}: names files but no byte ranges: its files are read whole`);
     if (t.unresolvedInodeEvents > 0) note(`${t.source}: ${t.unresolvedInodeEvents} events name an inode this image does not have (left out)`);
   }
+  if (args['whole-files']) return;
   if (collected.metadata !== 'tables') {
     note(`metadata: the ${collected.metadataReads} squashfs metadata reads the traces recorded on this image`);
     return;
@@ -192,7 +200,7 @@ function emitRanges(args: ReadaheadArgs, layout: Layout, collected: CollectedRea
     for (const t of collected.traces) {
       const c = t.check;
       if (c.evidence === 'none') why.push(`${t.source} has no squashfs block reads (sqread)`);
-      else if (c.evidence === 'other') why.push(`${t.source}'s squashfs block reads were recorded on another image (${c.aligned} of ${c.checked} data reads start on a block of this one)`);
+      else if (c.evidence === 'other') why.push(`${t.source}'s were recorded on another image`);
       else if (c.evidence === 'unconfirmed') why.push(`${t.source}'s squashfs block reads include no data read to check them against this image`);
     }
   }
