@@ -167,6 +167,22 @@ t.test('real mksquashfs: the plan built with the action file is what bootprof so
   const theirs = cost(first);
   t.ok(ours.totalMs < theirs.totalMs, `planned image ${ours.totalMs.toFixed(1)} ms < first-access image ${theirs.totalMs.toFixed(1)} ms`);
   t.ok(ours.farSeeks <= theirs.farSeeks, `far seeks ${ours.farSeeks} <= ${theirs.farSeeks}`);
+
+  // tune: one line of options on stdout, the table on stderr, and --rebuild checks with real builds
+  const tune = runCli(['tune', '--root', root, '--device', 'cd52x', '--rebuild', '--mksquashfs-args=-comp gzip', events]);
+  t.equal(tune.status, 0, tune.stderr);
+  t.match(tune.stdout, /^(-b \d+)?\n$/, 'one line of mksquashfs options');
+  t.match(tune.stderr, /<- winner/);
+  t.match(tune.stderr, /rebuilt winner .*squashfs [\d.]+ MiB \(predicted [\d.]+\)/);
+  const json = runCli(['tune', '--root', root, '--json', events]);
+  t.equal(json.status, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout) as { winner: { options: string[] }; candidates: unknown[] };
+  t.equal(parsed.candidates.length, 12, 'four block sizes, three variants each');
+  t.same(parsed.winner.options.join(' '), tune.stdout.trim());
+  const refused = runCli(['tune', '--root', root, '--rebuild', '--mksquashfs-args=-comp nonsense', events]);
+  t.equal(refused.status, 1);
+  t.match(refused.stderr, /mksquashfs failed building .*Compressor "nonsense" is not supported/);
+  t.equal(refused.stdout, '', 'nothing on stdout when the check fails');
   t.end();
 });
 

@@ -17,7 +17,9 @@ async function main(argv: string[]): Promise<void> {
     .version()
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((msg, err) => {
-      if (err) throw err;
+      // yargs's own validation errors (YError) are usage errors too, not bugs
+      if (err && err.name !== 'YError') throw err;
+      if (err) throw new UsageError(err.message);
       throw new UsageError(msg);
     });
   for (const command of commands) parser = parser.command(command);

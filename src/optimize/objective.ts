@@ -1,3 +1,4 @@
+import type { Layout } from '../image/layout.js';
 import type { DeviceModel } from '../sim/device.js';
 import { simulateDevice } from '../sim/drive.js';
 export { FAR_SEEK_BYTES } from '../sim/drive.js';
@@ -57,11 +58,16 @@ export interface PlanCost {
 /** Mean cost of a plan's predicted layout over the objective's replays. */
 export function costOfPlan(universe: Universe, shape: PlanShape, objective: Objective): PlanCost {
   const predicted = predictLayout(universe, shape);
-  const index = indexLayout(predicted.layout);
+  return costOfLayout(predicted.layout, predicted.squashfsBytes, objective);
+}
+
+/** Mean cost of any layout (predicted, or read from a real build) over the objective's replays. */
+export function costOfLayout(layout: Layout, squashfsBytes: number, objective: Objective): PlanCost {
+  const index = indexLayout(layout);
   const sum = { ms: 0, bytes: 0, seeks: 0, farSeeks: 0, seekDistance: 0 };
   for (const stream of objective.streams) {
     const replay = replayOnLayout(index, stream);
-    const reads = throughPageCache(replay.reads, predicted.layout.size, objective.kernel);
+    const reads = throughPageCache(replay.reads, layout.size, objective.kernel);
     const run = simulateDevice(objective.device, reads);
     sum.ms += run.totals.totalMs;
     sum.bytes += run.totals.bytes;
@@ -76,6 +82,6 @@ export function costOfPlan(universe: Universe, shape: PlanShape, objective: Obje
     seeks: sum.seeks / n,
     farSeeks: sum.farSeeks / n,
     seekDistance: sum.seekDistance / n,
-    squashfsBytes: predicted.squashfsBytes,
+    squashfsBytes,
   };
 }

@@ -2,7 +2,8 @@ import type { Boot } from './boots.js';
 import type { PlanCost } from './objective.js';
 import { costOfPlan, buildObjective } from './objective.js';
 import { DEFAULT_PERTURBATIONS, DEFAULT_SPREAD_FRACTION, optimizeLayout, type OptimizeOptions } from './plan.js';
-import type { Placement } from './predict-layout.js';
+import type { Objective } from './objective.js';
+import type { Placement, PlanShape } from './predict-layout.js';
 import type { Universe } from './universe.js';
 
 /**
@@ -21,11 +22,14 @@ export interface TuneRow {
   options: string[];
   /** The optimizer's own choice for this block size (the others are its alternatives). */
   chosen: boolean;
+  shape: PlanShape;
 }
 
 export interface TuneResult {
   rows: TuneRow[];
   winner: TuneRow;
+  /** The replays every row was judged on (a real build is judged on the same, tune --rebuild). */
+  objective: Objective;
 }
 
 export const TUNE_BLOCK_SIZES = [131072, 262144, 524288, 1048576];
@@ -50,14 +54,18 @@ export function tuneBuild(universe: Universe, boots: readonly Boot[], options: T
   for (const blockSize of options.blockSizes ?? TUNE_BLOCK_SIZES) {
     const plan = optimizeLayout(universe, boots, { ...options, blockSize });
     const flags = blockSize === MKSQUASHFS_DEFAULT_BLOCK ? [] : ['-b', String(blockSize)];
-    const row = (placement: Placement, unfragmented: ReadonlySet<number>, chosen: boolean, cost?: PlanCost): TuneRow => ({
-      blockSize,
-      placement,
-      unfragmented: unfragmented.size > 0,
-      cost: cost ?? costOfPlan(universe, { order: plan.order, placement, unfragmented, blockSize }, objective),
-      options: flags,
-      chosen,
-    });
+    const row = (placement: Placement, unfragmented: ReadonlySet<number>, chosen: boolean, cost?: PlanCost): TuneRow => {
+      const shape: PlanShape = { order: plan.order, placement, unfragmented, blockSize };
+      return {
+        blockSize,
+        placement,
+        unfragmented: unfragmented.size > 0,
+        cost: cost ?? costOfPlan(universe, shape, objective),
+        options: flags,
+        chosen,
+        shape,
+      };
+    };
     rows.push(row(plan.placement, plan.unfragmented, true, plan.cost));
     const other: Placement = plan.placement === 'beginning' ? 'end' : 'beginning';
     rows.push(row(other, plan.unfragmented, false));
@@ -72,5 +80,5 @@ export function tuneBuild(universe: Universe, boots: readonly Boot[], options: T
   const limit = smallest * (1 + (options.maxGrowth ?? 0.01));
   const eligible = rows.filter((r) => r.cost.squashfsBytes <= limit);
   const winner = (eligible.length > 0 ? eligible : rows).reduce((a, b) => (b.cost.ms < a.cost.ms ? b : a));
-  return { rows, winner };
+  return { rows, winner, objective };
 }

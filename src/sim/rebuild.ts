@@ -42,13 +42,7 @@ export async function rebuildWithSortFile(options: RebuildOptions): Promise<Rebu
   if (options.base.compressor !== undefined) args.push('-comp', options.base.compressor);
   if (options.base.blockSize !== undefined) args.push('-b', String(options.base.blockSize));
   args.push('-sort', sortFile); // before any -e, which eats every argument after it
-  try {
-    await execa('mksquashfs', args, { stdin: 'ignore' });
-  } catch (err) {
-    const e = err as { stderr?: string; shortMessage?: string };
-    const why = (e.stderr ?? '').trim().split('\n').pop() || e.shortMessage || String(err);
-    throw new ToolError(`mksquashfs failed rebuilding ${options.root}: ${why}`, { cause: err });
-  }
+  await runMksquashfs(options.root, args);
   const opened = openImage(image);
   let inner: Layout;
   try {
@@ -57,6 +51,19 @@ export async function rebuildWithSortFile(options: RebuildOptions): Promise<Rebu
     opened.close();
   }
   return { layout: placeLike(options.base, inner), written: sort.written };
+}
+
+/** Run mksquashfs; a refusal becomes one ToolError line with mksquashfs's own last message. */
+export async function runMksquashfs(root: string, args: readonly string[]): Promise<void> {
+  try {
+    await execa('mksquashfs', args, { stdin: 'ignore' });
+  } catch (err) {
+    const e = err as { stderr?: string; shortMessage?: string };
+    // mksquashfs says what is wrong first, then prints its usage or the list of compressors
+    const lines = (e.stderr ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    const why = lines.find((l) => /error|not supported|invalid|unknown|can't|cannot|failed|missing/i.test(l)) ?? lines[0] ?? e.shortMessage ?? String(err);
+    throw new ToolError(`mksquashfs failed building ${root}: ${why}`, { cause: err });
+  }
 }
 
 /** The rebuilt squashfs at the base's squashfs offset, after the base's ISO extents that precede it. */

@@ -1,10 +1,17 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import type { PlanCost } from '../../optimize/objective.js';
+import { rebuildRow } from '../../optimize/rebuild.js';
+import type { Universe } from '../../optimize/universe.js';
+import type { SelectedFile } from '../../profile/select.js';
 import { InputError } from '../../errors.js';
 import type { Layout } from '../../image/layout.js';
 import { openImageOrManifest } from '../../image/open-any.js';
 import { selectProfile } from '../../optimize/inputs.js';
 import { optimizerInput } from '../../optimize/sort-plan.js';
-import { tuneBuild, type TuneRow } from '../../optimize/tune.js';
+import { tuneBuild, type TuneResult, type TuneRow } from '../../optimize/tune.js';
 import { DEFAULT_EXCLUDES } from '../../profile/filters.js';
 import { HostTree } from '../../profile/host-tree.js';
 import type { MergeMode } from '../../profile/merge.js';
@@ -25,6 +32,8 @@ interface TuneArgs {
   merge: MergeMode;
   json: boolean;
   output?: string;
+  rebuild: boolean;
+  'mksquashfs-args': string;
 }
 
 export const tuneCommand: CommandModule<object, TuneArgs> = {
@@ -45,11 +54,18 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       .option('default-excludes', { type: 'boolean', default: true, describe: `Drop ${DEFAULT_EXCLUDES.join(' ')}` })
       .option('strip-prefix', { type: 'string', array: true, nargs: 1, default: [], describe: 'Remove this leading directory from profiled paths (repeatable)' })
       .option('merge', { choices: ['concat', 'interleave'] as const, default: 'concat' as MergeMode, describe: 'How several profiles merge' })
+      .option('rebuild', {
+        type: 'boolean',
+        default: false,
+        describe: 'Check the prediction: build the winner (and the plan at the default block size) with real mksquashfs from --root and cost the real images',
+      })
+      .option('mksquashfs-args', { type: 'string', nargs: 1, default: '', describe: 'More mksquashfs options for --rebuild builds, written with "=": --mksquashfs-args="-comp xz"' })
       .option('json', { type: 'boolean', default: false, describe: 'Print every candidate as JSON on stdout instead of the options line' })
       .option('output', { alias: 'o', type: 'string', describe: 'Write here (atomically) instead of stdout' })
       .example('$0 tune --root chroot events.tsv', 'prints e.g. "-b 262144": add it to the mksquashfs command line') as Argv<TuneArgs>,
   handler: async (args) => {
     const device = deviceById(args.device);
+    if (args.rebuild && args.root === undefined) throw new InputError('--rebuild needs --root (the tree to build the image from)');
     let tree: TreeView;
     let layout: Layout | undefined;
     if (args.image !== undefined) {
@@ -87,13 +103,63 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
     progressDone();
     note(`predicted on ${device.name}, ${universe.files.length} profiled files, ${boots.length} boot(s)${universe.source === 'root' ? ' (sizes from --root, compression assumed)' : ''}:`);
     for (const line of formatTable(result.rows, result.winner)) note(line);
+    const checks = args.rebuild ? await rebuildChecks(args, tree, universe, selection.files, result) : [];
     if (args.json) {
-      emitData(`${JSON.stringify({ device: device.id, winner: rowJson(result.winner), candidates: result.rows.map(rowJson) }, null, 2)}\n`, args.output);
+      const json = {
+        device: device.id,
+        winner: rowJson(result.winner),
+        candidates: result.rows.map(rowJson),
+        ...(args.rebuild ? { rebuilt: checks.map((c) => ({ name: c.name, predicted: rowJson(c.row), built: costJson(c.cost) })) } : {}),
+      };
+      emitData(`${JSON.stringify(json, null, 2)}\n`, args.output);
     } else {
       emitData(`${result.winner.options.join(' ')}\n`, args.output);
     }
   },
 };
+
+async function rebuildChecks(
+  args: TuneArgs,
+  tree: TreeView,
+  universe: Universe,
+  files: readonly SelectedFile[],
+  result: TuneResult,
+): Promise<{ name: string; row: TuneRow; cost: PlanCost }[]> {
+  const rows: [string, TuneRow][] = [['winner', result.winner]];
+  const base = result.rows.find((r) => r.chosen && r.blockSize === universe.baseBlockSize);
+  if (base !== undefined && base !== result.winner) rows.push(['plan at the default block size', base]);
+  const workDir = mkdtempSync(join(tmpdir(), 'bootprof-tune-'));
+  try {
+    const input = {
+      root: args.root!,
+      universe,
+      selected: new Map(files.map((f) => [f.rel, f])),
+      objective: result.objective,
+      workDir,
+      extraArgs: args['mksquashfs-args'].split(/\s+/).filter((a) => a !== ''),
+      topLevel: tree.topLevel(),
+    };
+    const out: { name: string; row: TuneRow; cost: PlanCost }[] = [];
+    for (const [name, row] of rows) {
+      progress(`tune: building ${name} with mksquashfs`);
+      const built = await rebuildRow(input, row, `candidate-${out.length}`);
+      progressDone();
+      out.push({ name, row, cost: built.cost });
+      const mb = (n: number): string => (n / 1048576).toFixed(2);
+      note(
+        `rebuilt ${name} (${row.options.join(' ') || 'default block size'}): est. ${(built.cost.ms / 1000).toFixed(2)} s (predicted ${(row.cost.ms / 1000).toFixed(2)}), ` +
+          `far seeks ${built.cost.farSeeks.toFixed(1)} (predicted ${row.cost.farSeeks.toFixed(1)}), squashfs ${mb(built.cost.squashfsBytes)} MiB (predicted ${mb(row.cost.squashfsBytes)})`,
+      );
+    }
+    return out;
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function costJson(c: PlanCost): object {
+  return { seconds: c.ms / 1000, bytesRead: c.bytes, seeks: c.seeks, farSeeks: c.farSeeks, squashfsBytes: c.squashfsBytes };
+}
 
 function rowJson(r: TuneRow): object {
   return {
@@ -101,13 +167,7 @@ function rowJson(r: TuneRow): object {
     placement: r.placement,
     unfragmented: r.unfragmented,
     options: r.options,
-    predicted: {
-      seconds: r.cost.ms / 1000,
-      bytesRead: r.cost.bytes,
-      seeks: r.cost.seeks,
-      farSeeks: r.cost.farSeeks,
-      squashfsBytes: r.cost.squashfsBytes,
-    },
+    predicted: costJson(r.cost),
   };
 }
 
