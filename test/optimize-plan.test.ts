@@ -5,6 +5,7 @@
  * to boot from than the first-access order on the same drive model.
  */
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openImage } from '../src/image/open.js';
@@ -167,6 +168,20 @@ t.test('real mksquashfs: the plan built with the action file is what bootprof so
   const theirs = cost(first);
   t.ok(ours.totalMs < theirs.totalMs, `planned image ${ours.totalMs.toFixed(1)} ms < first-access image ${theirs.totalMs.toFixed(1)} ms`);
   t.ok(ours.farSeeks <= theirs.farSeeks, `far seeks ${ours.farSeeks} <= ${theirs.farSeeks}`);
+
+  // the same plan for squashfs-tools-ng: gensquashfs --sort-file with [dont_fragment]
+  const ngSort = join(dir, 'plan.gensquashfs');
+  const ng = runCli(['sort', '--root', root, '--device', 'cd52x', '--format', 'gensquashfs', '-o', ngSort, events]);
+  t.equal(ng.status, 0, ng.stderr);
+  const ngImage = join(dir, 'ng.sqfs');
+  execFileSync('gensquashfs', ['--pack-dir', root, '--sort-file', ngSort, '--compressor', 'gzip', '--quiet', ngImage], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ngOpened = openImage(ngImage);
+  const ngLayout = ngOpened.layout;
+  ngOpened.close();
+  const ngFragments = ngLayout.extents.filter((e) => e.kind === 'fragment-block').flatMap((e) => (e.files ?? []).map((f) => ngLayout.files[f]!.path));
+  t.same(ngFragments.filter((p) => p.startsWith('/etc/conf')), [], 'gensquashfs: no boot file in a fragment block');
+  const ngStarts = listed.map((rel) => startOf(ngLayout, `/${rel}`));
+  t.same(ngStarts, [...ngStarts].sort((a, b) => a - b), 'gensquashfs: plan order');
 
   // tune: one line of options on stdout, the table on stderr, and --rebuild checks with real builds
   const tune = runCli(['tune', '--root', root, '--device', 'cd52x', '--rebuild', '--mksquashfs-args=-comp gzip', events]);

@@ -4,7 +4,8 @@ import { InputError, describeSystemError } from '../../errors.js';
 import type { Layout } from '../../image/layout.js';
 import { openImageOrManifest } from '../../image/open-any.js';
 import { perlLines, renderDraklive } from '../../emit/draklive.js';
-import { renderSortFile, type SortFormat } from '../../emit/sort-file.js';
+import { renderSortFile, type SortFileResult, type SortFormat } from '../../emit/sort-file.js';
+import { renderGensquashfsSort } from '../../emit/gensquashfs-sort.js';
 import type { Placement } from '../../emit/priorities.js';
 import { countDrops, describeDrop } from '../../profile/describe-drops.js';
 import { compileExcludes, DEFAULT_EXCLUDES, stripPrefix } from '../../profile/filters.js';
@@ -34,7 +35,7 @@ interface SortArgs {
   device: string;
   actions?: string;
   'block-size'?: number;
-  format: SortFormat | 'draklive';
+  format: SortFormat | 'gensquashfs' | 'draklive';
   merge: MergeMode;
   output?: string;
   verbose: boolean;
@@ -95,9 +96,9 @@ export const sortCommand: CommandModule<object, SortArgs> = {
         describe: 'Block size the image will be built with (mksquashfs -b; default: the image\'s, else 131072): see `bootprof tune`',
       })
       .option('format', {
-        choices: ['mksquashfs', 'genisoimage', 'draklive'] as const,
+        choices: ['mksquashfs', 'gensquashfs', 'genisoimage', 'draklive'] as const,
         default: 'mksquashfs' as const,
-        describe: 'mksquashfs -sort, genisoimage -sort, or the seed\'s legacy "priority /path"',
+        describe: 'mksquashfs -sort, gensquashfs --sort-file (with [dont_fragment] for the plan\'s boot files), genisoimage -sort, or the seed\'s legacy "priority /path"',
       })
       .option('merge', {
         choices: ['concat', 'interleave'] as const,
@@ -161,12 +162,18 @@ export const sortCommand: CommandModule<object, SortArgs> = {
         placement = sortPlan.plan.placement;
       }
     }
-    const result = renderSortFile(files, {
-      format: args.format,
-      placement,
-      ...(tree !== undefined ? { topLevel: tree.topLevel() } : {}),
-      ...(args.root !== undefined ? { hostPrefix: args.root } : {}),
-    });
+    const result: SortFileResult =
+      args.format === 'gensquashfs'
+        ? renderGensquashfsSort(
+            files.map((f) => ({ rel: f.rel, path: f.entry.path })),
+            { placement, dontFragment: new Set(sortPlan?.unfragment.map((f) => f.rel) ?? []) },
+          )
+        : renderSortFile(files, {
+            format: args.format,
+            placement,
+            ...(tree !== undefined ? { topLevel: tree.topLevel() } : {}),
+            ...(args.root !== undefined ? { hostPrefix: args.root } : {}),
+          });
 
     const dropped = [...profile.dropped, ...selection.dropped, ...result.dropped];
     note(
