@@ -2,9 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { checkSortOrder, parseSortFile } from '../src/image/verify.js';
+import { checkNoFragments, checkSortOrder, parseSortFile } from '../src/image/verify.js';
 import { openImage } from '../src/image/open.js';
-import { FormatError } from '../src/errors.js';
+import { FormatError, UnsupportedError } from '../src/errors.js';
+import { renderActionFile } from '../src/emit/action-file.js';
+import { escapeMksquashfsPath } from '../src/formats/sort-file.js';
+import { noFragmentsPredicate, parseActionFile } from '../src/formats/action-file.js';
 import { runCli } from './helpers/cli.js';
 import { fileBytes } from './helpers/sample-tree.js';
 
@@ -107,5 +110,110 @@ t.test('checkSortOrder: the fewest offenders, each with a file it contradicts', 
   t.equal(result.offenders[0]!.other.path, '/g5', 'named against the lowest-priority file placed before it');
   const same = checkSortOrder(image.squashfs!, parseSortFile(readFileSync(built), 'built.sort'));
   t.same(same.offenders, [], 'the sort file it was built with passes');
+  t.end();
+});
+
+t.test('parseActionFile reads what mksquashfs 4.5 reads', (t) => {
+  const text = [
+    '  # a comment',
+    '',
+    'no-fragments@pathname("/a b") || name(x\\ y) \\',
+    '  && !subpathname(usr)',
+    'compressed()@true',
+    'fragment(f1)@filesize(<80K)',
+  ].join('\n');
+  const specs = parseActionFile(Buffer.from(text), 'act');
+  t.equal(specs.length, 3);
+  t.same(specs[0], {
+    action: 'no-fragments',
+    args: [],
+    line: 3,
+    expr: {
+      type: 'and',
+      lhs: {
+        type: 'or',
+        lhs: { type: 'test', name: 'pathname', args: ['/a b'] },
+        rhs: { type: 'test', name: 'name', args: ['x y'] },
+      },
+      rhs: { type: 'not', expr: { type: 'test', name: 'subpathname', args: ['/usr'] } },
+    },
+  }, 'no precedence: left to right; continuation lines joined; pathname gets its leading /');
+  t.same(specs[2]!.args, ['f1']);
+  const p = noFragmentsPredicate(specs, 'act');
+  const file = (path: string): { path: string; type: 'file'; size: number } => ({ path, type: 'file', size: 10 });
+  t.ok(p.matches(file('/a b')));
+  t.ok(p.matches(file('/opt/x y')));
+  t.notOk(p.matches(file('/usr/x y')));
+  t.notOk(p.matches({ path: '/a b', type: 'dir', size: 10 }), 'regular files only');
+  t.throws(() => parseActionFile(Buffer.from('no-fragments@nosuch(x)\n'), 'act'), /line 1: unknown test/);
+  t.throws(() => parseActionFile(Buffer.from('\nbogus@true\n'), 'act'), /line 2: unknown action/);
+  t.throws(() => parseActionFile(Buffer.from('no-fragments@(name(a)\n'), 'act'), FormatError);
+  t.throws(() => parseActionFile(Buffer.from(`no-fragments@name(${'a'.repeat(17000)})\n`), 'act'), /16384/);
+  t.throws(() => noFragmentsPredicate(parseActionFile(Buffer.from('no-fragments@uid(0)\n'), 'act'), 'act'), UnsupportedError);
+  t.end();
+});
+
+t.test('verify --actions: files marked no-fragments must not be in a fragment block', (t) => {
+  const dir = t.testdir();
+  const root = join(dir, 'root');
+  mkdirSync(join(root, 'usr/lib'), { recursive: true });
+  mkdirSync(join(root, 'odd (dir)'), { recursive: true });
+  const small = ['usr/lib/a.so', 'usr/lib/b.so', 'usr/lib/skip.so', 'usr/lib/c.txt', 'odd (dir)/with space*', 'odd (dir)/q?[x]', 'odd (dir)/plain'];
+  small.forEach((rel, i) => writeFileSync(join(root, rel), fileBytes(300 + i, 900 + i * 77)));
+  writeFileSync(join(root, 'usr/lib/big'), fileBytes(399, 20_000));
+  const profiled = ['usr/lib/big', 'odd (dir)/with space*', 'usr/lib/a.so', 'odd (dir)/q?[x]', 'usr/lib/c.txt'];
+  const sortFile = join(dir, 'sort');
+  const sortLines = profiled.map((rel, i) => {
+    const e = escapeMksquashfsPath(rel);
+    if (!e.ok) throw new Error(e.why);
+    return `${e.text} ${100 - i}\n`;
+  });
+  writeFileSync(sortFile, sortLines.join(''));
+  const plan = renderActionFile(
+    profiled.filter((rel) => rel !== 'usr/lib/big').map((rel) => ({ rel, path: `/${rel}` })),
+    { action: 'no-fragments' },
+  );
+  const actions = join(dir, 'actions');
+  writeFileSync(actions, plan.text);
+
+  const withActions = join(dir, 'with.sqfs');
+  mksquashfs(root, withActions, ['-sort', sortFile, '-action-file', actions]);
+  const ok = runCli(['verify', '--image', withActions, '--sort', sortFile, '--actions', actions]);
+  t.equal(ok.status, 0, `built with the action file: passes\n${ok.stderr}`);
+  t.match(ok.stderr, /mark 4 files of the image/);
+  t.match(ok.stderr, /none of the 4 no-fragments files is in a fragment block/);
+
+  const without = join(dir, 'without.sqfs');
+  mksquashfs(root, without, ['-sort', sortFile]);
+  const sortOnly = runCli(['verify', '--image', without, '--sort', sortFile]);
+  t.equal(sortOnly.status, 0, 'the order alone still passes');
+  const bad = runCli(['verify', '--image', without, '--sort', sortFile, '--actions', actions]);
+  t.equal(bad.status, 1, 'built without the action file: fails');
+  t.match(bad.stderr, /stores 4 of the 4 files .* marks no-fragments in fragment blocks/);
+  t.match(bad.stderr, /\/odd \(dir\)\/with space\*: tail in fragment block \d+ at \d+, shared by \d+ files/);
+  const json = runCli(['verify', '--json', '--image', without, '--sort', sortFile, '--actions', actions]);
+  const parsed = JSON.parse(json.stdout) as { fragments: { offenders: { path: string }[]; marked: string[] } };
+  t.same(parsed.fragments.offenders.map((o) => o.path).sort(), profiled.filter((r) => r !== 'usr/lib/big').map((r) => `/${r}`).sort());
+
+  // A hand-written action file with globs and an override: verify's reading of it agrees with
+  // what mksquashfs did (the files it left without a fragment are exactly the marked ones).
+  // name(q?[x]) is a glob for 3-byte names: it does not match "q?[x]" itself.
+  const globs = join(dir, 'globs');
+  writeFileSync(globs, '# glob test\nno-fragments@name(*.so) || pathname("odd (dir)/q\\\\?\\\\[x\\\\]") || name(q?[x])\nfragments@pathname(/usr/lib/skip.so)\n');
+  const globImg = join(dir, 'globs.sqfs');
+  mksquashfs(root, globImg, ['-action-file', globs]);
+  const image = openImage(globImg);
+  t.teardown(() => image.close());
+  const check = checkNoFragments(image.layout, parseActionFile(readFileSync(globs), globs), globs);
+  t.same(check.marked.sort(), ['/odd (dir)/q?[x]', '/usr/lib/a.so', '/usr/lib/b.so']);
+  t.same(check.offenders, []);
+  const unfragmented = image.squashfs!.entries.filter((e) => e.type === 'file' && e.fragment === undefined).map((e) => e.path);
+  t.same(unfragmented.sort(), ['/odd (dir)/q?[x]', '/usr/lib/a.so', '/usr/lib/b.so', '/usr/lib/big'], 'mksquashfs agrees');
+
+  const broken = join(dir, 'broken');
+  writeFileSync(broken, 'no-fragments@pathname(a) &&\n');
+  const br = runCli(['verify', '--image', withActions, '--sort', sortFile, '--actions', broken]);
+  t.equal(br.status, 1);
+  t.match(br.stderr, /broken.*line 1/);
   t.end();
 });

@@ -1,4 +1,6 @@
+import { noFragmentsPredicate, type ActionSpec } from '../formats/action-file.js';
 import type { SortFileEntry } from '../formats/sort-file.js';
+import type { Extent, Layout } from './layout.js';
 import type { SquashfsEntry, SquashfsImage } from './squashfs/index.js';
 
 /** The parser moved to src/formats/sort-file.ts (shared with src/emit); re-exported for callers. */
@@ -161,4 +163,51 @@ function normalize(path: string, prefixes: readonly string[]): string {
   }
   const parts = p.split('/').filter((x) => x !== '' && x !== '.');
   return `/${parts.join('/')}`;
+}
+
+/** A file the action file marks no-fragments whose tail is in a fragment block all the same. */
+export interface FragmentOffender {
+  path: string;
+  /** Fragment index, and where the fragment block starts in the image. */
+  fragment: number;
+  blockStart: number;
+  /** How many files have a tail in that fragment block. */
+  sharedBy: number;
+  /** The file whose stored data this one shares (a duplicate or a hard link), when not its own. */
+  sameDataAs?: string;
+}
+
+export interface FragmentCheck {
+  /** `no-fragments` actions in the action file. */
+  actions: number;
+  /** Regular files of the image that the action file marks no-fragments. */
+  marked: string[];
+  offenders: FragmentOffender[];
+}
+
+/**
+ * Checks that no file the action file marks `no-fragments` (the last matching `no-fragments` or
+ * `fragments` action wins, as in mksquashfs) has its tail in a fragment block: a Layout
+ * fragment-block extent whose `files` includes it, or includes the file whose data it shares.
+ */
+export function checkNoFragments(layout: Layout, specs: readonly ActionSpec[], actionFile: string): FragmentCheck {
+  const pred = noFragmentsPredicate(specs, actionFile);
+  const inFragment = new Map<number, Extent>();
+  for (const e of layout.extents) {
+    if (e.kind !== 'fragment-block') continue;
+    for (const f of e.files ?? []) inFragment.set(f, e);
+  }
+  const result: FragmentCheck = { actions: pred.actions, marked: [], offenders: [] };
+  layout.files.forEach((file, i) => {
+    if (file.layer !== 'squashfs') return;
+    if (!pred.matches({ path: file.path, type: 'file', size: file.size })) return;
+    result.marked.push(file.path);
+    const owner = file.sameDataAs ?? i;
+    const block = inFragment.get(owner);
+    if (block === undefined) return;
+    const offender: FragmentOffender = { path: file.path, fragment: block.fragment ?? -1, blockStart: block.start, sharedBy: block.files?.length ?? 0 };
+    if (file.sameDataAs !== undefined) offender.sameDataAs = layout.files[file.sameDataAs]!.path;
+    result.offenders.push(offender);
+  });
+  return result;
 }

@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { CheckFailedError, InputError, describeSystemError } from '../../errors.js';
 import { openImage } from '../../image/open.js';
-import { checkSortOrder, parseSortFile, type Offender, type SortCheck } from '../../image/verify.js';
+import { parseActionFile } from '../../formats/action-file.js';
+import { checkNoFragments, checkSortOrder, parseSortFile, type FragmentCheck, type FragmentOffender, type Offender, type SortCheck } from '../../image/verify.js';
 import { emitData, note } from '../output.js';
 
 interface VerifyArgs {
   image: string;
   sort: string;
+  actions?: string;
   squashfs?: string;
   'strip-prefix': string[];
   physical: boolean;
@@ -17,11 +19,16 @@ interface VerifyArgs {
 
 export const verifyCommand: CommandModule<object, VerifyArgs> = {
   command: 'verify',
-  describe: 'Check that an image places a sort file\'s regular files in priority order (exit 1 if not)',
+  describe:
+    "Check that an image places a sort file's regular files in priority order and, with --actions, that no file the action file marks no-fragments is in a fragment (exit 1 if not)",
   builder: (yargs: Argv) =>
     yargs
       .option('image', { type: 'string', demandOption: true, describe: 'The squashfs, or the ISO holding it' })
       .option('sort', { type: 'string', demandOption: true, describe: 'The mksquashfs sort file the image was built with' })
+      .option('actions', {
+        type: 'string',
+        describe: 'The mksquashfs action file (-action-file) the image was built with: every file it marks no-fragments must have no fragment',
+      })
       .option('squashfs', { type: 'string', describe: 'Path of the squashfs on the ISO (default: detected)' })
       .option('strip-prefix', { type: 'string', array: true, default: [], describe: 'Remove this leading directory from sort file paths (absolute entries)' })
       .option('physical', {
@@ -31,23 +38,28 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
       })
       .option('show', { type: 'number', default: 20, describe: 'How many offenders to list' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the full result as JSON on stdout' })
-      .example('$0 verify --image live.iso --sort config/distrib.sort', 'does the built image follow the sort file?') as Argv<VerifyArgs>,
+      .example('$0 verify --image live.iso --sort config/distrib.sort', 'does the built image follow the sort file?')
+      .example('$0 verify --image live.iso --sort distrib.sort --actions distrib.actions', '... and keep the no-fragments files out of fragment blocks?') as Argv<VerifyArgs>,
   handler: (args) => {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(args.sort);
-    } catch (err) {
-      throw new InputError(describeSystemError(args.sort, err), { cause: err });
-    }
-    const entries = parseSortFile(bytes, args.sort);
+    const read = (path: string): Buffer => {
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        throw new InputError(describeSystemError(path, err), { cause: err });
+      }
+    };
+    const entries = parseSortFile(read(args.sort), args.sort);
+    const specs = args.actions === undefined ? undefined : parseActionFile(read(args.actions), args.actions);
     const image = openImage(args.image, args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {});
     let result: SortCheck;
+    let fragments: FragmentCheck | undefined;
     try {
       result = checkSortOrder(image.squashfs!, entries, { stripPrefixes: args['strip-prefix'], physical: args.physical });
+      if (specs !== undefined) fragments = checkNoFragments(image.layout, specs, args.actions!);
     } finally {
       image.close();
     }
-    if (args.json) emitData(`${JSON.stringify(result)}\n`);
+    if (args.json) emitData(`${JSON.stringify(fragments === undefined ? result : { ...result, fragments })}\n`);
     const blocks = result.checked.filter((p) => p.kind === 'blocks').length;
     note(
       `${entries.length} sort entries: ${result.checked.length} files checked (${blocks} by first block, ${result.checked.length - blocks} by fragment), ` +
@@ -55,21 +67,40 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
     );
     for (const m of result.missing.slice(0, 5)) note(`  not in the image: ${JSON.stringify(m.path)} (line ${m.line})`);
     if (result.checked.length === 0) throw new InputError(`${args.sort}: no regular file of the sort file is in the image`);
-    if (result.offenders.length === 0) {
-      note(`${args.image} follows ${args.sort}`);
-      return;
+    if (fragments !== undefined) {
+      note(`${args.actions}: ${fragments.actions} no-fragments action${fragments.actions === 1 ? '' : 's'} mark ${fragments.marked.length} files of the image`);
+      if (fragments.actions > 0 && fragments.marked.length === 0) throw new InputError(`${args.actions}: no file of the image is marked no-fragments`);
     }
-    const shown = result.offenders.slice(0, Math.max(1, args.show));
-    const lines = shown.map(describeOffender);
-    const more = result.offenders.length - shown.length;
-    throw new CheckFailedError(
-      `${args.image} does not follow ${args.sort}: ${result.offenders.length} file${result.offenders.length === 1 ? "" : "s"} out of priority order` +
-        `${args.physical ? '' : ' (blocks and fragments checked separately)'}:\n` +
-        lines.join('\n') +
-        (more > 0 ? `\n  ... and ${more} more (--show N)` : ''),
-    );
+    const failures: string[] = [];
+    if (result.offenders.length > 0) {
+      const shown = result.offenders.slice(0, Math.max(1, args.show));
+      const more = result.offenders.length - shown.length;
+      failures.push(
+        `${args.image} does not follow ${args.sort}: ${result.offenders.length} file${result.offenders.length === 1 ? '' : 's'} out of priority order` +
+          `${args.physical ? '' : ' (blocks and fragments checked separately)'}:\n` +
+          shown.map(describeOffender).join('\n') +
+          (more > 0 ? `\n  ... and ${more} more (--show N)` : ''),
+      );
+    } else note(`${args.image} follows ${args.sort}`);
+    if (fragments !== undefined) {
+      if (fragments.offenders.length > 0) {
+        const shown = fragments.offenders.slice(0, Math.max(1, args.show));
+        const more = fragments.offenders.length - shown.length;
+        failures.push(
+          `${args.image} stores ${fragments.offenders.length} of the ${fragments.marked.length} files ${args.actions} marks no-fragments in fragment blocks:\n` +
+            shown.map(describeFragmentOffender).join('\n') +
+            (more > 0 ? `\n  ... and ${more} more (--show N)` : ''),
+        );
+      } else note(`${args.image}: none of the ${fragments.marked.length} no-fragments files is in a fragment block`);
+    }
+    if (failures.length > 0) throw new CheckFailedError(failures.join('\n'));
   },
 };
+
+function describeFragmentOffender(o: FragmentOffender): string {
+  const shared = o.sameDataAs === undefined ? '' : ` (its data is ${o.sameDataAs}'s)`;
+  return `  ${o.path}${shared}: tail in fragment block ${o.fragment} at ${o.blockStart}, shared by ${o.sharedBy} file${o.sharedBy === 1 ? '' : 's'}`;
+}
 
 function describeOffender(o: Offender): string {
   const f = o.file;
