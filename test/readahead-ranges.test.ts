@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { coalesce, type ByteRange } from '../src/emit/readahead.js';
+import { BlockIndex, bootReadRanges } from '../src/emit/readahead-ranges.js';
 import { openImage } from '../src/image/open.js';
 import type { Layout } from '../src/image/layout.js';
 import { runCli } from './helpers/cli.js';
@@ -275,5 +276,62 @@ t.test('ranges: a profile whose files are not in the image is refused, nothing w
     t.match(lines[0], /elsewhere\.tsv: no profiled path is a regular file of .*fs\.sqfs \(2 missing; not in the image: \/opt\/nothere, \/usr\/lib\/libnope\.so\)/);
     t.notOk(existsSync(out), 'no output file');
   }
+  t.end();
+});
+
+t.test('BlockIndex: duplicates, shared blocks, fragments, ISO sectors', (t) => {
+  const B = 4096;
+  const layout: Layout = {
+    source: 'mem',
+    size: 200_000,
+    squashfsOffset: 65536,
+    blockSize: B,
+    files: [
+      { path: '/a', layer: 'squashfs', size: 3 * B + 100 },
+      { path: '/a-copy', layer: 'squashfs', size: 3 * B + 100, sameDataAs: 0 },
+      { path: '/s', layer: 'squashfs', size: 100 },
+      { path: '/g', layer: 'squashfs', size: 2 * B },
+      { path: '/h', layer: 'squashfs', size: B },
+      { path: '/live/vmlinuz', layer: 'iso', size: 5000 },
+    ],
+    extents: [
+      { start: 32768, length: 5000, kind: 'iso-file', file: 5 },
+      { start: 65536, length: 96, kind: 'superblock' },
+      { start: 65632, length: 1000, kind: 'data-block', file: 0, block: 0 },
+      { start: 66632, length: 1001, kind: 'data-block', file: 0, block: 1 },
+      { start: 67633, length: 1002, kind: 'data-block', file: 0, block: 2 },
+      { start: 68635, length: 900, kind: 'data-block', file: 3, block: 0 },
+      // one block that /h (block 0) and /g (block 1) share, as gensquashfs writes them
+      { start: 69535, length: 800, kind: 'data-block', file: 4, block: 0, files: [4, 3], fileBlocks: [0, 1] },
+      { start: 70335, length: 150, kind: 'fragment-block', files: [0, 1, 2], fragment: 0 },
+      { start: 70485, length: 300, kind: 'inode-table' },
+      { start: 70785, length: 200, kind: 'directory-table' },
+      { start: 70985, length: 16, kind: 'fragment-table' },
+      { start: 71001, length: 8, kind: 'export-table' },
+      { start: 71009, length: 10, kind: 'id-table' },
+    ],
+  };
+  const blocks = new BlockIndex(layout);
+  t.same(blocks.physicalRanges(1, [[B, B + 1]]), [{ offset: 66632, length: 1001 }], 'a duplicate reads its first copy\'s block');
+  t.same(blocks.physicalRanges(0, [[3 * B, 3 * B + 1]]), [{ offset: 70335, length: 150 }], 'the tail is in the fragment block');
+  t.same(blocks.physicalRanges(0, [[0, 1], [2 * B - 1, 2 * B + 1]]), [
+    { offset: 65632, length: 1000 },
+    { offset: 66632, length: 1001 },
+    { offset: 67633, length: 1002 },
+  ], 'a range across a block boundary reads both blocks');
+  t.same(blocks.physicalRanges(0, [[0, 3 * B]]).length, 3, 'reading up to the tail does not read the fragment');
+  t.same(blocks.physicalRanges(3, [[B, 2 * B]]), [{ offset: 69535, length: 800 }], 'a shared block counts for each owner at its own block number');
+  t.same(blocks.physicalRanges(0, [[5 * B, 6 * B]]), [], 'a range past the end reads nothing');
+  t.same(blocks.physicalRanges(5, [[2100, 2200]]), [{ offset: 32768 + 2048, length: 2048 }], 'an ISO file: the sector read');
+  t.same(blocks.physicalRanges(5, 'whole'), [{ offset: 32768, length: 6144 }], 'an ISO file whole: its sectors');
+
+  const r = bootReadRanges(blocks, [{ file: 2, ranges: [[0, 10]] }, { file: 5, ranges: 'whole' }], 'tables', { gap: 0, base: 65536 });
+  t.same(r.ranges, [
+    { offset: 0, length: 96 },
+    { offset: 70335 - 65536, length: 150 + 300 + 200 + 16 },
+    { offset: 71009 - 65536, length: 10 },
+  ], 'loopback offsets; ISO data before the squashfs left out; the export table is not one of the tables');
+  t.equal(r.dataBytes, 150);
+  t.equal(r.metadataBytes, 96 + 300 + 200 + 16 + 10);
   t.end();
 });
