@@ -1,4 +1,5 @@
-import { lstatSync, readdirSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs';
+import { deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { InputError, LimitError, describeSystemError } from '../errors.js';
 import type { Layout } from '../image/layout.js';
@@ -7,8 +8,9 @@ import { dataOwner, indexLayout } from '../sim/layout-index.js';
 /**
  * What the optimizer knows of the image it plans: every profiled file's size and how well its data
  * compresses, and the rest of the squashfs summed up. From an image (or its manifest) the figures
- * are the real compressed block sizes; from a root directory only sizes are known and compression
- * is assumed (DEFAULT_RATIO): positions then scale, but the seek structure the plan decides on does not.
+ * are the real compressed block sizes; from a root directory, sizes come from lstat and compression
+ * is estimated from a sample of each profiled file (sampleRatio): positions are then approximate,
+ * but the seek structure the plan decides on is not.
  */
 export interface PlannedFile {
   /** Path relative to the squashfs root ("usr/bin/bash"), as the sort file writes it. */
@@ -43,10 +45,37 @@ export interface Universe {
   source: 'image' | 'root';
 }
 
+
 /** mksquashfs's default block size. */
 export const DEFAULT_BLOCK_SIZE = 131072;
-/** Assumed compression ratio when only a root directory is given (xz on a Debian system: about 0.3 to 0.45). */
+/** Compression ratio when nothing could be sampled (xz on a Debian system: about 0.3 to 0.45). */
 export const DEFAULT_RATIO = 0.4;
+/** Compressibility is sampled from each profiled file's first bytes, up to this many bytes in all. */
+const SAMPLE_BYTES = 16384;
+const MAX_SAMPLED_BYTES = 32 << 20;
+
+/**
+ * Compressed / raw size of a file's first SAMPLE_BYTES under zlib's deflate: a stand-in for the
+ * image's compressor (xz and zstd pack tighter, which --rebuild measures), far better than one
+ * constant for files as different as a text config and a compressed firmware blob.
+ */
+function sampleRatio(path: string, size: number): { raw: number; packed: number } | undefined {
+  if (size === 0) return undefined;
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(Math.min(size, SAMPLE_BYTES));
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    if (n === 0) return undefined;
+    const packed = deflateRawSync(buf.subarray(0, n), { level: 6 }).length;
+    return { raw: n, packed: Math.min(n, packed) };
+  } catch {
+    return undefined; // an unreadable file keeps the mean ratio; the sort itself reports what it cannot use
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** A walk that finds more regular files than this is not a live system's root. */
 const MAX_ROOT_FILES = 20_000_000;
 
@@ -191,20 +220,30 @@ export function universeFromRoot(root: string, rels: readonly string[]): Univers
   walk('');
   const files: PlannedFile[] = [];
   const byRel = new Map<string, number>();
+  let sampledRaw = 0;
+  let sampledPacked = 0;
   for (const rel of rels) {
     const size = sizes.get(rel);
     if (size === undefined || byRel.has(rel)) continue;
     byRel.set(rel, files.length);
-    files.push({ rel, size, ratio: DEFAULT_RATIO, walkRank: (rank.get(rel) ?? 0) / Math.max(1, total) });
+    const ratio = sampledRaw < MAX_SAMPLED_BYTES ? sampleRatio(join(root, rel), size) : undefined;
+    if (ratio !== undefined) {
+      sampledRaw += ratio.raw;
+      sampledPacked += ratio.packed;
+    }
+    files.push({ rel, size, ratio: ratio !== undefined ? ratio.packed / ratio.raw : NaN, walkRank: (rank.get(rel) ?? 0) / Math.max(1, total) });
   }
+  // the profiled files' mean ratio stands in for files not sampled, and for the rest of the tree
+  const mean = sampledRaw > 0 ? sampledPacked / sampledRaw : DEFAULT_RATIO;
+  for (const f of files) if (Number.isNaN(f.ratio)) f.ratio = mean;
   return {
     files,
     byRel,
     rest: {
       files: restFiles,
-      dataBytes: (restRaw - restTailRaw) * DEFAULT_RATIO,
-      tailBytes: restTailRaw * DEFAULT_RATIO,
-      ratio: DEFAULT_RATIO,
+      dataBytes: (restRaw - restTailRaw) * mean,
+      tailBytes: restTailRaw * mean,
+      ratio: mean,
     },
     // an inode is about 32 to 64 bytes and a directory entry about 8 + its name, before compression
     metadata: { inode: total * 48 * 0.35, directory: entries * 24 * 0.35, other: Math.max(4096, total * 8 * 0.5) },

@@ -214,7 +214,7 @@ function describePlan(sortPlan: SortPlan, deviceName: string): void {
   const mb = (n: number): string => (n / 1048576).toFixed(2);
   const pct = (a: number, b: number): string => (b > 0 ? `${(((a - b) / b) * 100).toFixed(1)}%` : 'n/a');
   note(
-    `predicted on ${deviceName} (${plan.evaluations} layouts costed, ${universe.source === 'root' ? 'sizes from --root, compression assumed' : 'compressed sizes from the image'}): ` +
+    `predicted on ${deviceName} (${plan.evaluations} layouts costed, ${universe.source === 'root' ? 'sizes from --root, compression sampled' : 'compressed sizes from the image'}): ` +
       `${(plan.cost.ms / 1000).toFixed(2)} s vs ${(plan.baseline.ms / 1000).toFixed(2)} s for the first-access order (${pct(plan.cost.ms, plan.baseline.ms)}), ` +
       `far seeks ${plan.cost.farSeeks.toFixed(1)} vs ${plan.baseline.farSeeks.toFixed(1)}, MiB read ${mb(plan.cost.bytes)} vs ${mb(plan.baseline.bytes)}`,
   );

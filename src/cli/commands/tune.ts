@@ -101,7 +101,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       onStep: (n) => progress(`tune: ${n} layouts costed`),
     });
     progressDone();
-    note(`predicted on ${device.name}, ${universe.files.length} profiled files, ${boots.length} boot(s)${universe.source === 'root' ? ' (sizes from --root, compression assumed)' : ''}:`);
+    note(`predicted on ${device.name}, ${universe.files.length} profiled files, ${boots.length} boot(s)${universe.source === 'root' ? ' (sizes from --root, compression sampled)' : ''}:`);
     for (const line of formatTable(result.rows, result.winner)) note(line);
     const checks = args.rebuild ? await rebuildChecks(args, tree, universe, selection.files, result) : [];
     if (args.json) {
