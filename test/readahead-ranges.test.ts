@@ -4,11 +4,14 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { coalesce, type ByteRange } from '../src/emit/readahead.js';
 import { BlockIndex, bootReadRanges } from '../src/emit/readahead-ranges.js';
 import { openImage } from '../src/image/open.js';
-import type { Layout } from '../src/image/layout.js';
+import { findExtentIndex, type Layout } from '../src/image/layout.js';
+import { readLayoutManifest } from '../src/image/manifest.js';
+import { readTrace } from '../src/trace/read.js';
 import { runCli } from './helpers/cli.js';
 import { makeIso } from './helpers/iso-tools.js';
 import { mksquashfs, rdStat } from './helpers/squashfs-tools.js';
@@ -333,5 +336,37 @@ t.test('BlockIndex: duplicates, shared blocks, fragments, ISO sectors', (t) => {
   ], 'loopback offsets; ISO data before the squashfs left out; the export table is not one of the tables');
   t.equal(r.dataBytes, 150);
   t.equal(r.metadataBytes, 96 + 300 + 200 + 16 + 10);
+  t.end();
+});
+
+t.test('a captured module log: the file events give every block squashfs read', async (t) => {
+  const fixture = (rel: string): string => fileURLToPath(new URL(`./fixtures/${rel}`, import.meta.url));
+  const manifest = fixture('trace/captured-layout.json');
+  const trace = fixture('trace/captured/bootprof-events.tsv');
+  const layout = readLayoutManifest(manifest);
+  const res = runCli(['readahead', '--ranges', '--gap-kb', '0', '--image', manifest, trace]);
+  t.equal(res.status, 0, res.stderr);
+  t.match(res.stderr, /metadata: the \d+ squashfs metadata reads the traces recorded on this image/);
+  const base = layout.squashfsOffset ?? 0;
+  const got = parseRanges(res.stdout).map((r) => ({ offset: r.offset + base, length: r.length }));
+  // The module's own squashfs reads (sqread) are the oracle: the ranges come from the file events only.
+  const events = (await readTrace(trace)).events;
+  let data = 0;
+  let meta = 0;
+  for (const e of events) {
+    if (e.kind !== 'block' || e.squashfsOffset !== true) continue;
+    const x = layout.extents[findExtentIndex(layout.extents, base + e.offset)];
+    if (x === undefined) continue;
+    if (x.kind === 'data-block' || x.kind === 'fragment-block') {
+      data++;
+      t.ok(covers(got, { offset: x.start, length: x.length }), `squashfs read ${x.kind} at ${x.start}: in the ranges`);
+    } else {
+      meta++;
+      t.ok(covers(got, { offset: base + e.offset, length: Math.max(1, e.length) }), `squashfs read ${x.kind} at ${base + e.offset}: in the ranges`);
+    }
+  }
+  t.ok(data >= 8 && meta >= 4, `the log has data (${data}) and metadata (${meta}) reads`);
+  const whole = runCli(['readahead', '--ranges', '--whole-files', '--gap-kb', '0', '--image', manifest, trace]);
+  t.ok(total(got) * 2 < total(parseRanges(whole.stdout)), `less than half of --whole-files (${total(got)} vs ${total(parseRanges(whole.stdout))})`);
   t.end();
 });
