@@ -47,9 +47,12 @@ import { extentsInRange, type Extent, type Layout } from '../image/layout.js';
  * An evidenced file is placed at the read that evidenced it: block reads of it that came earlier
  * (run over by readahead before anything asked for it) are reported at that read.
  *
- * The module's own squashfs block reads (sqread) start exactly on the block squashfs asked for, so
- * rule 2 keeps all of them; for a block trace, a profiling build made with `mksquashfs
- * -no-fragments` removes (a) entirely (docs/capture-methods.md).
+ * Reads in squashfs coordinates (a loop device's bios, the module's sqread) are the ones squashfs
+ * itself issued, with no page-cache readahead in between: for them rules 1 and 2 are replaced by
+ * "every block the read covers whole" (wholeBlocks), and only rule 3 (fragments) applies. A
+ * profiling build made with `mksquashfs -no-fragments` removes (a) entirely: measured on a real
+ * boot, the loop device's trace of such a build names exactly the files opened
+ * (docs/capture-methods.md).
  */
 export type BlockOwners = 'evidence' | 'all';
 export const BLOCK_OWNERS: readonly BlockOwners[] = ['evidence', 'all'];
@@ -84,6 +87,12 @@ export interface BlockRequest {
   /** Image coordinates, [start, end); end > start (a zero-length read is given one byte). */
   start: number;
   end: number;
+  /**
+   * The reads squashfs itself issued (a loop device's bios, the module's sqread): no page-cache
+   * readahead lies between squashfs and these (squashfs's own readahead reads more blocks of the same
+   * file), so every block a read covers whole was asked for.
+   */
+  exact?: boolean;
 }
 
 export interface OwnerAssessment {
@@ -132,10 +141,10 @@ export function assessOwners(layout: Layout, requests: readonly BlockRequest[], 
     const continuation = ends.has(r.start);
     ends.add(r.end);
     const inRange = extentsInRange(layout.extents, r.start, r.end - r.start);
-    const used = !continuation || starts.get(r.device)!.has(r.end);
+    const used = r.exact === true || !continuation || starts.get(r.device)!.has(r.end);
     if (!used) unusedWindows++;
     else {
-      const evidenced = startBlocks(inRange, r, touched, continuation);
+      const evidenced = r.exact === true ? wholeBlocks(inRange, r, touched) : startBlocks(inRange, r, touched, continuation);
       if (evidenced.length > 0) demandReads++;
       for (const e of evidenced) {
         if (e.kind === 'fragment-block') {
@@ -174,6 +183,15 @@ export function assessOwners(layout: Layout, requests: readonly BlockRequest[], 
     else list.push(file);
   }
   return { evidence, evidencedAt, fragmentShared, demandReads, unusedWindows };
+}
+
+/**
+ * The blocks a read squashfs issued was for: every block it covers whole (a bio rounded to 1 KiB may
+ * also cover a neighbour of under 1 KiB whole: tiny files, read at the same time), and the block
+ * holding its first byte when an earlier read had begun it (a block read in two bios).
+ */
+function wholeBlocks(inRange: readonly Extent[], r: BlockRequest, touched: ReadonlySet<Extent>): Extent[] {
+  return inRange.filter((e) => isBlock(e) && ((e.start >= r.start && e.start + e.length <= r.end) || (e.start < r.start && touched.has(e))));
 }
 
 /** The block(s) a request was issued for (rule 2 above). */

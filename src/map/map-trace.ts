@@ -149,7 +149,11 @@ export function mapTrace(trace: Trace, layout: Layout, options: MapOptions = {})
       const start = base === undefined ? undefined : base + event.offset;
       starts.push(start);
       named.push(undefined);
-      if (start !== undefined) requests.push({ seq: event.seq, device: event.device, start, end: start + Math.max(event.length, 1) });
+      if (start !== undefined) {
+        const request: BlockRequest = { seq: event.seq, device: event.device, start, end: start + Math.max(event.length, 1) };
+        if (choice.coordinates === 'squashfs') request.exact = true;
+        requests.push(request);
+      }
       continue;
     }
     starts.push(undefined);
