@@ -258,6 +258,32 @@ t.test('the real VM boot: the CD trace against the module\'s list of opened file
   t.ok(orderEvidence >= orderAll, 'the files kept are at least as well ordered (measured 0.698 vs 0.660)');
 });
 
+t.test('a real boot of the -no-fragments build: the loop device\'s trace names exactly the files opened', async (t) => {
+  const boot = join(import.meta.dirname, 'fixtures', 'trace', 'nofrag-boot');
+  const layout = readLayoutManifest(join(boot, 'image-manifest.json'));
+  t.equal(layout.extents.filter((e) => e.kind === 'fragment-block').length, 0, 'the image has no fragment block');
+  const regular = new Set(layout.files.map((f) => f.path));
+  const truth = readFileSync(join(boot, 'files.list'), 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map(unescapeField)
+    .filter((p) => regular.has(p));
+  t.ok(truth.length > 30, `${truth.length} regular files opened`);
+  const loop = await readTrace(join(boot, 'loop0.blktrace.0'));
+  for (const owners of ['evidence', 'all'] as BlockOwners[]) {
+    const files = paths(mapTrace(loop, layout, { owners }));
+    t.same(files.slice().sort(), truth.slice().sort(), `loop0, ${owners}: exactly the files opened`);
+  }
+  // the CD's trace still has readahead in it: the evidence rule keeps no file the boot did not open
+  const cd = await readTrace(join(boot, 'qemu-trace.log'));
+  const cdAll = paths(mapTrace(cd, layout, { owners: 'all' }));
+  const cdEvidence = paths(mapTrace(cd, layout));
+  const opened = new Set(truth);
+  t.ok(cdAll.some((p) => !opened.has(p)), `CD, every owner: ${cdAll.filter((p) => !opened.has(p)).join(' ')} read ahead`);
+  t.same(cdEvidence.filter((p) => !opened.has(p)), [], 'CD, evidence: precision 1');
+  t.ok(cdEvidence.length >= 0.8 * truth.length, `CD, evidence: recall ${(cdEvidence.length / truth.length).toFixed(3)} (measured 0.824)`);
+});
+
 t.test('map --block-owners', async (t) => {
   const profile = join(import.meta.dirname, '..', 'profiles', 'vm-workload');
   const args = ['map', '--image', join(profile, 'image-manifest.json'), join(profile, 'qemu-trace.log')];
