@@ -7,7 +7,7 @@ import { openImage } from '../src/image/open.js';
 import { FormatError, UnsupportedError } from '../src/errors.js';
 import { renderActionFile } from '../src/emit/action-file.js';
 import { escapeMksquashfsPath } from '../src/formats/sort-file.js';
-import { noFragmentsPredicate, parseActionFile } from '../src/formats/action-file.js';
+import { noFragmentsPredicate, parseActionFile, quoteActionArgument } from '../src/formats/action-file.js';
 import { runCli } from './helpers/cli.js';
 import { fileBytes } from './helpers/sample-tree.js';
 
@@ -215,5 +215,47 @@ t.test('verify --actions: files marked no-fragments must not be in a fragment bl
   const br = runCli(['verify', '--image', withActions, '--sort', sortFile, '--actions', broken]);
   t.equal(br.status, 1);
   t.match(br.stderr, /broken.*line 1/);
+  t.end();
+});
+
+t.test('verify reads action-file globs as mksquashfs does (fnmatch, FNM_PATHNAME, C locale)', (t) => {
+  const dir = t.testdir();
+  const root = join(dir, 'root');
+  mkdirSync(join(root, 'g/sub'), { recursive: true });
+  const names = ['abc', 'abd', 'a-c', 'a]c', 'a!c', 'a^c', 'A1c', '.hid', 'x\\y', 'a[b', 'é', 'sub/abc'];
+  names.forEach((n, i) => writeFileSync(join(root, 'g', n), fileBytes(500 + i, 300 + i * 11)));
+  const all = names.map((n) => `/g/${n}`);
+  const tests = [
+    'pathname(/g/a?c)',
+    'pathname(/g/a[b-c]?)',
+    'pathname("/g/a[!b]c")',
+    'pathname(/g/a[]]c)',
+    'pathname("/g/a[^b-]c")',
+    'pathname(g/*)',
+    'pathname(/g/*/abc)',
+    'pathname(/g/[[:upper:]][[:digit:]]c)',
+    'pathname(/g/.*)',
+    `pathname(${quoteActionArgument('/g/x\\\\y')})`,
+    'pathname(/g/a[b)',
+    'pathname(/g/?)',
+    'pathname("/g/a[!]]c")',
+    'pathname(/g/*[[:punct:]]*)',
+    'pathname(/g/??)',
+    'name(a?c)',
+    'subpathname(/g/s*) && name(abc)',
+    '! pathname(/g/a*) && ! subpathname(/g/sub)',
+  ];
+  for (const [i, test] of tests.entries()) {
+    const actions = join(dir, `a${i}`);
+    writeFileSync(actions, `no-fragments@${test}\n`);
+    const img = join(dir, `i${i}.sqfs`);
+    mksquashfs(root, img, ['-action-file', actions]);
+    const image = openImage(img);
+    const byMksquashfs = image.squashfs!.entries.filter((e) => e.type === 'file' && e.fragment === undefined).map((e) => e.path);
+    const p = noFragmentsPredicate(parseActionFile(readFileSync(actions), actions), actions);
+    const byVerify = all.filter((path) => p.matches({ path, type: 'file', size: 1 }));
+    image.close();
+    t.same(byVerify.sort(), byMksquashfs.sort(), `${test}: ${JSON.stringify(byMksquashfs)}`);
+  }
   t.end();
 });
