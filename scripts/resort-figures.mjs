@@ -6,6 +6,7 @@
 //   reads          read requests that reached the CD's block backend (blk_co_preadv)
 //   bytes          bytes those requests read
 //   seeks          reads that do not start where the previous CD read ended
+//   far seeks      those seeks that jump FAR_SEEK_BYTES (256 KiB, src/sim/drive.ts) or more, either way
 //   seek distance  sum of |start - previous end| over those seeks
 // The change column compares each row with the first. Needs dist/ (npm run build).
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ if (!existsSync(distQemu)) {
   process.exit(1);
 }
 const { parseQemuLog } = await import(distQemu);
+const { FAR_SEEK_BYTES } = await import(new URL('../dist/sim/drive.js', import.meta.url).href);
 
 /** Figures of one trace's CD reads, in trace order. */
 function cdFigures(name, path) {
@@ -30,6 +32,7 @@ function cdFigures(name, path) {
   let reads = 0;
   let bytes = 0;
   let seeks = 0;
+  let farSeeks = 0;
   let seekDistance = 0;
   let end;
   for (const e of trace.events) {
@@ -38,11 +41,13 @@ function cdFigures(name, path) {
     bytes += e.length;
     if (end !== undefined && e.offset !== end) {
       seeks++;
-      seekDistance += Math.abs(e.offset - end);
+      const jump = Math.abs(e.offset - end);
+      if (jump >= FAR_SEEK_BYTES) farSeeks++;
+      seekDistance += jump;
     }
     end = e.offset + e.length;
   }
-  return { name, trace: path, device: cd, reads, bytes, seeks, seekDistance };
+  return { name, trace: path, device: cd, reads, bytes, seeks, farSeeks, seekDistance };
 }
 
 function change(base, value) {
@@ -53,11 +58,11 @@ function change(base, value) {
 
 function formatFigures(rows) {
   const base = rows[0];
-  const cells = [['', 'reads', 'KiB read', 'seeks', 'seek MiB', 'Δreads', 'ΔKiB', 'Δseeks', 'Δseek MiB']];
+  const cells = [['', 'reads', 'KiB read', 'seeks', 'far seeks', 'seek MiB', 'Δreads', 'ΔKiB', 'Δseeks', 'Δfar', 'Δseek MiB']];
   for (const r of rows) {
-    cells.push([r.name, r.reads, (r.bytes / 1024).toFixed(0), r.seeks, (r.seekDistance / 1048576).toFixed(1),
-      ...(r === base ? ['', '', '', ''] : [change(base.reads, r.reads), change(base.bytes, r.bytes), change(base.seeks, r.seeks),
-        change(base.seekDistance, r.seekDistance)])].map(String));
+    cells.push([r.name, r.reads, (r.bytes / 1024).toFixed(0), r.seeks, r.farSeeks, (r.seekDistance / 1048576).toFixed(1),
+      ...(r === base ? ['', '', '', '', ''] : [change(base.reads, r.reads), change(base.bytes, r.bytes), change(base.seeks, r.seeks),
+        change(base.farSeeks, r.farSeeks), change(base.seekDistance, r.seekDistance)])].map(String));
   }
   const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
   return cells.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()).join('\n') + '\n';

@@ -10,8 +10,15 @@ export interface LiveIsoOptions {
   outDir: string;
   /** mksquashfs sort file (`path priority`), e.g. from `bootprof sort`. */
   sortFile?: string;
+  /** mksquashfs action file (-action-file), e.g. the no-fragments file of `bootprof sort --actions`. */
+  actionFile?: string;
   compressor?: 'gzip' | 'xz' | 'lzo' | 'lz4' | 'zstd';
   blockSize?: number;
+  /**
+   * More mksquashfs options, e.g. the line `bootprof tune` prints ("-b 262144"). A `-b` here
+   * replaces blockSize. Options only: `-e` (which eats every argument after it) is refused.
+   */
+  extraArgs?: readonly string[];
 }
 
 export interface LiveIso {
@@ -31,11 +38,16 @@ export async function buildLiveIso(options: LiveIsoOptions): Promise<LiveIso> {
   mkdirSync(options.outDir, { recursive: true });
   const squashfs = join(options.outDir, 'filesystem.squashfs');
   const iso = join(options.outDir, 'live.iso');
+  const extra = [...(options.extraArgs ?? [])];
+  if (extra.includes('-e')) throw new Error('buildLiveIso: -e in extraArgs would swallow the options after it');
+  const blockSize = extra.includes('-b') ? [] : ['-b', String(options.blockSize ?? 131072)];
   const args = [options.root, squashfs, '-noappend', '-no-progress', '-quiet', '-all-root',
-    '-comp', options.compressor ?? 'gzip', '-b', String(options.blockSize ?? 131072), '-mkfs-time', '0', '-all-time', '0',
+    '-comp', options.compressor ?? 'gzip', ...blockSize, '-mkfs-time', '0', '-all-time', '0',
     '-processors', '1'];
   // -sort must come before -e, which eats every argument after it (DESIGN.md).
   if (options.sortFile !== undefined) args.push('-sort', options.sortFile);
+  if (options.actionFile !== undefined) args.push('-action-file', options.actionFile);
+  args.push(...extra);
   await execa('mksquashfs', args);
   await execa('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-V', 'BOOTPROF_LIVE', '-o', iso, '-graft-points',
     `/live/filesystem.squashfs=${squashfs}`]);
@@ -49,7 +61,12 @@ export async function buildLiveIso(options: LiveIsoOptions): Promise<LiveIso> {
  */
 export async function cachedLiveIso(options: Omit<LiveIsoOptions, 'outDir'>): Promise<LiveIso> {
   if (!options.root.startsWith(CACHE_ROOT)) throw new Error(`${options.root} is not in the work cache`);
-  const key = { v: 1, ...options, sortFile: options.sortFile === undefined ? undefined : fileKey(options.sortFile) };
+  const key = {
+    v: 1,
+    ...options,
+    sortFile: options.sortFile === undefined ? undefined : fileKey(options.sortFile),
+    actionFile: options.actionFile === undefined ? undefined : fileKey(options.actionFile),
+  };
   const dir = await cachedDir('iso', key, async (tmp) => {
     await buildLiveIso({ ...options, outDir: tmp });
   }, 6);
