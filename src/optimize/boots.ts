@@ -100,13 +100,9 @@ function addRange(covered: Map<number, [number, number][]>, file: number, a: num
 
 /** Bytes of each planned file that any boot read (union over boots), for the partly-read test. */
 export function bytesRead(boots: readonly Boot[], universe: Universe): Float64Array {
-  const out = new Float64Array(universe.files.length);
-  for (let f = 0; f < out.length; f++) {
-    const ranges: [number, number][] = [];
-    for (const boot of boots) for (const a of boot.accesses) if (a.file === f && a.length > 0) ranges.push([a.offset, a.offset + a.length]);
-    out[f] = unionLength(ranges);
-  }
-  return out;
+  const ranges: [number, number][][] = universe.files.map(() => []);
+  for (const boot of boots) for (const a of boot.accesses) if (a.length > 0) ranges[a.file]?.push([a.offset, a.offset + a.length]);
+  return Float64Array.from(ranges, unionLength);
 }
 
 function unionLength(ranges: [number, number][]): number {

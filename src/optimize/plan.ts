@@ -109,7 +109,7 @@ export function optimizeLayout(universe: Universe, boots: readonly Boot[], optio
   }
   partly.sort((a, b) => universe.files[b]!.size - read[b]! - (universe.files[a]!.size - read[a]!));
   const deferred = new Set<number>();
-  for (const f of partly.slice(0, options.maxDeferrals ?? 16)) {
+  for (const f of partly.slice(0, options.maxDeferrals ?? 8)) {
     deferred.add(f);
     const shape = { ...best!.shape, order: deferFiles(best!.shape.order, deferred) };
     const c = cost(shape);

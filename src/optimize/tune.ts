@@ -1,4 +1,4 @@
-import type { Boot } from './boots.js';
+import { bytesRead, type Boot } from './boots.js';
 import type { PlanCost } from './objective.js';
 import { costOfPlan, buildObjective } from './objective.js';
 import { DEFAULT_PERTURBATIONS, DEFAULT_SPREAD_FRACTION, optimizeLayout, type OptimizeOptions } from './plan.js';
@@ -51,8 +51,11 @@ export function tuneBuild(universe: Universe, boots: readonly Boot[], options: T
     seed: options.seed ?? 1,
   });
   const rows: TuneRow[] = [];
+  // The order does not depend on the block size: plan it once at the image's own size, then try
+  // each size with that order, its placement and both fragment choices.
+  const plan = optimizeLayout(universe, boots, { ...options, blockSize: universe.baseBlockSize });
+  const read = bytesRead(boots, universe);
   for (const blockSize of options.blockSizes ?? TUNE_BLOCK_SIZES) {
-    const plan = optimizeLayout(universe, boots, { ...options, blockSize });
     const flags = blockSize === MKSQUASHFS_DEFAULT_BLOCK ? [] : ['-b', String(blockSize)];
     const row = (placement: Placement, unfragmented: ReadonlySet<number>, chosen: boolean, cost?: PlanCost): TuneRow => {
       const shape: PlanShape = { order: plan.order, placement, unfragmented, blockSize };
@@ -66,14 +69,15 @@ export function tuneBuild(universe: Universe, boots: readonly Boot[], options: T
         shape,
       };
     };
-    rows.push(row(plan.placement, plan.unfragmented, true, plan.cost));
-    const other: Placement = plan.placement === 'beginning' ? 'end' : 'beginning';
-    rows.push(row(other, plan.unfragmented, false));
-    const small = new Set<number>();
+    const readSmall = new Set<number>();
     universe.files.forEach((f, i) => {
-      if (f.size < blockSize) small.add(i);
+      if (f.size < blockSize && read[i]! > 0) readSmall.add(i);
     });
-    rows.push(row(plan.placement, plan.unfragmented.size > 0 ? new Set() : small, false));
+    const unfragmented = plan.unfragmented.size > 0 ? readSmall : new Set<number>();
+    const same = blockSize === universe.baseBlockSize;
+    rows.push(row(plan.placement, unfragmented, same, same ? plan.cost : undefined));
+    rows.push(row(plan.placement === 'beginning' ? 'end' : 'beginning', unfragmented, false));
+    rows.push(row(plan.placement, unfragmented.size > 0 ? new Set() : readSmall, false));
   }
   const base = rows.filter((r) => r.blockSize === universe.baseBlockSize);
   const smallest = Math.min(...(base.length > 0 ? base : rows).map((r) => r.cost.squashfsBytes));

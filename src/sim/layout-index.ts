@@ -13,6 +13,9 @@ export interface LayoutIndex {
   directoryTable: Extent[];
 }
 
+/** The shared empty extent list (frozen: nobody may push into it). */
+const NONE = Object.freeze([]) as unknown as Extent[];
+
 /** Bound on sameDataAs chains: duplicates point at the first copy, so one hop is normal. */
 const MAX_SAME_DATA_HOPS = 64;
 
@@ -22,15 +25,22 @@ export function indexLayout(layout: Layout): LayoutIndex {
   layout.files.forEach((f, i) => {
     if (!byPath.has(f.path)) byPath.set(f.path, i);
   });
-  const data: Extent[][] = Array.from({ length: n }, () => []);
-  const fragments: Extent[][] = Array.from({ length: n }, () => []);
+  // Most files of a big image have no extent of one kind: they share one frozen empty list
+  // (the optimizer indexes a predicted layout per candidate, so this allocation is on its hot path).
+  const data: Extent[][] = new Array<Extent[]>(n).fill(NONE);
+  const fragments: Extent[][] = new Array<Extent[]>(n).fill(NONE);
+  const add = (lists: Extent[][], f: number, e: Extent): void => {
+    const list = lists[f]!;
+    if (list === NONE) lists[f] = [e];
+    else list.push(e);
+  };
   const inodeTable: Extent[] = [];
   const directoryTable: Extent[] = [];
   for (const e of layout.extents) {
     if ((e.kind === 'data-block' || e.kind === 'iso-file') && e.file !== undefined && e.file >= 0 && e.file < n) {
-      data[e.file]!.push(e);
+      add(data, e.file, e);
     } else if (e.kind === 'fragment-block' && e.files) {
-      for (const f of e.files) if (f >= 0 && f < n) fragments[f]!.push(e);
+      for (const f of e.files) if (f >= 0 && f < n) add(fragments, f, e);
     } else if (e.kind === 'inode-table') {
       inodeTable.push(e);
     } else if (e.kind === 'directory-table') {
