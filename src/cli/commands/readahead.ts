@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 import { extentsByFile, placeFiles, readaheadRanges, renderRanges, type ByteRange } from '../../emit/readahead.js';
-import { BlockIndex, bootReadRanges, collectBootReads, type CollectedReads } from '../../emit/readahead-ranges.js';
+import { BlockIndex, bootReadRanges, collectBootReads, WHOLE_METADATA, type CollectedReads } from '../../emit/readahead-ranges.js';
 import { openImageOrManifest } from '../../image/open-any.js';
 import type { Layout } from '../../image/layout.js';
 import { blockEventsToFileEvents } from '../../map/index.js';
@@ -191,7 +191,8 @@ function emitRanges(args: ReadaheadArgs, layout: Layout, collected: CollectedRea
   }
   if (args['whole-files']) return;
   if (collected.metadata !== 'tables') {
-    note(`metadata: the ${collected.metadataReads} squashfs metadata reads the traces recorded on this image`);
+    const tables = layout.extents.filter((e) => WHOLE_METADATA.includes(e.kind)).reduce((n, e) => n + e.length, 0);
+    note(`metadata: the ${collected.metadataReads} squashfs metadata reads the traces recorded on this image (the tables whole: ${tables} bytes)`);
     return;
   }
   const why: string[] = [];
