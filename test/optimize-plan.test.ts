@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openImage } from '../src/image/open.js';
 import type { Layout } from '../src/image/layout.js';
-import type { Boot } from '../src/optimize/boots.js';
+import { bootsFromTraces, type Boot } from '../src/optimize/boots.js';
 import { optimizeLayout } from '../src/optimize/plan.js';
 import { processRunOrder } from '../src/optimize/order.js';
 import { predictLayout } from '../src/optimize/predict-layout.js';
@@ -77,6 +77,22 @@ t.test('the optimizer takes read small files out of the fragments', (t) => {
   // read once at its start, the 4 MiB file costs one jump over its unread part where it is; moved away it
   // would cost two (there and back): the model must see that and leave it in place
   t.same(plan.deferred, [], 'a file read once at its start stays in place');
+  t.end();
+});
+
+t.test('boots: page faults logged by inode only are named by the open of the same inode', (t) => {
+  const u = universe([8192, 8192]);
+  const trace = {
+    source: 'events.tsv',
+    format: 'bootprof-events' as const,
+    events: [
+      { kind: 'open' as const, seq: 0, timeNs: 1, pid: 7, path: '/f1', dev: '7:0', ino: 42 },
+      { kind: 'fault' as const, seq: 1, timeNs: 2, pid: 7, path: '', dev: '7:0', ino: 42, offset: 4096, length: 4096 },
+      { kind: 'fault' as const, seq: 2, timeNs: 3, pid: 7, path: '', dev: '7:0', ino: 99, offset: 0, length: 4096 },
+    ],
+  };
+  const [b] = bootsFromTraces([trace], u, { fileEventsOf: (tr) => tr.events, fileOf: (p) => u.byRel.get(p.slice(1)) });
+  t.same(b!.accesses.map((a) => [a.file, a.offset, a.length]), [[1, 0, 0], [1, 4096, 4096]], 'the fault lands on /f1; an unnamed inode is skipped');
   t.end();
 });
 

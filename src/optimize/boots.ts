@@ -43,8 +43,16 @@ function bootFromEvents(source: string, events: readonly FileEvent[], universe: 
   const covered = new Map<number, [number, number][]>();
   const opened = new Set<number>();
   const accesses: BootAccess[] = [];
+  // The module logs page faults and reads by inode only; the open or exec of the same inode named it.
+  const names = new Map<string, string>();
   events.forEach((e, position) => {
-    const file = fileOf(e.path);
+    const inode = e.ino !== undefined ? `${e.dev ?? ''}:${e.ino}` : undefined;
+    let path = e.path;
+    if (inode !== undefined) {
+      if (path !== '') names.set(inode, path);
+      else path = names.get(inode) ?? '';
+    }
+    const file = fileOf(path);
     if (file === undefined) return;
     const time = timed ? e.timeNs! : position;
     const pid = e.pid ?? -1;
