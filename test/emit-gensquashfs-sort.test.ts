@@ -35,7 +35,8 @@ function makeTree(src: string): { small: string[]; big: string[]; unlisted: stri
     writeFileSync(join(src, rel), fileBytes(seed++, size));
     return rel;
   };
-  const small = NAMES.map((n, i) => put(`d/${n}`, 300 + i * 41));
+  // '[top' starts the line's name: written after an explicit flag list.
+  const small = [...NAMES.map((n, i) => put(`d/${n}`, 300 + i * 41)), put('[top', 333), put('[top2', 344)];
   const big = [put('usr/bin/big1', 3 * BLOCK + 100), put('usr/bin/big2', 2 * BLOCK + 7), put('usr/bin/big3', 5 * BLOCK)];
   const unlisted = [put('d/star', 500), put('d/unlisted', 700), put('usr/bin/unlisted-big', 2 * BLOCK + 1)];
   const bad = [put('d/new\nline', 400), put('d/trailing ', 400), put('"top-quote', 400), put(' lead-space', 400)];
