@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import { extentsInRange, type Extent, type Layout } from '../image/layout.js';
+import type { Extent, Layout } from '../image/layout.js';
 
 /**
  * Which owners of the blocks a block trace read were wanted by the boot, and which were only read
@@ -115,8 +115,9 @@ const isBlock = (e: Extent): boolean => e.kind === 'data-block' || e.kind === 'f
  * (`named`: layout.files index -> seq of the first event).
  */
 export function assessOwners(layout: Layout, requests: readonly BlockRequest[], named: ReadonlyMap<number, number>): OwnerAssessment {
+  const extents = layout.extents;
   const own = new Map<number, number>(named);
-  const fragmentSeq = new Map<Extent, number>();
+  const fragmentSeq = new Map<number, number>();
   const give = (map: Map<number, number>, file: number, seq: number): void => {
     if (layout.files[file] === undefined) return;
     const had = map.get(file);
@@ -131,7 +132,9 @@ export function assessOwners(layout: Layout, requests: readonly BlockRequest[], 
     s.add(r.start);
   }
   const endsSoFar = new Map<string, Set<number>>();
-  const touched = new Set<Extent>();
+  /** Extents (by index) that an earlier request overlapped. */
+  const touched = new Uint8Array(extents.length);
+  const evidenced: number[] = [];
   let demandReads = 0;
   let unusedWindows = 0;
 
@@ -140,25 +143,31 @@ export function assessOwners(layout: Layout, requests: readonly BlockRequest[], 
     if (ends === undefined) endsSoFar.set(r.device, (ends = new Set()));
     const continuation = ends.has(r.start);
     ends.add(r.end);
-    const inRange = extentsInRange(layout.extents, r.start, r.end - r.start);
+    const first = firstEndingAfter(extents, r.start);
+    let last = first;
+    while (last < extents.length && extents[last]!.start < r.end) last++;
     const used = r.exact === true || !continuation || starts.get(r.device)!.has(r.end);
     if (!used) unusedWindows++;
     else {
-      const evidenced = r.exact === true ? wholeBlocks(inRange, r, touched) : startBlocks(inRange, r, touched, continuation);
+      evidenced.length = 0;
+      if (r.exact === true) wholeBlocks(extents, first, last, r, touched, evidenced);
+      else startBlocks(extents, first, last, r, touched, continuation, evidenced);
       if (evidenced.length > 0) demandReads++;
-      for (const e of evidenced) {
+      for (const k of evidenced) {
+        const e = extents[k]!;
         if (e.kind === 'fragment-block') {
           const owners = (e.files ?? []).filter((i) => layout.files[i] !== undefined);
           if (owners.length === 1) give(own, owners[0]!, r.seq);
-          else if (owners.length > 1 && !fragmentSeq.has(e)) fragmentSeq.set(e, r.seq);
+          else if (owners.length > 1 && !fragmentSeq.has(k)) fragmentSeq.set(k, r.seq);
         } else if (e.kind === 'data-block') {
-          for (const i of e.files ?? [e.file!]) give(own, i, r.seq);
+          if (e.files === undefined) give(own, e.file!, r.seq);
+          else for (const i of e.files) give(own, i, r.seq);
         }
       }
     }
-    for (const e of inRange) {
-      if (!isBlock(e)) continue;
-      touched.add(e);
+    for (let k = first; k < last; k++) {
+      const e = extents[k]!;
+      touched[k] = 1;
       // files on the ISO are read by the boot loader or as plain files: any read is evidence
       if (e.kind === 'iso-file' && e.file !== undefined) give(own, e.file, r.seq);
     }
@@ -166,8 +175,8 @@ export function assessOwners(layout: Layout, requests: readonly BlockRequest[], 
 
   const evidence = new Map(own);
   const fragmentShared = new Set<number>();
-  for (const [e, seq] of fragmentSeq) {
-    const sharers = (e.files ?? []).filter((i) => layout.files[i] !== undefined);
+  for (const [k, seq] of fragmentSeq) {
+    const sharers = (extents[k]!.files ?? []).filter((i) => layout.files[i] !== undefined);
     if (sharers.some((i) => own.has(i))) {
       for (const i of sharers) if (!own.has(i)) fragmentShared.add(i);
       continue;
@@ -185,32 +194,64 @@ export function assessOwners(layout: Layout, requests: readonly BlockRequest[], 
   return { evidence, evidencedAt, fragmentShared, demandReads, unusedWindows };
 }
 
-/**
- * The blocks a read squashfs issued was for: every block it covers whole (a bio rounded to 1 KiB may
- * also cover a neighbour of under 1 KiB whole: tiny files, read at the same time), and the block
- * holding its first byte when an earlier read had begun it (a block read in two bios).
- */
-function wholeBlocks(inRange: readonly Extent[], r: BlockRequest, touched: ReadonlySet<Extent>): Extent[] {
-  return inRange.filter((e) => isBlock(e) && ((e.start >= r.start && e.start + e.length <= r.end) || (e.start < r.start && touched.has(e))));
+/** Index of the first extent that ends after `offset` (extents sorted, not overlapping). */
+function firstEndingAfter(extents: readonly Extent[], offset: number): number {
+  let lo = 0;
+  let hi = extents.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const e = extents[mid]!;
+    if (e.start + e.length <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
-/** The block(s) a request was issued for (rule 2 above). */
-function startBlocks(inRange: readonly Extent[], r: BlockRequest, touched: ReadonlySet<Extent>, continuation: boolean): Extent[] {
-  const first = inRange[0];
-  if (first === undefined) return [];
-  const holdsStart = first.start <= r.start ? first : undefined;
+/**
+ * The blocks a read squashfs issued was for (extents[first..last) overlap it): every block it covers
+ * whole (a bio rounded to 1 KiB may also cover a neighbour of under 1 KiB whole: tiny files, read at
+ * the same time), and the block holding its first byte when an earlier read had begun it (a block
+ * read in two bios).
+ */
+function wholeBlocks(extents: readonly Extent[], first: number, last: number, r: BlockRequest, touched: Uint8Array, out: number[]): void {
+  for (let k = first; k < last; k++) {
+    const e = extents[k]!;
+    if (!isBlock(e)) continue;
+    if ((e.start >= r.start && e.start + e.length <= r.end) || (e.start < r.start && touched[k] === 1)) out.push(k);
+  }
+}
+
+/** The block(s) a request was issued for (rule 2 above), of extents[first..last) that overlap it. */
+function startBlocks(extents: readonly Extent[], first: number, last: number, r: BlockRequest, touched: Uint8Array, continuation: boolean, out: number[]): void {
+  if (first >= last) return;
+  const e0 = extents[first]!;
+  const holdsStart = e0.start <= r.start;
   // a window's start was not rounded down: the reader came to it through the block that holds it
-  if (holdsStart !== undefined && continuation) return isBlock(holdsStart) ? [holdsStart] : [];
+  if (holdsStart && continuation) {
+    if (isBlock(e0)) out.push(first);
+    return;
+  }
   // a block read from its first byte (the module's sqread, a loop bio on a 1 KiB boundary). A read that
   // starts on metadata may still be a rounded-down read of the block after it: a loop bio rounded to 0
   // for the first file reads the 96-byte superblock too (the mount's own superblock read, 1 KiB or one
   // page, then also names the image's first file).
-  if (holdsStart !== undefined && holdsStart.start === r.start && isBlock(holdsStart)) return [holdsStart];
+  if (holdsStart && e0.start === r.start && isBlock(e0)) {
+    out.push(first);
+    return;
+  }
   const limit = Math.min(r.end, r.start + START_SLOP);
-  const next = inRange.find((e) => e.start > r.start && e.start < limit && isBlock(e));
-  if (next === undefined) return holdsStart !== undefined && isBlock(holdsStart) ? [holdsStart] : [];
-  const out: Extent[] = [];
-  if (holdsStart !== undefined && isBlock(holdsStart) && touched.has(holdsStart)) out.push(holdsStart);
+  let next = -1;
+  for (let k = first; k < last && extents[k]!.start < limit; k++) {
+    const e = extents[k]!;
+    if (e.start > r.start && isBlock(e)) {
+      next = k;
+      break;
+    }
+  }
+  if (next < 0) {
+    if (holdsStart && isBlock(e0)) out.push(first);
+    return;
+  }
+  if (holdsStart && isBlock(e0) && touched[first] === 1) out.push(first);
   out.push(next);
-  return out;
 }
