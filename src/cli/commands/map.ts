@@ -85,7 +85,8 @@ export const mapCommand: CommandModule<object, MapArgs> = {
           devices: m.devices,
           inodeDevices: m.inodeDevices,
           stats: m.stats,
-          owners: { ...m.owners, weakPaths: undefined },
+          // weakPaths: the files left out (or kept, with --block-owners all) for want of evidence
+          owners: m.owners,
         })),
         files: profile.rows.filter((r) => r.kind === 'file'),
         metadata: profile.rows.filter((r) => r.kind === 'metadata'),
