@@ -202,7 +202,10 @@ t.test('real mksquashfs: the plan built with the action file is what bootprof so
   // tune: one line of options on stdout, the table on stderr, and --rebuild checks with real builds
   const tune = runCli(['tune', '--root', root, '--device', 'cd52x', '--rebuild', '--mksquashfs-args=-comp gzip', events]);
   t.equal(tune.status, 0, tune.stderr);
-  t.match(tune.stdout, /^(-b \d+)?\n$/, 'one line of mksquashfs options');
+  t.match(tune.stdout, /^-b \d+\n$/, 'one line of mksquashfs options');
+  const withTuned = runCli(['sort', '--root', root, '--device', 'cd52x', ...tune.stdout.trim().split(' '), events]);
+  t.equal(withTuned.status, 0, withTuned.stderr);
+  t.match(withTuned.stderr, new RegExp(`block size ${Number(tune.stdout.trim().split(' ')[1]) / 1024} KiB`), 'sort takes tune\'s -b N');
   t.match(tune.stderr, /<- winner/);
   t.match(tune.stderr, /rebuilt winner .*squashfs [\d.]+ MiB \(predicted [\d.]+\)/);
   const json = runCli(['tune', '--root', root, '--json', events]);

@@ -51,6 +51,22 @@ const MIN_GAIN = 0.001;
 export const MAX_BLOCK_SIZE = 1 << 20;
 
 export function optimizeLayout(universe: Universe, boots: readonly Boot[], options: OptimizeOptions): LayoutPlan {
+  const context = planContext(universe, boots, options);
+  return finishPlan(context, planOrder(context), options.blockSize);
+}
+
+/** What every step of a plan shares: the replays, the bytes each file was read, a counted cost function. */
+export interface PlanContext {
+  universe: Universe;
+  boots: readonly Boot[];
+  options: Omit<OptimizeOptions, 'blockSize'>;
+  objective: Objective;
+  read: Float64Array;
+  cost: (shape: PlanShape) => PlanCost;
+  evaluations: () => number;
+}
+
+export function planContext(universe: Universe, boots: readonly Boot[], options: Omit<OptimizeOptions, 'blockSize'>): PlanContext {
   const objective: Objective = buildObjective(universe, boots, {
     device: options.device,
     kernel: options.kernel,
@@ -59,24 +75,50 @@ export function optimizeLayout(universe: Universe, boots: readonly Boot[], optio
     seed: options.seed ?? 1,
   });
   let evaluations = 0;
-  const cost = (shape: PlanShape): PlanCost => {
-    const c = costOfPlan(universe, shape, objective);
-    options.onStep?.(++evaluations);
-    return c;
+  return {
+    universe,
+    boots,
+    options,
+    objective,
+    read: bytesRead(boots, universe),
+    cost: (shape) => {
+      const c = costOfPlan(universe, shape, objective);
+      options.onStep?.(++evaluations);
+      return c;
+    },
+    evaluations: () => evaluations,
   };
+}
+
+/** The order, its placement and the deferred files: decided once, at the image's own block size. */
+export interface OrderDecision {
+  name: string;
+  order: number[];
+  placement: Placement;
+  deferred: number[];
+  decisions: string[];
+}
+
+/** Small files the boot reads, at block size B: the candidates for leaving the fragment blocks. */
+function readSmallFiles(context: PlanContext, B: number): Set<number> {
+  const out = new Set<number>();
+  context.universe.files.forEach((f, i) => {
+    if (context.read[i]! > 0 && f.size < B) out.add(i);
+  });
+  return out;
+}
+
+/**
+ * The order does not depend on the block size (tune and sort --block-size share it): candidates
+ * (first access, process runs) at both placements, then partly read large files tried behind the
+ * densely read ones, all with the boot files out of the fragment blocks.
+ */
+export function planOrder(context: PlanContext): OrderDecision {
+  const { universe, boots, options, read, cost } = context;
   const n = universe.files.length;
-  const B = options.blockSize;
-  const read = bytesRead(boots, universe);
+  const B = universe.baseBlockSize;
+  const readSmall = readSmallFiles(context, B);
   const decisions: string[] = [];
-
-  // Small files the boot reads: out of the shared fragment blocks, into the sorted stream.
-  const readSmall = new Set<number>();
-  for (let f = 0; f < n; f++) if (read[f]! > 0 && universe.files[f]!.size < B) readSmall.add(f);
-  const none = new Set<number>();
-
-  const firstAccess = firstAccessOrder(boots, n);
-  const baseline = cost({ order: firstAccess, placement: 'beginning', unfragmented: none, blockSize: B });
-
   const gapOf = (boot: Boot): number => {
     let lo = Infinity;
     let hi = -Infinity;
@@ -87,7 +129,7 @@ export function optimizeLayout(universe: Universe, boots: readonly Boot[], optio
     return ((hi - lo) * (options.spreadFraction ?? DEFAULT_SPREAD_FRACTION)) / 2;
   };
   const orders: { name: string; order: number[] }[] = [
-    { name: 'first access', order: firstAccess },
+    { name: 'first access', order: firstAccessOrder(boots, n) },
     { name: 'process runs', order: processRunOrder(boots, n, gapOf) },
   ];
   const placements: Placement[] = options.placement !== undefined ? [options.placement] : ['beginning', 'end'];
@@ -99,7 +141,7 @@ export function optimizeLayout(universe: Universe, boots: readonly Boot[], optio
       if (best === undefined || c.ms < best.cost.ms * (1 - MIN_GAIN)) best = { name: o.name, shape, cost: c };
     }
   }
-  decisions.push(`order: ${best!.name}, profiled files at the ${best!.shape.placement} of the image`);
+  decisions.push(`order: ${best!.name}`);
 
   // Partly read large files: try each behind the densely read ones, most unread bytes first.
   const partly: number[] = [];
@@ -117,38 +159,45 @@ export function optimizeLayout(universe: Universe, boots: readonly Boot[], optio
     else deferred.delete(f);
   }
   if (deferred.size > 0) decisions.push(`${deferred.size} partly read large file(s) moved behind the densely read ones`);
+  return { name: best!.name, order: [...best!.shape.order], placement: best!.shape.placement, deferred: [...deferred], decisions };
+}
 
-  // Fragments: keep the no-fragments choice only if the model says it pays.
+/** At block size B: whether the boot files leave the fragment blocks, and the placement once more. */
+export function finishPlan(context: PlanContext, ordered: OrderDecision, B: number): LayoutPlan {
+  const { cost, options } = context;
+  const decisions = [...ordered.decisions];
+  const readSmall = readSmallFiles(context, B);
+  const none = new Set<number>();
+  const baseline = cost({ order: firstAccessOrder(context.boots, context.universe.files.length), placement: 'beginning', unfragmented: none, blockSize: B });
+  let best: { shape: PlanShape; cost: PlanCost } = (() => {
+    const shape = { order: ordered.order, placement: ordered.placement, unfragmented: readSmall, blockSize: B };
+    return { shape, cost: cost(shape) };
+  })();
   if (readSmall.size > 0) {
-    const shape = { ...best!.shape, unfragmented: none };
+    const shape = { ...best.shape, unfragmented: none };
     const c = cost(shape);
-    if (c.ms < best!.cost.ms * (1 - MIN_GAIN)) {
-      best = { ...best!, shape, cost: c };
+    if (c.ms < best.cost.ms * (1 - MIN_GAIN)) {
+      best = { shape, cost: c };
       decisions.push('fragments: kept (taking the boot files out of the fragment blocks would not pay)');
     } else {
       decisions.push(`fragments: ${readSmall.size} small files the boot reads leave the shared fragment blocks`);
     }
   }
-
-  // With the final order, check the other placement once more.
   if (options.placement === undefined) {
-    const other: Placement = best!.shape.placement === 'beginning' ? 'end' : 'beginning';
-    const shape = { ...best!.shape, placement: other };
+    const other: Placement = best.shape.placement === 'beginning' ? 'end' : 'beginning';
+    const shape = { ...best.shape, placement: other };
     const c = cost(shape);
-    if (c.ms < best!.cost.ms * (1 - MIN_GAIN)) {
-      best = { ...best!, shape, cost: c };
-      decisions.push(`placement changed to the ${other} after the other decisions`);
-    }
+    if (c.ms < best.cost.ms * (1 - MIN_GAIN)) best = { shape, cost: c };
   }
-
+  decisions.push(`profiled files at the ${best.shape.placement} of the image, block size ${B / 1024} KiB`);
   return {
-    ...best!.shape,
-    cost: best!.cost,
+    ...best.shape,
+    cost: best.cost,
     baseline,
-    deferred: [...deferred],
-    orderName: best!.name,
+    deferred: ordered.deferred,
+    orderName: ordered.name,
     decisions,
-    evaluations,
+    evaluations: context.evaluations(),
   };
 }
 

@@ -1,16 +1,15 @@
-import { bytesRead, type Boot } from './boots.js';
+import type { Boot } from './boots.js';
 import type { PlanCost } from './objective.js';
-import { costOfPlan, buildObjective } from './objective.js';
-import { DEFAULT_PERTURBATIONS, DEFAULT_SPREAD_FRACTION, optimizeLayout, type OptimizeOptions } from './plan.js';
+import { finishPlan, planContext, planOrder, type OptimizeOptions } from './plan.js';
 import type { Objective } from './objective.js';
 import type { Placement, PlanShape } from './predict-layout.js';
 import type { Universe } from './universe.js';
 
 /**
- * `bootprof tune`: the build settings mksquashfs takes on its command line (block size), tried
- * with the optimizer's plan for each and its fragment and placement alternatives, all costed on
- * the same replays. The winner is the fastest predicted boot whose image grows by at most
- * `maxGrowth` over the smallest candidate at the image's own block size.
+ * `bootprof tune`: the block size (mksquashfs -b), tried with the optimizer's plan for each (and,
+ * for the table, its fragment and placement alternatives), all costed on the same replays. The
+ * winner is the fastest predicted plan whose image grows by at most `maxGrowth` over the plan at
+ * the image's own block size. Its `-b N` is for both mksquashfs and `bootprof sort`.
  */
 export interface TuneRow {
   blockSize: number;
@@ -33,8 +32,6 @@ export interface TuneResult {
 }
 
 export const TUNE_BLOCK_SIZES = [131072, 262144, 524288, 1048576];
-/** mksquashfs's default block size: no option needed for it. */
-const MKSQUASHFS_DEFAULT_BLOCK = 131072;
 
 export interface TuneOptions extends Omit<OptimizeOptions, 'blockSize'> {
   blockSizes?: readonly number[];
@@ -43,46 +40,38 @@ export interface TuneOptions extends Omit<OptimizeOptions, 'blockSize'> {
 }
 
 export function tuneBuild(universe: Universe, boots: readonly Boot[], options: TuneOptions): TuneResult {
-  const objective = buildObjective(universe, boots, {
-    device: options.device,
-    kernel: options.kernel,
-    perturbations: options.perturbations ?? DEFAULT_PERTURBATIONS,
-    spreadFraction: options.spreadFraction ?? DEFAULT_SPREAD_FRACTION,
-    seed: options.seed ?? 1,
-  });
+  const context = planContext(universe, boots, options);
+  // The order is planned once, at the image's own block size, exactly as `sort` plans it; at each
+  // block size the plan then decides fragments and placement as `sort --block-size` would, so
+  // the winner's line and sort's plan agree.
+  const ordered = planOrder(context);
   const rows: TuneRow[] = [];
-  // The order does not depend on the block size: plan it once at the image's own size, then try
-  // each size with that order, its placement and both fragment choices.
-  const plan = optimizeLayout(universe, boots, { ...options, blockSize: universe.baseBlockSize });
-  const read = bytesRead(boots, universe);
   for (const blockSize of options.blockSizes ?? TUNE_BLOCK_SIZES) {
-    const flags = blockSize === MKSQUASHFS_DEFAULT_BLOCK ? [] : ['-b', String(blockSize)];
-    const row = (placement: Placement, unfragmented: ReadonlySet<number>, chosen: boolean, cost?: PlanCost): TuneRow => {
-      const shape: PlanShape = { order: plan.order, placement, unfragmented, blockSize };
-      return {
-        blockSize,
-        placement,
-        unfragmented: unfragmented.size > 0,
-        cost: cost ?? costOfPlan(universe, shape, objective),
-        options: flags,
-        chosen,
-        shape,
-      };
-    };
+    const plan = finishPlan(context, ordered, blockSize);
+    const options = ['-b', String(blockSize)];
+    const row = (shape: PlanShape, chosen: boolean, cost?: PlanCost): TuneRow => ({
+      blockSize,
+      placement: shape.placement,
+      unfragmented: shape.unfragmented.size > 0,
+      cost: cost ?? context.cost(shape),
+      options,
+      chosen,
+      shape,
+    });
+    const shape: PlanShape = { order: plan.order, placement: plan.placement, unfragmented: plan.unfragmented, blockSize };
+    rows.push(row(shape, true, plan.cost));
+    // the alternatives, for the table: the other placement, the other fragment choice
+    rows.push(row({ ...shape, placement: plan.placement === 'beginning' ? 'end' : 'beginning' }, false));
     const readSmall = new Set<number>();
     universe.files.forEach((f, i) => {
-      if (f.size < blockSize && read[i]! > 0) readSmall.add(i);
+      if (f.size < blockSize && context.read[i]! > 0) readSmall.add(i);
     });
-    const unfragmented = plan.unfragmented.size > 0 ? readSmall : new Set<number>();
-    const same = blockSize === universe.baseBlockSize;
-    rows.push(row(plan.placement, unfragmented, same, same ? plan.cost : undefined));
-    rows.push(row(plan.placement === 'beginning' ? 'end' : 'beginning', unfragmented, false));
-    rows.push(row(plan.placement, unfragmented.size > 0 ? new Set() : readSmall, false));
+    rows.push(row({ ...shape, unfragmented: plan.unfragmented.size > 0 ? new Set() : readSmall }, false));
   }
-  const base = rows.filter((r) => r.blockSize === universe.baseBlockSize);
-  const smallest = Math.min(...(base.length > 0 ? base : rows).map((r) => r.cost.squashfsBytes));
-  const limit = smallest * (1 + (options.maxGrowth ?? 0.01));
-  const eligible = rows.filter((r) => r.cost.squashfsBytes <= limit);
-  const winner = (eligible.length > 0 ? eligible : rows).reduce((a, b) => (b.cost.ms < a.cost.ms ? b : a));
-  return { rows, winner, objective };
+  const plans = rows.filter((r) => r.chosen);
+  const base = plans.find((r) => r.blockSize === universe.baseBlockSize) ?? plans[0]!;
+  const limit = base.cost.squashfsBytes * (1 + (options.maxGrowth ?? 0.01));
+  const eligible = plans.filter((r) => r.cost.squashfsBytes <= limit);
+  const winner = (eligible.length > 0 ? eligible : [base]).reduce((a, b) => (b.cost.ms < a.cost.ms ? b : a));
+  return { rows, winner, objective: context.objective };
 }

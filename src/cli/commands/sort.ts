@@ -92,8 +92,9 @@ export const sortCommand: CommandModule<object, SortArgs> = {
         describe: 'Also write a mksquashfs action file here (-action-file): no-fragments for the boot files the plan takes out of the fragment blocks',
       })
       .option('block-size', {
+        alias: 'b',
         type: 'number',
-        describe: 'Block size the image will be built with (mksquashfs -b; default: the image\'s, else 131072): see `bootprof tune`',
+        describe: 'Block size the image will be built with (mksquashfs -b; default: the image\'s, else 131072): `bootprof tune` prints "-b N" for both',
       })
       .option('format', {
         choices: ['mksquashfs', 'gensquashfs', 'genisoimage', 'draklive'] as const,

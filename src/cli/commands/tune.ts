@@ -38,12 +38,12 @@ interface TuneArgs {
 
 export const tuneCommand: CommandModule<object, TuneArgs> = {
   command: 'tune <traces..>',
-  describe: 'Predict boot I/O time and image size for mksquashfs settings; print the winner\'s extra options (stdout, one line)',
+  describe: 'Predict boot I/O time and image size for each block size; print the winner\'s "-b N" (stdout, one line) for mksquashfs and bootprof sort',
   builder: (yargs: Argv) =>
     yargs
       .positional('traces', { describe: 'Boot profiles (one per boot), any capture format', type: 'string', array: true, demandOption: true })
       .option('image', { type: 'string', describe: 'The image the profiles were taken on (ISO, squashfs or manifest): real compressed sizes' })
-      .option('root', { type: 'string', describe: 'The mksquashfs source tree (sizes only; compression assumed)' })
+      .option('root', { type: 'string', describe: 'The mksquashfs source tree (sizes from lstat; compression sampled)' })
       .conflicts('image', 'root')
       .check((a) => {
         if (a.image === undefined && a.root === undefined) throw new Error('give --image or --root');
@@ -62,7 +62,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       .option('mksquashfs-args', { type: 'string', nargs: 1, default: '', describe: 'More mksquashfs options for --rebuild builds, written with "=": --mksquashfs-args="-comp xz"' })
       .option('json', { type: 'boolean', default: false, describe: 'Print every candidate as JSON on stdout instead of the options line' })
       .option('output', { alias: 'o', type: 'string', describe: 'Write here (atomically) instead of stdout' })
-      .example('$0 tune --root chroot events.tsv', 'prints e.g. "-b 262144": add it to the mksquashfs command line') as Argv<TuneArgs>,
+      .example('OPTS=$($0 tune --root chroot events.tsv)', 'e.g. "-b 262144": give it to both `bootprof sort $OPTS ...` and `mksquashfs ... $OPTS`') as Argv<TuneArgs>,
   handler: async (args) => {
     const device = deviceById(args.device);
     if (args.rebuild && args.root === undefined) throw new InputError('--rebuild needs --root (the tree to build the image from)');
