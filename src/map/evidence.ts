@@ -13,7 +13,9 @@ import type { Extent, Layout } from '../image/layout.js';
  * boot opened, in image order, and the sort built from it was worse than the seed's recipe.
  *
  * So owners are weighed by evidence (`owners: 'evidence'`, the default; `'all'` is the old rule:
- * every owner of every block read). Rules, and why:
+ * every owner of every block read). Rules, and why (figures: docs/capture-methods.md; on the VM
+ * boot's CD trace, precision 0.919 -> 0.966, recall 1.000 -> 0.824: files a window ran over and the
+ * boot opened later, from the cache, leave no read of their own in a CD trace):
  *
  * 1. Only the start of a request is a demand. Linux readahead (mm/readahead.c, ondemand) starts its
  *    synchronous window at the page that missed, so the first page of a request that does not
@@ -31,6 +33,8 @@ import type { Extent, Layout } from '../image/layout.js';
  *    the first block that begins inside that first page (the block before it was only grazed),
  *    else the block holding the first byte. The grazed block counts too when an earlier request
  *    already read part of it: then this request is the one that completes it (its tail was wanted).
+ *    The block need not be covered whole by the head (a 4 KiB head rarely covers a squashfs block:
+ *    the windows after it complete it), only begin within its first page.
  *    A window's start is not rounded (it is where the previous window ended) and the reader walked
  *    into it from the block that holds its first byte: that block is the evidenced one.
  * 3. A data block evidences its file. A fragment block with one owner evidences that owner. A
