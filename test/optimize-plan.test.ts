@@ -214,7 +214,7 @@ t.test('real mksquashfs: the plan built with the action file is what bootprof so
   t.equal(parsed.candidates.length, 12, 'four block sizes, three variants each');
   t.same(parsed.winner.options.join(' '), tune.stdout.trim());
   const refused = runCli(['tune', '--root', root, '--rebuild', '--mksquashfs-args=-comp nonsense', events]);
-  t.equal(refused.status, 1);
+  t.ok(refused.status !== 0 && refused.status !== 2 && refused.status !== 70, `a tool failure exit code (${refused.status}), not usage or a bug`);
   t.match(refused.stderr, /mksquashfs failed building .*Compressor "nonsense" is not supported/);
   t.equal(refused.stdout, '', 'nothing on stdout when the check fails');
   t.end();

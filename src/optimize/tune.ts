@@ -1,4 +1,12 @@
+import { InputError } from '../errors.js';
+import type { Layout } from '../image/layout.js';
+import type { MergeMode } from '../profile/merge.js';
+import type { Selection } from '../profile/select.js';
+import type { TreeView } from '../profile/tree.js';
+import type { Trace } from '../trace/types.js';
 import type { Boot } from './boots.js';
+import { selectProfile } from './inputs.js';
+import { optimizerInput } from './sort-plan.js';
 import type { PlanCost } from './objective.js';
 import { finishPlan, planContext, planOrder, type OptimizeOptions } from './plan.js';
 import type { Objective } from './objective.js';
@@ -74,4 +82,30 @@ export function tuneBuild(universe: Universe, boots: readonly Boot[], options: T
   const eligible = plans.filter((r) => r.cost.squashfsBytes <= limit);
   const winner = (eligible.length > 0 ? eligible : [base]).reduce((a, b) => (b.cost.ms < a.cost.ms ? b : a));
   return { rows, winner, objective: context.objective };
+}
+
+export interface TuneProfilesInput extends TuneOptions {
+  traces: readonly Trace[];
+  tree: TreeView;
+  /** The image the profiles were taken on (`--image`), or the mksquashfs source (`--root`). */
+  image?: Layout;
+  root?: string;
+  excludes: readonly string[];
+  stripPrefixes: readonly string[];
+  merge: MergeMode;
+}
+
+/** From traces to a tuning: the profile's regular files, each trace as a boot, then tuneBuild. */
+export function tuneProfiles(input: TuneProfilesInput): TuneResult & { universe: Universe; boots: Boot[]; selection: Selection } {
+  const { selection, fileEventsOf } = selectProfile(input.traces, {
+    excludes: input.excludes,
+    stripPrefixes: input.stripPrefixes,
+    merge: input.merge,
+    blockEvents: 'map',
+    ...(input.image !== undefined ? { layout: input.image } : {}),
+    tree: input.tree,
+  });
+  if (selection.files.length === 0) throw new InputError(`no profiled path is a regular file of ${input.tree.name}`);
+  const { universe, boots } = optimizerInput({ ...input, fileEventsOf, selection });
+  return { ...tuneBuild(universe, boots, input), universe, boots, selection };
 }

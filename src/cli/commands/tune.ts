@@ -9,9 +9,7 @@ import type { SelectedFile } from '../../profile/select.js';
 import { InputError } from '../../errors.js';
 import type { Layout } from '../../image/layout.js';
 import { openImageOrManifest } from '../../image/open-any.js';
-import { selectProfile } from '../../optimize/inputs.js';
-import { optimizerInput } from '../../optimize/sort-plan.js';
-import { tuneBuild, type TuneResult, type TuneRow } from '../../optimize/tune.js';
+import { tuneProfiles, type TuneResult, type TuneRow } from '../../optimize/tune.js';
 import { DEFAULT_EXCLUDES } from '../../profile/filters.js';
 import { HostTree } from '../../profile/host-tree.js';
 import type { MergeMode } from '../../profile/merge.js';
@@ -77,29 +75,18 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
     }
     const traces = await readTraces(args.traces);
     const excludes = [...(args['default-excludes'] ? DEFAULT_EXCLUDES : []), ...args.exclude];
-    const { selection, fileEventsOf } = selectProfile(traces, {
-      excludes,
-      stripPrefixes: args['strip-prefix'],
-      merge: args.merge,
-      blockEvents: 'map',
-      ...(layout !== undefined ? { layout } : {}),
-      tree,
-    });
-    if (selection.files.length === 0) throw new InputError(`no profiled path is a regular file of ${args.image ?? args.root}`);
-    const { universe, boots } = optimizerInput({
+    const result = tuneProfiles({
       traces,
-      fileEventsOf,
-      selection,
       tree,
       ...(layout !== undefined ? { image: layout } : { root: args.root! }),
       excludes,
       stripPrefixes: args['strip-prefix'],
-    });
-    const result = tuneBuild(universe, boots, {
+      merge: args.merge,
       device,
       kernel: { readaheadBytes: DEFAULT_READAHEAD_BYTES },
       onStep: (n) => progress(`tune: ${n} layouts costed`),
     });
+    const { universe, boots, selection } = result;
     progressDone();
     note(`predicted on ${device.name}, ${universe.files.length} profiled files, ${boots.length} boot(s)${universe.source === 'root' ? ' (sizes from --root, compression sampled)' : ''}:`);
     for (const line of formatTable(result.rows, result.winner)) note(line);
