@@ -1,11 +1,48 @@
 /**
+ * The CLI's exit codes: one per outcome (README "Exit codes", `bootprof --help`).
+ * Every error class below carries its code; the CLI's error boundary only reads `exitCode`.
+ */
+export const EXIT = {
+  /** Done. */
+  ok: 0,
+  /** Bad input: a missing or unreadable file, a malformed or unsupported trace, image or list. */
+  input: 1,
+  /** Bad command line: unknown command or option, missing or invalid argument. */
+  usage: 2,
+  /** `report --fail-on-regression` found a regression (the report is still written). */
+  regression: 3,
+  /** `verify` ran and the image fails the check (order or no-fragments). */
+  checkFailed: 4,
+  /** An external tool (mksquashfs, qemu, insmod) failed or is missing. */
+  tool: 5,
+  /** `capture --qemu`: the guest did not power off within --timeout (the trace so far is kept). */
+  timeout: 6,
+  /** A bug in bootprof: an internal error with a stack trace (EX_SOFTWARE). */
+  internal: 70,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The table as the README and `--help` print it: code, then what it means. */
+export const EXIT_CODE_HELP: ReadonlyArray<readonly [ExitCode, string]> = [
+  [EXIT.ok, 'success'],
+  [EXIT.input, 'bad input: missing or unreadable file, malformed or unsupported trace, image or list'],
+  [EXIT.usage, 'bad command line: unknown command or option, missing or invalid argument'],
+  [EXIT.regression, 'report --fail-on-regression: a later image regresses past --threshold (report written)'],
+  [EXIT.checkFailed, 'verify: the image does not follow the sort file or the action file'],
+  [EXIT.tool, 'an external tool (mksquashfs, qemu, insmod) failed or is missing'],
+  [EXIT.timeout, 'capture --qemu: the guest did not power off within --timeout (trace kept)'],
+  [EXIT.internal, 'internal error: a bug in bootprof, please report it'],
+];
+
+/**
  * Every error the library throws on purpose is a BootprofError with a stable `code`.
  * The CLI prints `message` on one line; anything else reaching the CLI is a bug.
  */
 export class BootprofError extends Error {
   readonly code: string;
-  /** Exit code the CLI uses for this error (1 unless a command needs another, e.g. a failed check). */
-  exitCode = 1;
+  /** Exit code the CLI uses for this error (EXIT.input unless the class says otherwise). */
+  exitCode: ExitCode = EXIT.input;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -13,11 +50,19 @@ export class BootprofError extends Error {
   }
 }
 
-/** A check the user asked for did not pass (verify, --fail-on-regression): not an error in the input. */
+/** A check the user asked for did not pass (verify): not an error in the input. */
 export class CheckFailedError extends BootprofError {
-  constructor(message: string, exitCode = 1) {
+  constructor(message: string, exitCode: ExitCode = EXIT.checkFailed) {
     super('ECHECK', message);
     this.exitCode = exitCode;
+  }
+}
+
+/** A run we bounded in time did not end by itself (capture --qemu: the guest never powered off). */
+export class TimeoutError extends BootprofError {
+  constructor(message: string) {
+    super('ETIMEOUT', message);
+    this.exitCode = EXIT.timeout;
   }
 }
 
@@ -55,10 +100,11 @@ export class UnsupportedError extends BootprofError {
   }
 }
 
-/** An external tool (mksquashfs, qemu, ...) failed. */
+/** An external tool (mksquashfs, qemu, ...) failed or is missing. */
 export class ToolError extends BootprofError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ETOOL', message, options);
+    this.exitCode = EXIT.tool;
   }
 }
 

@@ -57,7 +57,7 @@ t.test('verify: images built with mksquashfs -sort pass, others fail with the of
   const plain = join(dir, 'plain.sqfs');
   mksquashfs(root, plain, ['-no-fragments']);
   const bad = runCli(['verify', '--image', plain, '--sort', sortFile, '--show', '3']);
-  t.equal(bad.status, 1, 'unsorted image fails');
+  t.equal(bad.status, 4, 'unsorted image fails the check: exit 4, not 1 (bad input)');
   t.match(bad.stderr, /does not follow/);
   t.match(bad.stderr, /priority \d+, line \d+, block at \d+\) comes (before|after)/);
   t.match(bad.stderr, /and \d+ more/);
@@ -79,12 +79,12 @@ t.test('verify: images built with mksquashfs -sort pass, others fail with the of
   t.equal(f.status, 0, `fragments in priority order pass: ${f.stderr}`);
   t.match(f.stderr, /1 by first block, 4 by fragment/);
   const phys = runCli(['verify', '--physical', '--image', frag, '--sort', smallSort]);
-  t.equal(phys.status, 1, '--physical: the fragment block lands after the big file');
+  t.equal(phys.status, 4, '--physical: the fragment block lands after the big file');
 
   const broken = join(dir, 'broken.sort');
   writeFileSync(broken, 'f00 1\nf01\n');
   const br = runCli(['verify', '--image', sorted, '--sort', broken]);
-  t.equal(br.status, 1);
+  t.equal(br.status, 1, 'a malformed sort file is bad input: exit 1, not the failed check\'s 4');
   t.match(br.stderr, /line 2/);
   t.end();
 });
@@ -188,7 +188,7 @@ t.test('verify --actions: files marked no-fragments must not be in a fragment bl
   const sortOnly = runCli(['verify', '--image', without, '--sort', sortFile]);
   t.equal(sortOnly.status, 0, 'the order alone still passes');
   const bad = runCli(['verify', '--image', without, '--sort', sortFile, '--actions', actions]);
-  t.equal(bad.status, 1, 'built without the action file: fails');
+  t.equal(bad.status, 4, 'built without the action file: fails the check (exit 4)');
   t.match(bad.stderr, /stores 4 of the 4 files .* marks no-fragments in fragment blocks/);
   t.match(bad.stderr, /\/odd \(dir\)\/with space\*: tail in fragment block \d+ at \d+, shared by \d+ files/);
   const json = runCli(['verify', '--json', '--image', without, '--sort', sortFile, '--actions', actions]);
@@ -213,7 +213,7 @@ t.test('verify --actions: files marked no-fragments must not be in a fragment bl
   const broken = join(dir, 'broken');
   writeFileSync(broken, 'no-fragments@pathname(a) &&\n');
   const br = runCli(['verify', '--image', withActions, '--sort', sortFile, '--actions', broken]);
-  t.equal(br.status, 1);
+  t.equal(br.status, 1, 'a malformed action file is bad input (exit 1)');
   t.match(br.stderr, /broken.*line 1/);
   t.end();
 });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { FormatError, InputError, describeSystemError } from '../errors.js';
+import { FormatError, InputError, LimitError, describeSystemError } from '../errors.js';
 import { looksLikeBootlog, parseBootlog } from './bootlog.js';
 import { looksLikeBlkparse, parseBlkparse } from './blkparse.js';
 import { looksLikeBlktrace, parseBlktrace } from './blktrace.js';
@@ -32,7 +32,14 @@ export const traceParsers: TraceParser[] = [
 /** Traces are read whole: even a million-event capture is tens of MB. */
 export const MAX_TRACE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
 
-export async function readTrace(path: string): Promise<Trace> {
+/** The path that means standard input, wherever a trace is accepted. */
+export const STDIN_PATH = '-';
+/** How messages and reports name a trace read from standard input. */
+export const STDIN_NAME = 'stdin';
+
+/** `-` is standard input (read once: a second `-` gets the same bytes); anything else is a file. */
+export async function readTrace(path: string, stdin: StdinReader = stdinReader()): Promise<Trace> {
+  if (path === STDIN_PATH) return parseTrace(await stdin(), STDIN_NAME);
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -42,11 +49,54 @@ export async function readTrace(path: string): Promise<Trace> {
   return parseTrace(bytes, path);
 }
 
-/** Read several traces in the order given; the per-CPU files of one blktrace run become one trace. */
-export async function readTraces(paths: readonly string[]): Promise<Trace[]> {
+/**
+ * Read several traces in the order given (`-` is standard input); the per-CPU files of one
+ * blktrace run become one trace.
+ */
+export async function readTraces(paths: readonly string[], stdin: StdinReader = stdinReader()): Promise<Trace[]> {
   const traces: Trace[] = [];
-  for (const path of paths) traces.push(await readTrace(path));
+  for (const path of paths) traces.push(await readTrace(path, stdin));
   return mergeBlktraceCpus(traces);
+}
+
+/** Gives the bytes of a stream, read to its end on the first call and kept for later calls. */
+export type StdinReader = () => Promise<Buffer>;
+
+let processStdin: StdinReader | undefined;
+
+/** Standard input of this process, read at most once however many `-` arguments name it. */
+export function stdinReader(): StdinReader {
+  if (processStdin === undefined) {
+    const read = streamReader(process.stdin, STDIN_NAME);
+    processStdin = async () => {
+      // A trace is never typed in: waiting on a terminal would only look like a hang.
+      if (process.stdin.isTTY) throw new InputError(`${STDIN_NAME} is a terminal: pipe a trace into "-", or name its file`);
+      return read();
+    };
+  }
+  return processStdin;
+}
+
+/** A StdinReader over any readable stream; more than MAX_TRACE_BYTES is a LimitError naming `name`. */
+export function streamReader(stream: NodeJS.ReadableStream, name: string): StdinReader {
+  let bytes: Promise<Buffer> | undefined;
+  return () =>
+    (bytes ??= (async () => {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      try {
+        for await (const chunk of stream) {
+          const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+          total += buf.length;
+          if (total > MAX_TRACE_BYTES) throw new LimitError(name, MAX_TRACE_BYTES, 'a trace is read whole: more than 2 GiB');
+          chunks.push(buf);
+        }
+      } catch (err) {
+        if (err instanceof LimitError) throw err;
+        throw new InputError(describeSystemError(name, err), { cause: err });
+      }
+      return Buffer.concat(chunks, total);
+    })());
 }
 
 export function parseTrace(raw: Buffer, source: string): Trace {

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { captureWithModule } from '../../capture/module.js';
 import { captureQemu } from '../../capture/qemu.js';
-import { InputError, UnsupportedError } from '../../errors.js';
+import { InputError, TimeoutError, UnsupportedError } from '../../errors.js';
 import { note, progress, progressDone } from '../output.js';
 
 interface CaptureArgs {
@@ -90,9 +90,7 @@ async function captureUnderQemu(args: CaptureArgs): Promise<void> {
     const how = result.endedBy === 'poweroff' ? 'guest powered off' : result.endedBy === 'timeout' ? 'timed out' : 'stopped';
     note(`${how} after ${(result.durationMs / 1000).toFixed(1)} s (${result.accel}); wrote ${result.tracePath}, ${result.consolePath}`);
     if (result.endedBy === 'timeout') {
-      throw Object.assign(new InputError(`the guest did not power off within ${args.timeout} s; the trace so far is kept`), {
-        exitCode: 3,
-      });
+      throw new TimeoutError(`the guest did not power off within ${args.timeout} s; the trace so far is kept`);
     }
   } finally {
     stop.dispose();

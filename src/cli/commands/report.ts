@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { EXIT } from '../../errors.js';
 import { shapeReportModel } from '../../report/model.js';
 import { compareImages } from '../../sim/compare.js';
 import { DEVICES } from '../../sim/devices.js';
@@ -11,8 +12,8 @@ interface ReportArgs extends SimulationArgs {
   'fail-on-regression': boolean;
 }
 
-/** Exit code when --fail-on-regression finds one (1 is every other error, 2 usage). */
-export const REGRESSION_EXIT_CODE = 3;
+/** Exit code when --fail-on-regression finds one (the table: EXIT in src/errors.ts). */
+export const REGRESSION_EXIT_CODE = EXIT.regression;
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
   command: 'report <traces..>',

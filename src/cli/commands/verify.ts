@@ -20,7 +20,7 @@ interface VerifyArgs {
 export const verifyCommand: CommandModule<object, VerifyArgs> = {
   command: 'verify',
   describe:
-    "Check that an image places a sort file's regular files in priority order and, with --actions, that no file the action file marks no-fragments is in a fragment (exit 1 if not)",
+    "Check that an image places a sort file's regular files in priority order and, with --actions, that no file the action file marks no-fragments is in a fragment (exit 4 if not)",
   builder: (yargs: Argv) =>
     yargs
       .option('image', { type: 'string', demandOption: true, describe: 'The squashfs, or the ISO holding it' })
