@@ -3,7 +3,11 @@
 // results disk the guest writes a tar onto. Usage: boot.mjs ISO KERNEL INITRD OUTDIR [APPEND]
 import { closeSync, ftruncateSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { captureQemu } from '../../dist/capture/qemu.js';
+import { pathToFileURL } from 'node:url';
+
+// bootprof's qemu capture, from the build the run uses (BENCH_BOOTPROF_DIST) or the checkout's dist/.
+const dist = process.env.BENCH_BOOTPROF_DIST;
+const { captureQemu } = await import(dist ? pathToFileURL(join(dist, 'capture', 'qemu.js')).href : '../../dist/capture/qemu.js');
 
 const [iso, kernel, initrd, outDir, append = ''] = process.argv.slice(2);
 if (!iso || !kernel || !initrd || !outDir) {
