@@ -20,7 +20,7 @@ function gensquashfs(src: string, sort: string, img: string): string {
 /** Where a file's data starts: its first block, or its fragment (index, offset) when it has no block. */
 function position(st: RdStat): [number, number] {
   if (st.blocks.length > 0) return [st.blocksStart ?? -1, 0];
-  return [st.fragmentIndex, st.fragmentOffset ?? 0];
+  return [st.fragmentIndex ?? -1, st.fragmentOffset ?? 0];
 }
 const before = (a: [number, number], b: [number, number]): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 

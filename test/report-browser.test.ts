@@ -69,7 +69,7 @@ t.test('the report in headless Chromium', async (t) => {
         width: box.width,
         height: box.height,
         drawn: Array.from(s.querySelectorAll('path.head, path.cost-line, rect.bar')).filter((e) => {
-          const b = (e as SVGGraphicsElement).getBBox();
+          const b = (e as unknown as { getBBox(): { width: number; height: number } }).getBBox(); // SVGGraphicsElement (no DOM lib here)
           return b.width > 0 || b.height > 0;
         }).length,
       };
