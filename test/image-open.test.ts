@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { FormatError, InputError } from '../src/errors.js';
 import type { Extent } from '../src/image/layout.js';
-import { fileChunks, openImage } from '../src/image/open.js';
+import { fileChunks } from '../src/image/file-content.js';
+import { openImage } from '../src/image/open.js';
 import { makeSampleRoot } from './helpers/sample-tree.js';
 import { makeIso, xorrisoReportLba } from './helpers/iso-tools.js';
 

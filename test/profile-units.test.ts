@@ -3,8 +3,8 @@ import { planPriorities } from '../src/emit/priorities.js';
 import { escapeMksquashfsPath } from '../src/emit/mksquashfs-sort.js';
 import { normalizePath, stripPrefix } from '../src/profile/filters.js';
 import { profileFromTraces } from '../src/profile/load.js';
-import { resolveRegularFile } from '../src/profile/resolve.js';
-import type { TreeNode, TreeView } from '../src/profile/tree.js';
+import { resolveRegularFile } from '../src/tree/resolve.js';
+import type { TreeNode, TreeView } from '../src/tree/tree-view.js';
 import type { Trace } from '../src/trace/types.js';
 
 const trace = (source: string, paths: string[]): Trace => ({

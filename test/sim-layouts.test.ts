@@ -4,7 +4,7 @@ import { candidateLayouts, orderByPriority, reorderData } from '../src/sim/candi
 import { CD52_CAV, DEVICES } from '../src/sim/devices.js';
 import { simulateDevice } from '../src/sim/drive.js';
 import { profileScenario, runScenarios } from '../src/sim/evaluate.js';
-import { indexLayout } from '../src/sim/layout-index.js';
+import { indexLayout } from '../src/image/layout-index.js';
 import { blockEventsToReads, accessesFromReads } from '../src/sim/physical.js';
 import { replayOnLayout } from '../src/sim/replay.js';
 import { syntheticLayout, syntheticTree } from './helpers/synthetic-layout.js';

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { renderSortFile } from '../src/emit/sort-file.js';
-import { HostTree } from '../src/profile/host-tree.js';
+import { HostTree } from '../src/tree/host-tree.js';
 import { selectRegularFiles } from '../src/profile/select.js';
 import { runCli } from './helpers/cli.js';
 import { makeSampleRoot } from './helpers/sample-tree.js';

@@ -2,9 +2,9 @@ import { findExtentIndex, type Extent, type ExtentKind, type Layout } from '../i
 import { matchSquashfsReads } from '../map/image-match.js';
 import { mapTrace, mergeRanges } from '../map/index.js';
 import { compileExcludes, normalizePath, stripPrefix } from '../profile/filters.js';
-import { resolveRegularFile } from '../profile/resolve.js';
-import type { TreeView } from '../profile/tree.js';
-import { dataOwner, indexLayout, type LayoutIndex } from '../sim/layout-index.js';
+import { resolveRegularFile } from '../tree/resolve.js';
+import type { TreeView } from '../tree/tree-view.js';
+import { dataOwner, indexLayout, type LayoutIndex } from '../image/layout-index.js';
 import type { Trace } from '../trace/types.js';
 import { coalesce, READAHEAD_METADATA, type ByteRange } from './readahead.js';
 

@@ -1,4 +1,4 @@
-import type { Extent, ExtentKind, Layout } from '../image/layout.js';
+import { dataOwner, type Extent, type ExtentKind, type Layout } from '../image/layout.js';
 
 /** A file of the profile placed in the image. */
 export interface PlacedFile {
@@ -23,11 +23,7 @@ export function extentsByFile(layout: Layout): Extent[][] {
     if (e.file !== undefined) own[e.file]?.push(e);
     if (e.files !== undefined) for (const f of e.files) own[f]?.push(e);
   }
-  return layout.files.map((f, i) => {
-    let j = i;
-    for (let hops = 0; layout.files[j]?.sameDataAs !== undefined && hops < 64; hops++) j = layout.files[j]!.sameDataAs!;
-    return own[j] ?? [];
-  });
+  return layout.files.map((_, i) => own[dataOwner(layout, i)] ?? []);
 }
 
 /**

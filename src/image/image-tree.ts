@@ -1,34 +1,63 @@
-import type { TreeNode, TreeView } from '../profile/tree.js';
-import type { SquashfsImage } from './squashfs/index.js';
+import type { TreeNode, TreeView } from '../tree/tree-view.js';
+import type { IsoEntry, IsoImage } from './iso9660/index.js';
+import type { SquashfsEntry, SquashfsImage } from './squashfs/index.js';
 
-/** The squashfs of an image as a TreeView, so profile paths resolve the way the guest saw them. */
+/** The squashfs of an image as a TreeView, so paths resolve the way the guest saw them. */
 export class SquashfsTree implements TreeView {
   readonly name: string;
   constructor(private readonly image: SquashfsImage) {
     this.name = image.name;
   }
 
+  /** The entry at a resolved path (resolvePath's `rel`). */
+  entry(rel: string): SquashfsEntry | undefined {
+    return this.image.lookup(`/${rel}`);
+  }
+
   lstat(rel: string): TreeNode {
-    const entry = this.image.lookup(rel === '' ? '/' : `/${rel}`);
+    const entry = this.entry(rel);
     if (entry === undefined) return { type: 'missing' };
-    const id = `ino:${entry.inode}`;
-    switch (entry.type) {
-      case 'file':
-        return { type: 'file', id };
-      case 'dir':
-        return { type: 'dir', id };
-      case 'symlink':
-        return { type: 'symlink', target: entry.symlinkTarget ?? '', id };
-      default:
-        return { type: 'special', id };
-    }
+    return nodeOf(entry.type, entry.symlinkTarget, `ino:${entry.inode}`);
   }
 
   topLevel(): string[] {
-    const out: string[] = [];
-    for (const e of this.image.entries) {
-      if (e.path !== '/' && e.path.indexOf('/', 1) < 0) out.push(e.path.slice(1));
-    }
-    return out;
+    return topLevelOf(this.image.entries);
   }
+}
+
+/** The ISO 9660 tree of an image (Rock Ridge names and symlinks when present) as a TreeView. */
+export class IsoTree implements TreeView {
+  readonly name: string;
+  constructor(private readonly image: IsoImage) {
+    this.name = `${image.source.name} (ISO)`;
+  }
+
+  entry(rel: string): IsoEntry | undefined {
+    return this.image.lookup(`/${rel}`);
+  }
+
+  lstat(rel: string): TreeNode {
+    const entry = this.entry(rel);
+    if (entry === undefined) return { type: 'missing' };
+    // no inode numbers on an ISO: hardlinks share their first extent
+    const first = entry.extents[0];
+    return nodeOf(entry.type, entry.symlinkTarget, first === undefined ? undefined : `lba:${first.lba}`);
+  }
+
+  topLevel(): string[] {
+    return topLevelOf(this.image.entries);
+  }
+}
+
+function nodeOf(type: string, target: string | undefined, id: string | undefined): TreeNode {
+  const node: TreeNode = { type: type === 'file' || type === 'dir' || type === 'symlink' ? type : 'special' };
+  if (type === 'symlink') node.target = target ?? '';
+  if (id !== undefined) node.id = id;
+  return node;
+}
+
+function topLevelOf(entries: readonly { path: string }[]): string[] {
+  const out: string[] = [];
+  for (const e of entries) if (e.path !== '/' && e.path.indexOf('/', 1) < 0) out.push(e.path.slice(1));
+  return out;
 }

@@ -1,8 +1,10 @@
-import type { Extent, Layout } from '../image/layout.js';
+import { dataOwner, type Extent, type Layout, type LayoutFile } from './layout.js';
 
 /** Per-file lookups over a Layout, built once in one pass over its extents. */
 export interface LayoutIndex {
   layout: Layout;
+  /** layout.files, so that dataOwner(index, file) works as dataOwner(layout, file). */
+  files: readonly LayoutFile[];
   byPath: Map<string, number>;
   /** Data extents of each file (data blocks in block order, or its ISO extent). */
   data: Extent[][];
@@ -16,8 +18,7 @@ export interface LayoutIndex {
 /** The shared empty extent list (frozen: nobody may push into it). */
 const NONE = Object.freeze([]) as unknown as Extent[];
 
-/** Bound on sameDataAs chains: duplicates point at the first copy, so one hop is normal. */
-const MAX_SAME_DATA_HOPS = 64;
+export { dataOwner };
 
 export function indexLayout(layout: Layout): LayoutIndex {
   const n = layout.files.length;
@@ -48,18 +49,7 @@ export function indexLayout(layout: Layout): LayoutIndex {
     }
   }
   for (const list of data) if (list.length > 1) list.sort((a, b) => (a.block ?? 0) - (b.block ?? 0) || a.start - b.start);
-  return { layout, byPath, data, fragments, inodeTable, directoryTable };
-}
-
-/** The file whose blocks hold `file`'s data (itself, or the first copy for a duplicate or hardlink). */
-export function dataOwner(index: LayoutIndex, file: number): number {
-  let f = file;
-  for (let hops = 0; hops < MAX_SAME_DATA_HOPS; hops++) {
-    const next = index.layout.files[f]?.sameDataAs;
-    if (next === undefined || next === f || next < 0 || next >= index.layout.files.length) return f;
-    f = next;
-  }
-  return f;
+  return { layout, files: layout.files, byPath, data, fragments, inodeTable, directoryTable };
 }
 
 /** Total length of a list of extents. */

@@ -1,5 +1,5 @@
-import type { TreeNode, TreeView } from '../profile/tree.js';
-import type { Layout } from './layout.js';
+import type { TreeNode, TreeView } from '../tree/tree-view.js';
+import { dataOwner, type Layout } from './layout.js';
 
 /**
  * A Layout as a TreeView, for image manifests: regular files, and the directories and symlinks the
@@ -15,7 +15,7 @@ export class LayoutTree implements TreeView {
     layout.files.forEach((file, index) => {
       if (file.layer !== 'squashfs') return;
       const rel = file.path.replace(/^\/+/, '');
-      const same = file.sameDataAs ?? index;
+      const same = dataOwner(layout, index);
       this.files.set(rel, file.inode !== undefined ? `ino:${file.inode}` : `file:${same}`);
       for (let cut = rel.lastIndexOf('/'); cut > 0; cut = rel.lastIndexOf('/', cut - 1)) this.dirs.add(rel.slice(0, cut));
     });

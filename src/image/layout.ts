@@ -89,6 +89,23 @@ export function findExtentIndex(extents: readonly Extent[], offset: number): num
   return -1;
 }
 
+/** Bound on sameDataAs chains: duplicates point at the first copy, so one hop is normal. */
+const MAX_SAME_DATA_HOPS = 64;
+
+/**
+ * The file whose blocks hold `file`'s data: itself, or, following sameDataAs, the first copy of a
+ * duplicate or hardlink. Takes a Layout or a LayoutIndex.
+ */
+export function dataOwner(layout: { readonly files: readonly LayoutFile[] }, file: number): number {
+  let f = file;
+  for (let hops = 0; hops < MAX_SAME_DATA_HOPS; hops++) {
+    const next = layout.files[f]?.sameDataAs;
+    if (next === undefined || next === f || next < 0 || next >= layout.files.length) return f;
+    f = next;
+  }
+  return f;
+}
+
 /** Every extent overlapping [offset, offset + length), in position order. */
 export function extentsInRange(extents: readonly Extent[], offset: number, length: number): Extent[] {
   const end = offset + length;

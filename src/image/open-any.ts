@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError, describeSystemError } from '../errors.js';
-import type { TreeView } from '../profile/tree.js';
+import type { TreeView } from '../tree/tree-view.js';
 import { SquashfsTree } from './image-tree.js';
 import type { Layout } from './layout.js';
 import { LayoutTree } from './layout-tree.js';

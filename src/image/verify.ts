@@ -1,6 +1,6 @@
 import { noFragmentsPredicate, type ActionSpec } from '../formats/action-file.js';
 import type { SortFileEntry } from '../formats/sort-file.js';
-import type { Extent, Layout } from './layout.js';
+import { dataOwner, type Extent, type Layout } from './layout.js';
 import type { SquashfsEntry, SquashfsImage } from './squashfs/index.js';
 
 /** The parser moved to src/formats/sort-file.ts (shared with src/emit); re-exported for callers. */
@@ -202,7 +202,7 @@ export function checkNoFragments(layout: Layout, specs: readonly ActionSpec[], a
     if (file.layer !== 'squashfs') return;
     if (!pred.matches({ path: file.path, type: 'file', size: file.size })) return;
     result.marked.push(file.path);
-    const owner = file.sameDataAs ?? i;
+    const owner = dataOwner(layout, i);
     const block = inFragment.get(owner);
     if (block === undefined) return;
     const offender: FragmentOffender = { path: file.path, fragment: block.fragment ?? -1, blockStart: block.start, sharedBy: block.files?.length ?? 0 };

@@ -3,7 +3,7 @@ import { blockEventsToFileEvents } from '../map/index.js';
 import { profileFromTraces } from '../profile/load.js';
 import type { MergeMode } from '../profile/merge.js';
 import { selectRegularFiles, type Selection } from '../profile/select.js';
-import type { TreeView } from '../profile/tree.js';
+import type { TreeView } from '../tree/tree-view.js';
 import type { Profile } from '../profile/types.js';
 import { isFileEvent, type FileEvent, type Trace } from '../trace/types.js';
 

@@ -1,8 +1,8 @@
 import type { Layout } from '../image/layout.js';
 import { compileExcludes, normalizePath, stripPrefix } from '../profile/filters.js';
-import { resolveRegularFile } from '../profile/resolve.js';
+import { resolveRegularFile } from '../tree/resolve.js';
 import type { SelectedFile, Selection } from '../profile/select.js';
-import type { TreeView } from '../profile/tree.js';
+import type { TreeView } from '../tree/tree-view.js';
 import type { FileEvent, Trace } from '../trace/types.js';
 import { bootsFromTraces, type Boot } from './boots.js';
 import { filesToUnfragment, optimizeLayout, type LayoutPlan, type OptimizeOptions } from './plan.js';

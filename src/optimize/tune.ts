@@ -2,7 +2,7 @@ import { InputError } from '../errors.js';
 import type { Layout } from '../image/layout.js';
 import type { MergeMode } from '../profile/merge.js';
 import type { Selection } from '../profile/select.js';
-import type { TreeView } from '../profile/tree.js';
+import type { TreeView } from '../tree/tree-view.js';
 import type { Trace } from '../trace/types.js';
 import type { Boot } from './boots.js';
 import { selectProfile } from './inputs.js';

@@ -3,7 +3,7 @@ import { deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { InputError, LimitError, describeSystemError } from '../errors.js';
 import type { Layout } from '../image/layout.js';
-import { dataOwner, indexLayout } from '../sim/layout-index.js';
+import { dataOwner, indexLayout } from '../image/layout-index.js';
 
 /**
  * What the optimizer knows of the image it plans: every profiled file's size and how well its data

@@ -1,5 +1,5 @@
-import { resolveRegularFile } from './resolve.js';
-import type { TreeView } from './tree.js';
+import { resolveRegularFile } from '../tree/resolve.js';
+import type { TreeView } from '../tree/tree-view.js';
 import type { DroppedPath, ProfileEntry } from './types.js';
 
 export interface SelectedFile {

@@ -1,3 +1,5 @@
+import type { RegularFileFailure } from '../tree/resolve.js';
+
 /** One file of a boot profile, at its first access. */
 export interface ProfileEntry {
   /** Absolute path as the guest saw it, after prefix stripping ("/usr/bin/bash"). */
@@ -11,14 +13,13 @@ export interface ProfileEntry {
   source: number;
 }
 
+/**
+ * Why a path left the profile: the resolver's reasons (src/tree/resolve.ts: 'root' is the profile's
+ * "/", which mksquashfs rejects; 'special' a device node, fifo or socket), and the profile's own.
+ */
 export type DropReason =
+  | RegularFileFailure
   | 'excluded' // matched an exclude pattern
-  | 'root' // the profile's "/" (mksquashfs rejects an empty path)
-  | 'directory'
-  | 'missing'
-  | 'special' // device node, fifo, socket
-  | 'outside-root'
-  | 'symlink-loop'
   | 'unrepresentable' // cannot be written in the chosen output format
   | 'duplicate-inode'; // another path of the profile resolved to the same file first
 

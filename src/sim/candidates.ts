@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import type { Extent, Layout } from '../image/layout.js';
-import { dataOwner, indexLayout, type LayoutIndex } from './layout-index.js';
+import { dataOwner, indexLayout, type LayoutIndex } from '../image/layout-index.js';
 import { mulberry32 } from './prng.js';
 
 /**

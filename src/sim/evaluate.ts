@@ -1,7 +1,7 @@
 import type { Layout } from '../image/layout.js';
 import type { DeviceModel } from './device.js';
 import { simulateDevice, type DeviceRun } from './drive.js';
-import { indexLayout } from './layout-index.js';
+import { indexLayout } from '../image/layout-index.js';
 import { throughPageCache, type KernelOptions } from './page-cache.js';
 import type { PhysicalReads } from './physical.js';
 import type { Reads } from './reads.js';

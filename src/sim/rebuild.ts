@@ -5,7 +5,7 @@ import { InputError, ToolError } from '../errors.js';
 import { renderSortFile } from '../emit/sort-file.js';
 import type { Extent, Layout, LayoutFile } from '../image/layout.js';
 import { openImage } from '../image/open.js';
-import { HostTree } from '../profile/host-tree.js';
+import { HostTree } from '../tree/host-tree.js';
 import { selectRegularFiles } from '../profile/select.js';
 import type { ProfileEntry } from '../profile/types.js';
 

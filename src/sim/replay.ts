@@ -1,5 +1,5 @@
 import type { Layout } from '../image/layout.js';
-import { dataOwner, offsetInSpans, spanLength, type LayoutIndex } from './layout-index.js';
+import { dataOwner, offsetInSpans, spanLength, type LayoutIndex } from '../image/layout-index.js';
 import { ReadsBuilder, type Reads } from './reads.js';
 
 /** One file access of a boot, in access order. Without a range the whole file is read. */

@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, describeSystemError } from '../errors.js';
-import type { TreeNode, TreeView } from './tree.js';
+import type { TreeNode, TreeView } from './tree-view.js';
 
 /** A directory on this machine (the tree given to mksquashfs), looked up with lstat; results are cached. */
 export class HostTree implements TreeView {

@@ -1,64 +1,103 @@
-import type { DropReason } from './types.js';
-import type { TreeView } from './tree.js';
-
-export type Resolution =
-  | { ok: true; rel: string; id: string | undefined }
-  | { ok: false; reason: DropReason; detail?: string };
+import type { TreeNode, TreeView } from './tree-view.js';
 
 /** Linux gives up after 40 symlinks in one lookup (MAXSYMLINKS). */
 const MAX_SYMLINKS = 40;
 
+/** Why a path does not resolve in a tree. */
+export type LookupFailure =
+  | 'missing' // a component does not exist
+  | 'not-directory' // a component before the last is a file or a special file
+  | 'outside-root' // the path itself climbs above the root with ".."
+  | 'symlink-loop'; // more than MAX_SYMLINKS symlinks
+
+export type Lookup =
+  | { ok: true; /** Relative to the root, no leading slash; '' is the root. */ rel: string; node: TreeNode }
+  | { ok: false; failure: LookupFailure; /** Relative path of the component that failed. */ at: string; last: boolean };
+
 /**
- * Resolve an absolute profile path inside `tree` as a chroot would: absolute symlink targets
- * start again at the tree's root, and ".." from a symlink stops at the root. A ".." in the
- * profile path itself that climbs above the root means the path does not belong to this tree.
- * Only regular files resolve; everything else says why not.
+ * The one symlink resolver, for an image's trees and a host directory alike. Resolves the absolute
+ * `path` inside `tree` as a chroot would:
+ * - symlinks are followed, an absolute target starts again at the tree's root;
+ * - ".." goes to the parent of the component resolved so far (after symlinks, as the kernel does);
+ *   a ".." that a symlink's target takes above the root stays at the root;
+ * - a ".." of `path` itself that climbs above the root means the path does not belong to this tree
+ *   ('outside-root');
+ * - every component before the last must be a directory ("/etc/passwd/.." is 'not-directory').
+ * A final symlink is followed too; the result is the node it leads to.
  */
-export function resolveRegularFile(tree: TreeView, path: string): Resolution {
+export function resolvePath(tree: TreeView, path: string): Lookup {
   const pending: { name: string; fromLink: boolean }[] = [];
   pushComponents(pending, path, false);
-  if (pending.length === 0) return { ok: false, reason: 'root' };
   const resolved: string[] = [];
+  const nodes: TreeNode[] = [tree.lstat('')];
   let links = 0;
-  let id: string | undefined;
   while (pending.length > 0) {
     const { name, fromLink } = pending.pop()!;
+    const parent = nodes[nodes.length - 1]!;
+    if (parent.type !== 'dir') return { ok: false, failure: 'not-directory', at: resolved.join('/'), last: false };
     if (name === '..') {
       if (resolved.length === 0) {
         if (fromLink) continue;
-        return { ok: false, reason: 'outside-root', detail: 'climbs above the root with ".."' };
+        return { ok: false, failure: 'outside-root', at: '', last: pending.length === 0 };
       }
       resolved.pop();
+      nodes.pop();
       continue;
     }
     resolved.push(name);
     const rel = resolved.join('/');
     const node = tree.lstat(rel);
-    const last = pending.length === 0;
-    switch (node.type) {
-      case 'missing':
-        return { ok: false, reason: 'missing', detail: last ? undefined : `${rel} does not exist` };
-      case 'symlink': {
-        if (++links > MAX_SYMLINKS) return { ok: false, reason: 'symlink-loop', detail: `at ${rel}` };
-        resolved.pop();
-        const target = node.target ?? '';
-        if (target.startsWith('/')) resolved.length = 0;
-        pushComponents(pending, target, true);
-        continue;
+    if (node.type === 'missing') return { ok: false, failure: 'missing', at: rel, last: pending.length === 0 };
+    if (node.type === 'symlink') {
+      if (++links > MAX_SYMLINKS) return { ok: false, failure: 'symlink-loop', at: rel, last: pending.length === 0 };
+      resolved.pop();
+      const target = node.target ?? '';
+      if (target.startsWith('/')) {
+        resolved.length = 0;
+        nodes.length = 1;
       }
-      case 'dir':
-        if (last) return { ok: false, reason: 'directory' };
-        continue;
-      case 'file':
-        if (!last) return { ok: false, reason: 'missing', detail: `${rel} is not a directory` };
-        id = node.id;
-        break;
-      case 'special':
-        if (!last) return { ok: false, reason: 'missing', detail: `${rel} is not a directory` };
-        return { ok: false, reason: 'special' };
+      pushComponents(pending, target, true);
+      continue;
+    }
+    nodes.push(node);
+  }
+  return { ok: true, rel: resolved.join('/'), node: nodes[nodes.length - 1]! };
+}
+
+/** Why a profile path is not a regular file of the tree. */
+export type RegularFileFailure = 'root' | 'directory' | 'missing' | 'special' | 'outside-root' | 'symlink-loop';
+
+export type Resolution =
+  | { ok: true; rel: string; id: string | undefined }
+  | { ok: false; reason: RegularFileFailure; detail?: string };
+
+/**
+ * Resolve an absolute profile path to a regular file of `tree` (resolvePath's rules). Only regular
+ * files resolve; everything else says why not.
+ */
+export function resolveRegularFile(tree: TreeView, path: string): Resolution {
+  if (!path.split('/').some((p) => p !== '' && p !== '.')) return { ok: false, reason: 'root' };
+  const found = resolvePath(tree, path);
+  if (!found.ok) {
+    switch (found.failure) {
+      case 'outside-root':
+        return { ok: false, reason: 'outside-root', detail: 'climbs above the root with ".."' };
+      case 'symlink-loop':
+        return { ok: false, reason: 'symlink-loop', detail: `at ${found.at}` };
+      case 'missing':
+        return found.last ? { ok: false, reason: 'missing' } : { ok: false, reason: 'missing', detail: `${found.at} does not exist` };
+      case 'not-directory':
+        return { ok: false, reason: 'missing', detail: `${found.at} is not a directory` };
     }
   }
-  return { ok: true, rel: resolved.join('/'), id };
+  switch (found.node.type) {
+    case 'file':
+      return { ok: true, rel: found.rel, id: found.node.id };
+    case 'dir':
+      return found.rel === '' ? { ok: false, reason: 'root' } : { ok: false, reason: 'directory' };
+    default:
+      return { ok: false, reason: 'special' };
+  }
 }
 
 /** Push the components of `path` so that the first component is popped first. */

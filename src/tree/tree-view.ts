@@ -1,6 +1,7 @@
 /**
- * A read-only view of a filesystem tree (a host directory or an image), enough to resolve
- * profile paths the way the guest kernel did: lstat and readlink, relative to the tree's root.
+ * A read-only view of a filesystem tree (a host directory, an image's squashfs or ISO, a manifest),
+ * enough to resolve paths the way the guest kernel did (resolve.ts): lstat and readlink, relative to
+ * the tree's root.
  */
 export type TreeNodeType = 'file' | 'dir' | 'symlink' | 'special' | 'missing';
 

@@ -10,12 +10,13 @@ const dist = process.env.BOOTPROF_FUZZ_DIST;
 if (!dist) throw new Error('BOOTPROF_FUZZ_DIST not set');
 const load = (rel) => import(pathToFileURL(join(dist, rel)).href);
 
-const [errors, source, squashfs, iso, open, manifest, read, map, commandsIndex, yargsMod, decompress] = await Promise.all([
+const [errors, source, squashfs, iso, open, content, manifest, read, map, commandsIndex, yargsMod, decompress] = await Promise.all([
   load('errors.js'),
   load('image/source.js'),
   load('image/squashfs/index.js'),
   load('image/iso9660/index.js'),
   load('image/open.js'),
+  load('image/file-content.js'),
   load('image/manifest.js'),
   load('trace/read.js'),
   load('map/index.js'),
@@ -117,7 +118,7 @@ const libSteps = {
         if (e.type !== 'file' && e.type !== 'symlink') continue;
         if (n++ >= 15) break;
         try {
-          consume(open.fileChunks(image, e.path).chunks);
+          consume(content.fileChunks(image, e.path).chunks);
         } catch (err) {
           // A missing or non-regular target is an ordinary outcome of a damaged tree.
           if (!(err instanceof errors.BootprofError)) throw err;

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Argv, CommandModule } from 'yargs';
-import { fileChunks, openImage } from '../../image/open.js';
+import { fileChunks } from '../../image/file-content.js';
+import { openImage } from '../../image/open.js';
 
 interface CatArgs {
   image: string;

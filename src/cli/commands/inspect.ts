@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { ExtentKind, Layout } from '../../image/layout.js';
+import { dataOwner, type ExtentKind, type Layout } from '../../image/layout.js';
 import { openImage, type OpenedImage } from '../../image/open.js';
 import { emitData } from '../output.js';
 
@@ -92,8 +92,7 @@ function fileRows(layout: Layout, squashfsPath: string | undefined): string[][] 
   const rows: string[][] = [];
   for (let i = 0; i < n; i++) {
     const f = layout.files[i]!;
-    let j = i;
-    for (let hops = 0; layout.files[j]!.sameDataAs !== undefined && hops < 64; hops++) j = layout.files[j]!.sameDataAs!;
+    const j = dataOwner(layout, i);
     const off = first[j]!;
     rows.push([
       f.layer,

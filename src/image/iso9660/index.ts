@@ -9,6 +9,7 @@ import { readVolumeDescriptors, type VolumeDescriptor } from './volume-descripto
 export type { IsoEntry, IsoEntryType, IsoExtent, Namespace } from './tree.js';
 export type { VolumeDescriptor } from './volume-descriptors.js';
 export { isoLayout } from './layout.js';
+export { isoFileChunks, readIsoFile } from './read-file.js';
 
 export interface IsoImage {
   source: ByteSource;
@@ -85,12 +86,4 @@ function rockRidgeSkip(source: ByteSource, primary: VolumeDescriptor): number | 
 function normalizePath(path: string): string {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
   return `/${parts.join('/')}`;
-}
-
-/** The bytes of a regular file on the ISO (all its extents, in order). */
-export function readIsoFile(image: IsoImage, entry: IsoEntry): Buffer {
-  const parts = entry.extents.map((e) => image.source.read(e.lba * SECTOR, e.length));
-  const out = Buffer.concat(parts);
-  // Extents cover the whole size, except empty ones we dropped: the rest are zeros.
-  return out.length === entry.size ? out : Buffer.concat([out, Buffer.alloc(entry.size - out.length)]);
 }
