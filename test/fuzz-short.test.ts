@@ -1,6 +1,10 @@
 // A short, fixed-seed run of the fuzzer (npm run fuzz) inside npm test, the replay of every input
 // that ever failed (test/fixtures/fuzz-regressions), and a check that the harness really reports
 // crashes, hangs, heap blow-ups and RSS growth as failures.
+//
+// No time is asserted: the run has a fixed number of inputs (not a time budget), and a step fails
+// as a hang only with no answer within 30 s on two workers in turn (test/fuzz/run.mjs HANG_MS).
+// A slow step is only counted; `npm run fuzz` prints the figures.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,14 +21,17 @@ function fuzz(args: string[]): { status: number | null; stdout: string; stderr: 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-t.test('800 mutated images and traces end in success or a typed error', (t) => {
+// About a minute on a loaded 2-core machine (5.7 inputs/s measured at load 7 to 10); tap's timeout is 600 s.
+const INPUTS = 300;
+
+t.test(`${INPUTS} mutated images and traces end in success or a typed error`, (t) => {
   const out = t.testdir();
-  const r = fuzz(['--count', '800', '--seconds', '40', '--seed', '20261125', '--workers', '2', '--out', out]);
+  const r = fuzz(['--count', String(INPUTS), '--seed', '20261125', '--workers', '2', '--out', out]);
   const saved = readdirSync(out).filter((n) => n.endsWith('.bin'));
   t.equal(r.status, 0, r.status === 0 ? 'fuzz run passes' : `fuzz run fails; failing inputs: ${saved.join(', ')}\n${r.stdout}${r.stderr.slice(-3000)}`);
   t.comment(r.stdout.split('\n').slice(0, 4).join('\n'));
   const m = /^inputs\s+(\d+) \((\d+) steps\)/m.exec(r.stdout);
-  t.ok(m !== null && Number(m[1]) >= 100, `ran at least 100 inputs (${m?.[1]} inputs, ${m?.[2]} steps)`);
+  t.equal(Number(m?.[1]), INPUTS, `ran every input, however long it took (${m?.[2]} steps)`);
   const outcomes = /crash (\d+), hang (\d+), memory (\d+)/.exec(r.stdout);
   t.same(outcomes?.slice(1).map(Number), [0, 0, 0], 'no crash, no hang, no memory blow-up');
   const typed = /typed error (\d+)/.exec(r.stdout);
@@ -52,11 +59,13 @@ t.test('every input that ever failed now ends in success or a typed error', (t) 
 t.test('the harness reports a crash, a hang, a heap blow-up and RSS growth as failures', (t) => {
   const dir = t.testdir();
   mkdirSync(dir, { recursive: true });
-  // A heap blow-up kills the worker; on a loaded machine it may first run past the time limit.
+  // A heap blow-up kills the worker; on a loaded machine it may first run past the hang limit.
   const kinds = { crash: 'crash', hang: 'hang', heap: '(?:died|hang)', rss: 'memory' } as const;
   for (const k of Object.keys(kinds)) {
     writeFileSync(join(dir, `selftest-${k}-0.bin`), 'x');
-    writeFileSync(join(dir, `selftest-${k}-0.json`), JSON.stringify({ target: `selftest-${k}`, step: { target: `selftest-${k}` } }));
+    // selftest-hang loops forever: any limit reports it, so these two do not wait the real 30 s
+    const step = k === 'hang' || k === 'heap' ? { target: `selftest-${k}`, hangMs: 3000 } : { target: `selftest-${k}` };
+    writeFileSync(join(dir, `selftest-${k}-0.json`), JSON.stringify({ target: `selftest-${k}`, step }));
   }
   const r = fuzz(['--replay', '--out', dir]);
   t.equal(r.status, 1, 'replay fails');

