@@ -1,5 +1,6 @@
 /** Block and inode events to files through an image Layout, and the file-level profile. */
 export { blockEventsToFileEvents, mapTrace, mergeRanges } from './map-trace.js';
+export { mapBlockEvents } from './map-blocks.js';
 export type { MapOptions, MappedTrace, MapStats, OwnerStats, Touch, FileTouch, MetadataTouch, UnmappedTouch } from './map-trace.js';
 export { BLOCK_OWNERS, describeOwners, parseBlockOwners, START_SLOP } from './evidence.js';
 export type { BlockOwners } from './evidence.js';

@@ -1,5 +1,5 @@
 import type { Layout } from '../image/layout.js';
-import { blockEventsToFileEvents } from '../map/index.js';
+import { mapBlockEvents } from '../map/index.js';
 import { profileFromTraces } from '../profile/load.js';
 import type { MergeMode } from '../profile/merge.js';
 import { selectRegularFiles, type Selection } from '../profile/select.js';
@@ -28,23 +28,13 @@ export interface ProfileSelectionOptions {
 }
 
 export function selectProfile(traces: readonly Trace[], options: ProfileSelectionOptions): ProfileSelection {
+  const layout = options.blockEvents === 'map' ? options.layout : undefined;
+  const forProfile = layout === undefined ? traces : traces.map((trace) => mapBlockEvents(trace, layout));
   const mapped = new Map<Trace, FileEvent[]>();
-  const profile = profileFromTraces(traces, {
-    excludes: options.excludes,
-    stripPrefixes: options.stripPrefixes,
-    merge: options.merge,
-    blockEvents: options.blockEvents,
-    ...(options.layout !== undefined
-      ? {
-          layout: options.layout,
-          mapBlocks: (trace: Trace, layout: Layout) => {
-            const events = blockEventsToFileEvents(trace, layout);
-            mapped.set(trace, events);
-            return events;
-          },
-        }
-      : {}),
+  forProfile.forEach((trace, i) => {
+    if (trace.blocksMapped) mapped.set(traces[i]!, trace.events as FileEvent[]);
   });
+  const profile = profileFromTraces(forProfile, { excludes: options.excludes, stripPrefixes: options.stripPrefixes, merge: options.merge });
   const selection = selectRegularFiles(profile.entries, options.tree);
   return { profile, selection, fileEventsOf: (trace) => mapped.get(trace) ?? trace.events.filter(isFileEvent) };
 }

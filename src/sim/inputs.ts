@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { Layout } from '../image/layout.js';
 import { openImageOrManifest } from '../image/open-any.js';
-import { blockEventsToFileEvents, chooseDeviceCoordinates, mergeRanges, type DeviceOverrides } from '../map/index.js';
+import { chooseDeviceCoordinates, mapBlockEvents, mergeRanges, type DeviceOverrides } from '../map/index.js';
 import { DEFAULT_EXCLUDES, normalizePath, stripPrefix } from '../profile/filters.js';
 import { profileFromTraces } from '../profile/load.js';
 import type { MergeMode } from '../profile/merge.js';
@@ -76,17 +76,15 @@ export async function loadSimulationInputs(options: SimulationInputOptions): Pro
   const merged = await readTraces(options.traces);
   const base = images[0]!.layout;
   const stripPrefixes = options.stripPrefixes ?? [];
+  const forProfile = merged.map((trace) => mapBlockEvents(trace, base, options.devices ? { devices: options.devices } : {}));
   const mapped = new Map<Trace, FileEvent[]>();
-  const profile = profileFromTraces(merged, {
+  forProfile.forEach((trace, i) => {
+    if (trace.blocksMapped) mapped.set(merged[i]!, trace.events as FileEvent[]);
+  });
+  const profile = profileFromTraces(forProfile, {
     excludes: [...(options.defaultExcludes === false ? [] : DEFAULT_EXCLUDES), ...(options.excludes ?? [])],
     stripPrefixes,
     merge: options.merge ?? 'concat',
-    layout: base,
-    mapBlocks: (trace, layout) => {
-      const events = blockEventsToFileEvents(trace, layout, options.devices ? { devices: options.devices } : {});
-      mapped.set(trace, events);
-      return events;
-    },
   });
   const known = new Set<string>();
   for (const image of images) for (const f of image.layout.files) known.add(f.path);

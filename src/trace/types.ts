@@ -69,6 +69,11 @@ export interface Trace {
   devices?: TraceDevice[];
   /** Things the parser skipped on purpose (probe reads, superseded events), for messages. */
   notes?: string[];
+  /**
+   * Set by src/map (mapBlockEvents): the block and inode-only events went through an image Layout
+   * and every event is now a file event; one with an empty path is an inode the image could not name.
+   */
+  blocksMapped?: true;
 }
 
 export function isFileEvent(event: TraceEvent): event is FileEvent {

@@ -4,14 +4,15 @@ import { extentsByFile, placeFiles, readaheadRanges, renderRanges, type ByteRang
 import { BlockIndex, bootReadRanges, collectBootReads, WHOLE_METADATA, type CollectedReads } from '../../emit/readahead-ranges.js';
 import { openImageOrManifest } from '../../image/open-any.js';
 import type { Layout } from '../../image/layout.js';
-import { blockEventsToFileEvents } from '../../map/index.js';
+import { mapBlockEvents } from '../../map/index.js';
 import { countDrops } from '../../profile/describe-drops.js';
 import { DEFAULT_EXCLUDES } from '../../profile/filters.js';
-import { loadProfile, profileFromTraces, type ProfileOptions } from '../../profile/load.js';
+import { profileFromTraces, type ProfileOptions } from '../../profile/load.js';
 import type { MergeMode } from '../../profile/merge.js';
 import { selectRegularFiles, type Selection } from '../../profile/select.js';
 import type { Profile } from '../../profile/types.js';
 import { readTraces } from '../../trace/read.js';
+import type { Trace } from '../../trace/types.js';
 import { emitData, note } from '../output.js';
 
 interface ReadaheadArgs {
@@ -86,19 +87,13 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
     try {
       const layout = image.layout;
       const excludes = [...(args['default-excludes'] ? DEFAULT_EXCLUDES : []), ...args.exclude];
-      const profileOptions: ProfileOptions = {
-        excludes,
-        stripPrefixes: args['strip-prefix'],
-        merge: args.merge,
-        blockEvents: args['block-events'] ? 'map' : 'ignore',
-        layout,
-        // Block traces (qemu, blktrace) and inode-only events become file accesses through the layout.
-        mapBlocks: (trace, l) => blockEventsToFileEvents(trace, l),
-      };
+      const profileOptions: ProfileOptions = { excludes, stripPrefixes: args['strip-prefix'], merge: args.merge };
+      // Block traces (qemu, blktrace) and inode-only events become file accesses through the layout.
+      const mapped = (traces: readonly Trace[]): readonly Trace[] => (args['block-events'] ? traces.map((t) => mapBlockEvents(t, layout)) : traces);
+      const traces = await readTraces(args.traces);
       let collected: CollectedReads | undefined;
       let profile: Profile;
       if (args.ranges) {
-        const traces = await readTraces(args.traces);
         const source = image.image?.source;
         collected = collectBootReads(traces, {
           layout,
@@ -109,9 +104,9 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
           ...(source !== undefined ? { readAt: (offset: number, length: number) => source.read(offset, length) } : {}),
         });
         // squashfs reads of another image are left out of the profile (collectBootReads says which)
-        profile = profileFromTraces(collected.profileTraces, profileOptions);
+        profile = profileFromTraces(mapped(collected.profileTraces), profileOptions);
       } else {
-        profile = await loadProfile(args.traces, profileOptions);
+        profile = profileFromTraces(mapped(traces), profileOptions);
       }
       const selection = selectRegularFiles(profile.entries, image.tree);
       requireFiles(args, profile, selection);
