@@ -5,7 +5,7 @@ import type { Extent, Layout } from '../src/image/layout.js';
 import { readLayoutManifest } from '../src/image/manifest.js';
 import { openImage } from '../src/image/open.js';
 import { buildFileProfile, describeOwners, mapTrace, parseBlockOwners, type BlockOwners, type MappedTrace } from '../src/map/index.js';
-import type { ProfileRow } from '../src/trace/profile-format.js';
+import type { ProfileRow } from '../src/trace/map-output-format.js';
 import { parseTrace, readTrace } from '../src/trace/read.js';
 import { unescapeField } from '../src/trace/tsv-escape.js';
 import { runCli } from './helpers/cli.js';

@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import type { Extent, Layout } from '../src/image/layout.js';
 import { openImage } from '../src/image/open.js';
 import { buildFileProfile, mapTrace } from '../src/map/index.js';
-import { parseProfileRows } from '../src/trace/profile-format.js';
+import { parseProfileRows } from '../src/trace/map-output-format.js';
 import { parseTrace, readTrace } from '../src/trace/read.js';
 import { runCli } from './helpers/cli.js';
 import { makeIso } from './helpers/iso-tools.js';

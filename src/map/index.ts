@@ -6,5 +6,5 @@ export { BLOCK_OWNERS, describeOwners, parseBlockOwners, START_SLOP } from './ev
 export type { BlockOwners } from './evidence.js';
 export { chooseDeviceCoordinates, normaliseDeviceId, parseDeviceOverride } from './devices.js';
 export type { Coordinates, DeviceChoice, DeviceOverrides } from './devices.js';
-export { buildFileProfile } from './profile.js';
-export type { FileProfile } from './profile.js';
+export { buildFileProfile } from './file-profile.js';
+export type { FileProfile } from './file-profile.js';

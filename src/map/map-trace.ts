@@ -1,5 +1,5 @@
 import { extentsInRange, type Extent, type ExtentKind, type Layout } from '../image/layout.js';
-import type { AccessKind } from '../trace/profile-format.js';
+import type { AccessKind } from '../trace/map-output-format.js';
 import type { BlockEvent, FileEvent, Trace } from '../trace/types.js';
 import { chooseDeviceCoordinates, type DeviceChoice, type DeviceOverrides } from './devices.js';
 import { assessOwners, type BlockOwners, type BlockRequest, type OwnerAssessment } from './evidence.js';

@@ -5,7 +5,7 @@ import { looksLikeBootlog, parseBootlog } from './bootlog.js';
 import { looksLikeBlkparse, parseBlkparse } from './blkparse.js';
 import { looksLikeBlktrace, parseBlktrace } from './blktrace.js';
 import { looksLikeKmodEvents, parseKmodEvents } from './kmod-events.js';
-import { looksLikeProfile, looksLikeProfileJson, parseProfile, parseProfileJson } from './profile-format.js';
+import { looksLikeProfile, looksLikeProfileJson, parseProfile, parseProfileJson } from './map-output-format.js';
 import { looksLikeQemuLog, parseQemuLog } from './qemu.js';
 import { mergeBlktraceCpus } from './merge-cpus.js';
 import type { Trace, TraceFormat } from './types.js';

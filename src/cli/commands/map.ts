@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { openImageOrManifest } from '../../image/open-any.js';
 import { BLOCK_OWNERS, buildFileProfile, describeOwners, mapTrace, parseBlockOwners, parseDeviceOverride, type MappedTrace } from '../../map/index.js';
-import { formatProfileTsv } from '../../trace/profile-format.js';
+import { formatProfileTsv } from '../../trace/map-output-format.js';
 import { readTraces } from '../../trace/read.js';
 import { emitData, note } from '../output.js';
 

@@ -1,11 +1,13 @@
-import type { AccessKind, ProfileRow } from '../trace/profile-format.js';
+import type { AccessKind, ProfileRow } from '../trace/map-output-format.js';
 import type { MappedTrace, Touch } from './map-trace.js';
 import { mergeRanges } from './map-trace.js';
 
 /**
- * The file-level profile of one or more mapped traces, taken in the order given (their sequence
- * numbers are laid end to end): one row per file in first-access order, then the metadata that no
- * file owns, then the reads that hit nothing the image knows.
+ * The per-file aggregate that `bootprof map` writes (its format: src/trace/map-output-format.ts),
+ * built from one or more mapped traces taken in the order given (their sequence numbers are laid
+ * end to end): one row per file in first-access order, then the metadata that no file owns, then
+ * the reads that hit nothing the image knows. Not src/profile's boot profile: that is the ordered
+ * list of paths the sort and readahead outputs are made from.
  */
 
 const ISO_SECTOR = 2048;
