@@ -9,6 +9,7 @@ import { looksLikeProfile, looksLikeProfileJson, parseProfile, parseProfileJson 
 import { looksLikeQemuLog, parseQemuLog } from './qemu.js';
 import { mergeBlktraceCpus } from './merge-cpus.js';
 import type { Trace, TraceFormat } from './types.js';
+import { isGzip } from '../util/gzip.js';
 
 /** A capture format: recognised from the first bytes of its content, never from its name. */
 export interface TraceParser {
@@ -67,11 +68,11 @@ let processStdin: StdinReader | undefined;
 /** Standard input of this process, read at most once however many `-` arguments name it. */
 export function stdinReader(): StdinReader {
   if (processStdin === undefined) {
-    const read = streamReader(process.stdin, STDIN_NAME);
+    let read: StdinReader | undefined; // process.stdin is only touched when a `-` is read
     processStdin = async () => {
       // A trace is never typed in: waiting on a terminal would only look like a hang.
       if (process.stdin.isTTY) throw new InputError(`${STDIN_NAME} is a terminal: pipe a trace into "-", or name its file`);
-      return read();
+      return (read ??= streamReader(process.stdin, STDIN_NAME))();
     };
   }
   return processStdin;
@@ -101,6 +102,7 @@ export function streamReader(stream: NodeJS.ReadableStream, name: string): Stdin
 
 export function parseTrace(raw: Buffer, source: string): Trace {
   if (raw.length === 0) throw new FormatError(source, 0, 'empty file: no trace events');
+  // captures travel compressed (the bundled profiles do): a gzip file is read as what it holds
   const bytes = isGzip(raw) ? gunzipTrace(raw, source) : raw;
   const head = bytes.subarray(0, 65536);
   const parser = traceParsers.find((p) => p.detect(head));
@@ -114,11 +116,6 @@ export function parseTrace(raw: Buffer, source: string): Trace {
   const trace = parser.parse(bytes, source);
   if (trace.events.length === 0) throw new FormatError(source, 0, `no events in this ${parser.format} trace`);
   return trace;
-}
-
-/** Captures travel compressed (the bundled profiles do): a gzip file is read as what it holds. */
-function isGzip(bytes: Buffer): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 function gunzipTrace(bytes: Buffer, source: string): Buffer {
