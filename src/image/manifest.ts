@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { FormatError, InputError, describeSystemError } from '../errors.js';
 import type { Extent, ExtentKind, Layout, LayoutFile } from './layout.js';
+import { isGzip } from '../util/gzip.js';
 
 /**
  * An image manifest is the Layout of an image as `bootprof inspect --json` writes it, without the
@@ -22,10 +23,6 @@ export function looksLikeManifest(head: Buffer): boolean {
   if (isGzip(head)) return true;
   const text = head.subarray(0, 64).toString('latin1').trimStart();
   return text.startsWith('{');
-}
-
-function isGzip(bytes: Buffer): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 export function readLayoutManifest(path: string): Layout {

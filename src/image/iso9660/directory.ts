@@ -39,8 +39,8 @@ export function parseRecord(file: string, buf: Buffer, at: number, base: number)
   const suAt = Math.min(suStart, len);
   return {
     offset,
-    lba: both32(buf, at + 2) + buf[at + 1]!,
-    dataLength: both32(buf, at + 10),
+    lba: both32(buf, at + 2, file, base) + buf[at + 1]!,
+    dataLength: both32(buf, at + 10, file, base),
     flags: buf[at + 25]!,
     fileUnitSize: buf[at + 26]!,
     interleaveGap: buf[at + 27]!,

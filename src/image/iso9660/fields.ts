@@ -4,15 +4,24 @@ import { FormatError } from '../../errors.js';
 export const SECTOR = 2048;
 
 /**
- * A "both-endian" 32-bit field (ECMA-119 7.3.3): the LE half is authoritative, as in Linux isofs.
- * Writers agree on both halves; we do not reject a mismatch because the kernel does not either.
+ * A "both-endian" 32-bit field (ECMA-119 7.3.3, docs/formats.md): the little-endian value, then the
+ * same value big-endian. Linux isofs reads only the little-endian half; we read both and reject an
+ * image whose halves disagree (a damaged or hostile image), naming the field's byte offset.
+ * `base` is the image offset of buf[0].
  */
-export function both32(buf: Buffer, at: number): number {
-  return buf.readUInt32LE(at);
+export function both32(buf: Buffer, at: number, file: string, base: number): number {
+  const le = buf.readUInt32LE(at);
+  const be = buf.readUInt32BE(at + 4);
+  if (le !== be) throw new FormatError(file, base + at, `both-endian field: little-endian half ${le}, big-endian half ${be}`);
+  return le;
 }
 
-export function both16(buf: Buffer, at: number): number {
-  return buf.readUInt16LE(at);
+/** The 16-bit both-endian field (ECMA-119 7.2.3), checked the same way. */
+export function both16(buf: Buffer, at: number, file: string, base: number): number {
+  const le = buf.readUInt16LE(at);
+  const be = buf.readUInt16BE(at + 2);
+  if (le !== be) throw new FormatError(file, base + at, `both-endian field: little-endian half ${le}, big-endian half ${be}`);
+  return le;
 }
 
 /**

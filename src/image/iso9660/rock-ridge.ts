@@ -63,7 +63,7 @@ export function readSystemUse(source: ByteSource, area: Buffer, areaOffset: numb
           continue;
         case 'CE':
           need(source.name, e, 28, at, 'CE');
-          next = { lba: both32(e, 4), offset: both32(e, 12), size: both32(e, 20), at };
+          next = { lba: both32(e, 4, source.name, at), offset: both32(e, 12, source.name, at), size: both32(e, 20, source.name, at), at };
           break;
         case 'RR':
           out.rockRidge = true;
@@ -71,16 +71,16 @@ export function readSystemUse(source: ByteSource, area: Buffer, areaOffset: numb
         case 'PX':
           need(source.name, e, 36, at, 'PX');
           out.rockRidge = true;
-          out.mode = both32(e, 4);
-          out.nlink = both32(e, 12);
-          out.uid = both32(e, 20);
-          out.gid = both32(e, 28);
-          if (len >= 44) out.serial = both32(e, 36);
+          out.mode = both32(e, 4, source.name, at);
+          out.nlink = both32(e, 12, source.name, at);
+          out.uid = both32(e, 20, source.name, at);
+          out.gid = both32(e, 28, source.name, at);
+          if (len >= 44) out.serial = both32(e, 36, source.name, at);
           break;
         case 'PN':
           need(source.name, e, 20, at, 'PN');
           out.rockRidge = true;
-          out.rdev = { major: both32(e, 4), minor: both32(e, 12) };
+          out.rdev = { major: both32(e, 4, source.name, at), minor: both32(e, 12, source.name, at) };
           break;
         case 'NM': {
           need(source.name, e, 5, at, 'NM');
@@ -101,7 +101,7 @@ export function readSystemUse(source: ByteSource, area: Buffer, areaOffset: numb
         case 'CL':
           need(source.name, e, 12, at, 'CL');
           out.rockRidge = true;
-          out.childLinkLba = both32(e, 4);
+          out.childLinkLba = both32(e, 4, source.name, at);
           break;
         case 'RE':
           out.rockRidge = true;

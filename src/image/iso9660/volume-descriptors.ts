@@ -1,6 +1,6 @@
 import { FormatError, LimitError, UnsupportedError } from '../../errors.js';
 import type { ByteSource } from '../source.js';
-import { SECTOR, asciiField, both16, both32 } from './fields.js';
+import { SECTOR, asciiField, both16, both32, ucs2be } from './fields.js';
 
 /** The descriptor set starts at sector 16 (ECMA-119 6.2.1); sectors 0-15 are the system area. */
 export const FIRST_DESCRIPTOR_SECTOR = 16;
@@ -79,17 +79,17 @@ function parseDescriptor(source: ByteSource, buf: Buffer, offset: number): Volum
 }
 
 function parseVolume(source: ByteSource, buf: Buffer, offset: number, type: 'primary' | 'supplementary'): VolumeDescriptor {
-  const blockSize = both16(buf, 128);
+  const blockSize = both16(buf, 128, source.name, offset);
   if (blockSize !== SECTOR) {
     throw new UnsupportedError(`${source.name} at byte ${offset + 128}: logical block size ${blockSize} (only 2048 is supported)`);
   }
   const d: VolumeDescriptor = {
     type,
     offset,
-    volumeSpaceSize: both32(buf, 80),
+    volumeSpaceSize: both32(buf, 80, source.name, offset),
     rootRecord: Buffer.from(buf.subarray(156, 190)),
     rootRecordOffset: offset + 156,
-    pathTableSize: both32(buf, 132),
+    pathTableSize: both32(buf, 132, source.name, offset),
     pathTableLbas: [buf.readUInt32LE(140), buf.readUInt32LE(144), buf.readUInt32BE(148), buf.readUInt32BE(152)],
   };
   if (buf[156] !== 34) {
@@ -98,15 +98,9 @@ function parseVolume(source: ByteSource, buf: Buffer, offset: number, type: 'pri
   if (type === 'supplementary') {
     const level = buf[0 + 6] === 1 ? JOLIET_ESCAPES[buf.toString('latin1', 88, 91)] : undefined;
     if (level !== undefined) d.jolietLevel = level;
-    d.volumeId = level !== undefined ? ucs2beTrim(buf, 40, 32) : asciiField(buf, 40, 32);
+    d.volumeId = level !== undefined ? ucs2be(buf, 40, 32).replace(/[\0 ]+$/, '') : asciiField(buf, 40, 32);
   } else {
     d.volumeId = asciiField(buf, 40, 32);
   }
   return d;
-}
-
-function ucs2beTrim(buf: Buffer, at: number, length: number): string {
-  let s = '';
-  for (let i = at; i + 1 < at + length; i += 2) s += String.fromCharCode(buf.readUInt16BE(i));
-  return s.replace(/[\0 ]+$/, '');
 }

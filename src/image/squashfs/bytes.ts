@@ -4,13 +4,23 @@ import { FormatError } from '../../errors.js';
 export const NO_TABLE = -1;
 
 /**
- * Little-endian u64 as a number. Values past 2^53 cannot be an offset or size in any image we can
- * read, so they are rejected here instead of losing precision; all-ones maps to NO_TABLE.
+ * Little-endian u64 at `pos` as a number, or undefined when it is 2^53 or more: no offset or size
+ * in an image we can read is that large, so such a value is rejected instead of losing precision.
  */
-export function readU64(buf: Buffer, pos: number, file: string, fileOffset: number, what: string): number {
-  const low = buf.readUInt32LE(pos);
+export function readU53(buf: Buffer, pos: number): number | undefined {
   const high = buf.readUInt32LE(pos + 4);
-  if (high === 0xffffffff && low === 0xffffffff) return NO_TABLE;
-  if (high >= 0x200000) throw new FormatError(file, fileOffset, `${what} ${high * 2 ** 32 + low} is too large`);
-  return high * 2 ** 32 + low;
+  return high >= 0x200000 ? undefined : high * 2 ** 32 + buf.readUInt32LE(pos);
+}
+
+/** The message for a u64 field readU53 rejected. */
+export function tooLarge(buf: Buffer, pos: number, what: string): string {
+  return `${what} ${buf.readBigUInt64LE(pos)} is too large`;
+}
+
+/** A table pointer or size: readU53, with all-ones mapped to NO_TABLE; FormatError at `fileOffset` past 2^53. */
+export function readU64(buf: Buffer, pos: number, file: string, fileOffset: number, what: string): number {
+  if (buf.readUInt32LE(pos) === 0xffffffff && buf.readUInt32LE(pos + 4) === 0xffffffff) return NO_TABLE;
+  const value = readU53(buf, pos);
+  if (value === undefined) throw new FormatError(file, fileOffset, tooLarge(buf, pos, what));
+  return value;
 }

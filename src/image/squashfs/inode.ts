@@ -1,4 +1,5 @@
 import { FormatError } from '../../errors.js';
+import { readU53, tooLarge } from './bytes.js';
 import type { MetadataTable } from './metadata.js';
 import { SUPERBLOCK_SIZE } from './superblock.js';
 import type { DataBlock, FragmentRef, SquashfsEntry, SquashfsEntryType, Xattr } from './types.js';
@@ -188,9 +189,9 @@ function parseRegular(ctx: InodeContext, entry: SquashfsEntry, at: number, exten
   let fragmentIndex: number;
   let fragmentOffset: number;
   if (extended) {
-    startBlock = readU53(ctx, at, at + 16, 'start_block');
-    fileSize = readU53(ctx, at, at + 24, 'file_size');
-    entry.sparseBytes = readU53(ctx, at, at + 32, 'sparse');
+    startBlock = inodeU53(ctx, at, at + 16, 'start_block');
+    fileSize = inodeU53(ctx, at, at + 24, 'file_size');
+    entry.sparseBytes = inodeU53(ctx, at, at + 32, 'sparse');
     entry.nlink = buf.readUInt32LE(at + 40);
     fragmentIndex = buf.readUInt32LE(at + 44);
     fragmentOffset = buf.readUInt32LE(at + 48);
@@ -241,10 +242,6 @@ function parseRegular(ctx: InodeContext, entry: SquashfsEntry, at: number, exten
   }
 }
 
-function readU53(ctx: InodeContext, at: number, pos: number, what: string): number {
-  const buf = ctx.table.bytes;
-  const low = buf.readUInt32LE(pos);
-  const high = buf.readUInt32LE(pos + 4);
-  if (high >= 0x200000) inodeError(ctx, at, `${what} ${high * 2 ** 32 + low} is too large`);
-  return high * 2 ** 32 + low;
+function inodeU53(ctx: InodeContext, at: number, pos: number, what: string): number {
+  return readU53(ctx.table.bytes, pos) ?? inodeError(ctx, at, tooLarge(ctx.table.bytes, pos, what));
 }
