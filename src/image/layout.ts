@@ -106,10 +106,8 @@ export function dataOwner(layout: { readonly files: readonly LayoutFile[] }, fil
   return f;
 }
 
-/** Every extent overlapping [offset, offset + length), in position order. */
-export function extentsInRange(extents: readonly Extent[], offset: number, length: number): Extent[] {
-  const end = offset + length;
-  // first extent whose end is past offset
+/** Index of the first extent that ends after `offset` (extents sorted, not overlapping); extents.length when none does. */
+export function firstEndingAfter(extents: readonly Extent[], offset: number): number {
   let lo = 0;
   let hi = extents.length;
   while (lo < hi) {
@@ -118,8 +116,14 @@ export function extentsInRange(extents: readonly Extent[], offset: number, lengt
     if (e.start + e.length <= offset) lo = mid + 1;
     else hi = mid;
   }
+  return lo;
+}
+
+/** Every extent overlapping [offset, offset + length), in position order. */
+export function extentsInRange(extents: readonly Extent[], offset: number, length: number): Extent[] {
+  const end = offset + length;
   const out: Extent[] = [];
-  for (let i = lo; i < extents.length; i++) {
+  for (let i = firstEndingAfter(extents, offset); i < extents.length; i++) {
     const e = extents[i]!;
     if (e.start >= end) break;
     out.push(e);

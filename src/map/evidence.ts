@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import type { Extent, Layout } from '../image/layout.js';
+import { firstEndingAfter, type Extent, type Layout } from '../image/layout.js';
 
 /**
  * Which owners of the blocks a block trace read were wanted by the boot, and which were only read
@@ -196,19 +196,6 @@ export function assessOwners(layout: Layout, requests: readonly BlockRequest[], 
     else list.push(file);
   }
   return { evidence, evidencedAt, fragmentShared, demandReads, unusedWindows };
-}
-
-/** Index of the first extent that ends after `offset` (extents sorted, not overlapping). */
-function firstEndingAfter(extents: readonly Extent[], offset: number): number {
-  let lo = 0;
-  let hi = extents.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const e = extents[mid]!;
-    if (e.start + e.length <= offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**
