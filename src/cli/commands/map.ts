@@ -36,12 +36,14 @@ export const mapCommand: CommandModule<object, MapArgs> = {
       .option('device', {
         type: 'string',
         array: true,
+        nargs: 1, // one value each: a repeatable option must not swallow the traces after it
         default: [],
         describe: 'Coordinates of a device\'s offsets: ID=image (bytes of the image), ID=squashfs (inside the squashfs) or ID=skip (repeatable)',
       })
       .option('squashfs-dev', {
         type: 'string',
         array: true,
+        nargs: 1, // one value each: a repeatable option must not swallow the traces after it
         default: [],
         describe: 'Device ("7:0") whose inode numbers are the squashfs\'s, for events with an inode but no path (default: learned from the trace)',
       })
