@@ -48,7 +48,7 @@ t.test('captured qemu log with -msg timestamp=on', async (t) => {
   t.ok(trace.devices!.some((d) => d.kind === 'cdrom'));
 });
 
-t.test('hand-made samples (formats.md §3)', async (t) => {
+t.test('hand-made samples (docs/formats.md §3)', async (t) => {
   const cd = await readTrace(fixture('qemu-cdrom.log'));
   t.same(
     blocks(cd.events).map((e) => [e.offset, e.length]),

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { InputError, ToolError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
-/** qemu trace events that record every read the guest makes of the CD (formats.md §3). */
+/** qemu trace events that record every read the guest makes of the CD (docs/formats.md §3). */
 export const DEFAULT_TRACE_EVENTS = ['blk_co_preadv', 'ide_atapi_cmd_read*'];
 
 export const QEMU_TRACE_FILE = 'qemu-trace.log';

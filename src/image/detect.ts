@@ -3,7 +3,7 @@ import type { IsoEntry, IsoImage } from './iso9660/index.js';
 import { SECTOR } from './iso9660/fields.js';
 import type { ByteSource } from './source.js';
 
-/** The squashfs magic as its first four bytes read (docs/formats.md, squashfs superblock). */
+/** The squashfs magic as its first four bytes read (docs/formats.md §1.1). */
 const SQUASHFS_MAGIC = 'hsqs';
 /** Names live systems give their loopback image (Debian live, casper, Mandriva, Fedora). */
 const SQUASHFS_NAME = /\.(squashfs|sfs|sqfs|squash)$/i;

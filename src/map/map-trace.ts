@@ -209,7 +209,7 @@ export function mapTrace(trace: Trace, layout: Layout, options: MapOptions = {})
   };
 }
 
-/** FileEvents only: the contract of src/map (contracts.md). */
+/** FileEvents only: what src/map hands on (docs/formats.md §7). */
 export function blockEventsToFileEvents(trace: Trace, layout: Layout, options: MapOptions = {}): FileEvent[] {
   return mapTrace(trace, layout, options).fileEvents;
 }

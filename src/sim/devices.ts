@@ -2,8 +2,8 @@ import { InputError } from '../errors.js';
 import type { DeviceModel } from './device.js';
 
 /**
- * The device catalogue. Figures come from shared/reference/formats.md §7 (sources named there);
- * those marked `estimate` have no source and were chosen by us. docs/cost-model.md explains each.
+ * The device catalogue. docs/cost-model.md lists every figure with its source; those marked
+ * `estimate` have no source and were chosen by us.
  */
 
 const CD_1X = 75 * 2048; // 153,600 B/s: 75 sectors/s of 2048 user bytes
@@ -123,7 +123,7 @@ export const SATA_SSD: DeviceModel = {
   sectorBytes: 512,
   bufferBytes: 0,
   sources: [
-    { parameter: 'sequential rate', value: '530 MB/s (SATA 6 Gbit/s carries 600 MB/s after 8b/10b coding)', source: 'no source in formats.md', estimate: true },
+    { parameter: 'sequential rate', value: '530 MB/s (SATA 6 Gbit/s carries 600 MB/s after 8b/10b coding)', source: 'no source found', estimate: true },
     { parameter: 'random read penalty', value: '0.1 ms per non-contiguous read', source: 'no source found', estimate: true },
   ],
 };

@@ -2,7 +2,7 @@ import { InputError } from '../errors.js';
 import { ReadsBuilder, type Reads } from './reads.js';
 
 /**
- * The guest kernel between squashfs and the drive (shared/reference/formats.md §6): squashfs reads
+ * The guest kernel between squashfs and the drive (docs/formats.md §6): squashfs reads
  * whole blocks through the loop device, whose backing file's page cache (on isofs) turns misses into
  * readahead requests of up to read_ahead_kb (128 KiB on sr0). Pages stay cached for the whole boot
  * (a boot reads far less than RAM), so a re-read never reaches the drive.

@@ -4,7 +4,7 @@ import type { BlockEvent, Trace, TraceDevice } from './types.js';
 import { linuxDeviceKind } from './linux-devices.js';
 
 /**
- * blkparse's default text output (formats.md §4):
+ * blkparse's default text output (docs/formats.md §4.1):
  *   `%3d,%-3d %2d %8d %5d.%09lu %5u %2s %3s ` = maj,min cpu seq sec.nsec pid action RWBS,
  * then for D/I/Q/B `sector + nsectors [comm]`.
  * We keep action D (issued to the driver) with a read RWBS: those are the reads that reach the device.

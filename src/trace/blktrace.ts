@@ -3,7 +3,8 @@ import { linuxDeviceKind } from './linux-devices.js';
 import type { BlockEvent, Trace, TraceDevice } from './types.js';
 
 /**
- * blktrace's binary per-CPU files (`<dev>.blktrace.<cpu>`), include/uapi/linux/blktrace_api.h:
+ * blktrace's binary per-CPU files (`<dev>.blktrace.<cpu>`), include/uapi/linux/blktrace_api.h
+ * (docs/formats.md §4.2):
  * a stream of 48-byte `struct blk_io_trace` records, each followed by `pdu_len` payload bytes,
  * in the byte order of the machine that recorded them (the magic tells which).
  * We keep the reads issued to the driver (__BLK_TA_ISSUE), as blkparse's `D ... R` lines.

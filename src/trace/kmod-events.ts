@@ -5,7 +5,7 @@ import { forEachTsvRecord, RecordProblem } from './tsv-records.js';
 import type { FileEvent, Trace, TraceDevice, TraceEvent } from './types.js';
 
 /**
- * The module's debugfs `bootprof/events` file (contracts.md): a header line, then one event per
+ * The module's debugfs `bootprof/events` file (docs/formats.md §5): a header line, then one event per
  * line in 10 tab-separated columns (the header has the magic plus the 10 column names):
  *   seq time_ns event pid comm dev ino offset length path
  * open/exec/read/fault become FileEvents (fault and read may carry only dev/ino, which the mapper

@@ -3,7 +3,7 @@ import { excerpt, firstBinaryByte, forEachLine, headLines, parseCount } from './
 import type { BlockEvent, Trace, TraceDevice } from './types.js';
 
 /**
- * qemu's "log" trace backend (`-trace ... -D FILE`), formats.md §3.
+ * qemu's "log" trace backend (`-trace ... -D FILE`), docs/formats.md §3.
  *
  * Two events give the guest's reads of its disks:
  * - `blk_co_preadv blk 0x.. bs 0x.. offset N bytes N flags 0x..`: byte offsets, any device,

@@ -4,7 +4,7 @@ import { FormatError } from '../../errors.js';
 export const SECTOR = 2048;
 
 /**
- * A "both-endian" 32-bit field (ECMA-119 7.3.3, docs/formats.md): the little-endian value, then the
+ * A "both-endian" 32-bit field (ECMA-119 7.3.3, docs/formats.md §2.1): the little-endian value, then the
  * same value big-endian. Linux isofs reads only the little-endian half; we read both and reject an
  * image whose halves disagree (a damaged or hostile image), naming the field's byte offset.
  * `base` is the image offset of buf[0].

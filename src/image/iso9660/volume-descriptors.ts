@@ -2,7 +2,7 @@ import { FormatError, LimitError, UnsupportedError } from '../../errors.js';
 import type { ByteSource } from '../source.js';
 import { SECTOR, asciiField, both16, both32, ucs2be } from './fields.js';
 
-/** The descriptor set starts at sector 16 (ECMA-119 6.2.1); sectors 0-15 are the system area. */
+/** The descriptor set starts at sector 16 (ECMA-119 6.2.1, docs/formats.md §2); sectors 0-15 are the system area. */
 export const FIRST_DESCRIPTOR_SECTOR = 16;
 /** Real images carry 2-5 descriptors; this cap bounds the scan of a hostile image. */
 const MAX_DESCRIPTORS = 64;

@@ -6,7 +6,7 @@ import { NO_TABLE, readU64 } from './bytes.js';
 export const SQUASHFS_MAGIC = 0x73717368;
 export const SUPERBLOCK_SIZE = 96;
 
-/** Superblock flag bits (squashfs_fs.h). */
+/** Superblock flag bits (squashfs_fs.h; docs/formats.md §1.1). */
 export const FLAGS = {
   inodesUncompressed: 1 << 0,
   dataUncompressed: 1 << 1,
