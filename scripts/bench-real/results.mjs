@@ -43,8 +43,44 @@ const stats = (p) => Object.fromEntries(readText(p).split('\n').map((l) => l.spl
 const REPEATS = Math.max(1, Number(opt.repeats ?? 1));
 const METRICS = ['reads', 'bytes', 'seeks', 'farSeeks', 'seekDistance', 'seekMs', 'rotationMs', 'transferMs', 'totalMs', 'lowerBoundMs'];
 
+/**
+ * The raw trace's far jumps (>= 256 KiB either way between the end of one CD read and the start of
+ * the next), by where they land: the ISO's own structures (outside the loopback), the loopback inside
+ * the variant's readahead ranges, or the rest of the loopback. A cross-check of where the simulated
+ * far seeks come from; null when the trace or the loopback's offset is missing.
+ */
+function farJumps(dir, ranges) {
+  const text = readText(join(dir, 'qemu-trace.log'));
+  const base = Number(readText(join(dir, '..', 'squashfs-offset')).trim());
+  if (!text || !Number.isFinite(base) || base <= 0) return null;
+  const size = statSync(join(dir, '..', 'filesystem.squashfs')).size;
+  const reads = [];
+  const bytesBy = new Map();
+  for (const m of text.matchAll(/^(?:\d+@\d+\.\d+:)?blk_co_preadv blk (\S+) bs \S+ offset (\d+) bytes (\d+)/gm)) {
+    const r = { dev: m[1], offset: Number(m[2]), length: Number(m[3]) };
+    reads.push(r);
+    bytesBy.set(r.dev, (bytesBy.get(r.dev) ?? 0) + r.length);
+  }
+  // The CD: the device with the most bytes read (the results disk is written, not read).
+  const cd = [...bytesBy.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const out = { total: 0, iso: 0, readahead: 0, loopback: 0 };
+  let end = 0;
+  for (const r of reads) {
+    if (r.dev !== cd) continue;
+    if (Math.abs(r.offset - end) >= 256 * 1024) {
+      out.total++;
+      const rel = r.offset - base;
+      if (rel < 0 || rel >= size) out.iso++;
+      else if (ranges.some(([o, n]) => rel >= Math.floor(o / 4096) * 4096 && rel < o + n)) out.readahead++;
+      else out.loopback++;
+    }
+    end = r.offset + r.length;
+  }
+  return out;
+}
+
 /** One boot of one variant: its measured figures per device and what the guest reported. */
-function bootFigures(dir) {
+function bootFigures(dir, ranges = []) {
   const sim = JSON.parse(readFileSync(join(dir, 'simulate.json'), 'utf8'));
   const measured = sim.scenarios.find((s) => s.layout.startsWith('measured'));
   if (!measured) throw new Error(`${dir}: simulate.json has no measured scenario`);
@@ -57,6 +93,7 @@ function bootFigures(dir) {
   const uptime = Number(readText(join(guest, 'uptime.txt')).split(' ')[0]);
   return {
     devices,
+    farJumps: farJumps(dir, ranges),
     moduleStats: stats(join(guest, 'stats.txt')),
     guestUptimeAtEndS: Number.isFinite(uptime) ? uptime : null,
     systemdAnalyze: (readText(join(guest, 'systemd-analyze.txt')).split('\n')[0] ?? '').trim(),
@@ -68,7 +105,9 @@ const rows = [];
 for (const v of VARIANTS) {
   const dir = join(cache, v.id);
   const boots = [];
-  for (let n = 1; n <= REPEATS; n++) boots.push(bootFigures(join(dir, n === 1 ? 'boot' : `boot-${n}`)));
+  const raFile = { 'sorted-ra': 'readahead.ranges', 'optimized-ra': 'optimized-readahead.ranges' }[v.id];
+  const raRanges = raFile ? readRanges(join(cache, raFile)) : [];
+  for (let n = 1; n <= REPEATS; n++) boots.push(bootFigures(join(dir, n === 1 ? 'boot' : `boot-${n}`), raRanges));
   const devices = {};
   for (const d of DEVICES) {
     const per = boots.map((b) => b.devices[d]).filter(Boolean);
@@ -144,7 +183,6 @@ if (has('blocktrace')) {
 
 const sortLines = lineCount(join(cache, 'bootprof.sort'));
 const seedLines = lineCount(join(cache, 'seed.sort'));
-const readRanges = (p) => readText(p).split('\n').filter((l) => /^\d+ \d+/.test(l)).map((l) => l.split(' ').map(Number));
 const ranges = readRanges(join(cache, 'readahead.ranges'));
 // The seed's sort file lists directories too: each hands its priority to the unlisted files below it.
 const seedDirs = readText(join(cache, 'seed.sort')).split('\n').map((l, i) => ({ line: i + 1, path: l.replace(/ -?\d+$/, '') }))
@@ -179,8 +217,9 @@ function optimizerInputs(id) {
     device: OPT_DEVICE,
     sortLines: lineCount(join(cache, `${id}.sort`)),
     actionLines: lineCount(join(cache, `${id}.actions`)),
-    actionKinds: Object.fromEntries(Object.entries(actionsText.split('\n').filter((l) => l && !l.startsWith('#'))
-      .map((l) => l.replace(/@.*$/, '').trim()).reduce((m, k) => ({ ...m, [k]: (m[k] ?? 0) + 1 }), {}))),
+    // One pathname(...) test per file (sub)pathname groups directories; lines are continued with a backslash.
+    actionFiles: (actionsText.match(/(?<!sub)pathname\(/g) ?? []).length,
+    actionKinds: [...actionsText.matchAll(/^([a-z][a-z-]*)@/gm)].reduce((m, a) => ({ ...m, [a[1]]: (m[a[1]] ?? 0) + 1 }), {}),
     tuneOptions: readText(join(cache, id, 'tune.opts')).trim(),
     sortStderr: readText(join(cache, id, 'sort.log')).trim().split('\n').filter(Boolean).slice(-12),
     tuneStderr: readText(join(cache, id, 'tune.log')).trim().split('\n').filter(Boolean).slice(-30),
@@ -221,6 +260,7 @@ const results = {
   verdicts,
   acceptance: acceptance.length ? { source: 'issue 10, "Done when" (sort only, sort + readahead, qemu trace only)', criteria: acceptance, allPass: acceptance.every((c) => c.pass) } : null,
   elapsedSeconds: Number(opt.elapsed ?? 0),
+  qemuBootSeconds: round(rows.flatMap((r) => r.boots).reduce((a, b) => a + (b.qemu.durationMs ?? 0) / 1000, 0)),
   fromScratchSeconds: Number(readText(join(cache, 'from-scratch-seconds')).trim()) || null,
 };
 writeFileSync(join(resultsDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -241,10 +281,26 @@ const oi = results.inputs.optimized;
 const bi = results.inputs.blocktrace;
 const verifyText = (v) => (v ? `exit ${v.exitCode}${v.checked !== undefined ? `, ${v.checked} files checked` : ''}${v.offenders !== undefined ? `, ${v.offenders} out of order` : ''}${Object.entries(v).filter(([k]) => !['exitCode', 'checked', 'offenders', 'stderr', 'ok'].includes(k)).map(([k, x]) => `, ${k} ${typeof x === 'object' ? JSON.stringify(x) : x}`).join('')}` : '');
 const optimizerBullets = !oi ? '- The layout optimizer (`bootprof tune`, `sort --device/--actions`) was not in this build of bootprof: its variants were not built.' : [
-  `- optimized: ${REPEATS} unsorted boots' module logs, \`--device ${OPT_DEVICE}\`; sort file ${oi.sortLines} lines, action file ${oi.actionLines} lines (${Object.entries(oi.actionKinds).map(([k, n]) => `${n} \`${k}\``).join(', ') || 'none'}); tune's options: \`${oi.tuneOptions || '(none)'}\` (block size ${byId.optimized.squashfsBlockSize}); \`bootprof verify --actions\`: ${verifyText(oi.verify)}.`,
+  `- optimized: ${REPEATS} unsorted boots' module logs, \`--device ${OPT_DEVICE}\`; sort file ${oi.sortLines} lines, action file: ${oi.actionFiles} files${oi.actionFiles ? ` (${Object.keys(oi.actionKinds).map((k) => `\`${k}\``).join(', ')})` : ''}; tune's options: \`${oi.tuneOptions || '(none)'}\` (block size ${byId.optimized.squashfsBlockSize}); \`bootprof verify --actions\`: ${verifyText(oi.verify)}.`,
   ...(has('optimized-ra') ? [`- optimized + readahead: ${results.inputs.optimizedReadahead.ranges} ranges, ${mib(results.inputs.optimizedReadahead.bytes)} MiB listed (readahead --ranges on the optimized image, all the unsorted boots' file events).`] : []),
-  ...(bi ? [`- qemu trace only: sort file ${bi.sortLines} lines, action file ${bi.actionLines} lines; tune's options: \`${bi.tuneOptions || '(none)'}\` (block size ${byId.blocktrace.squashfsBlockSize}); \`bootprof verify --actions\`: ${verifyText(bi.verify)}.`] : []),
+  ...(bi ? [`- qemu trace only: sort file ${bi.sortLines} lines, action file: ${bi.actionFiles} files${bi.actionFiles ? ` (${Object.keys(bi.actionKinds).map((k) => `\`${k}\``).join(', ')})` : ''}; tune's options: \`${bi.tuneOptions || '(none)'}\` (block size ${byId.blocktrace.squashfsBlockSize}); \`bootprof verify --actions\`: ${verifyText(bi.verify)}.`] : []),
 ].join('\n');
+/** tune's prediction for its winner next to what the variant's boots measured (same drive model). */
+function predictedVsMeasured(id, label) {
+  const w = results.inputs[id === 'optimized' ? 'optimized' : 'blocktrace']?.tune?.winner?.predicted;
+  const r = byId[id];
+  if (!w || !r) return [];
+  return [`- ${label}: tune predicted ${w.seconds.toFixed(2)} s, ${mib(w.bytesRead)} MiB read, ${num(w.farSeeks)} far seeks and a ${mib(w.squashfsBytes)} MiB loopback; the boots measured ${sec(r.totalMs)} s, ${mib(r.bytes)} MiB, ${num(r.farSeeks)} far seeks, and mksquashfs wrote ${mib(r.squashfsBytes)} MiB.`];
+}
+/** Where the far jumps of a readahead variant's boots land, from the raw trace. */
+function jumpsText(id) {
+  const js = byId[id]?.boots.map((b) => b.farJumps).filter(Boolean) ?? [];
+  if (js.length === 0) return [];
+  const avg = (k) => num(round(js.reduce((a, j) => a + j[k], 0) / js.length));
+  return [`- ${byId[id].label}, raw trace: ${avg('total')} far jumps per boot: ${avg('iso')} to the ISO's own structures (outside the loopback), ${avg('readahead')} into the readahead ranges (the initramfs's sweep), ${avg('loopback')} elsewhere in the loopback (reads the sweep did not cover).`];
+}
+const diagnosticBullets = [...predictedVsMeasured('optimized', 'optimized'), ...predictedVsMeasured('blocktrace', 'qemu trace only'),
+  ...jumpsText('optimized-ra'), ...jumpsText('sorted-ra')].join('\n');
 const acceptanceSection = acceptance.length === 0 ? '' : `## Issue 10's acceptance, side by side in this run
 
 Ratios of the means over the boots; "worst boot pairing" divides this variant's worst boot by the other's best.
@@ -254,8 +310,12 @@ Far seeks are jumps of 256 KiB or more either way (what a CD drive cannot read t
 ${acceptanceTable}
 
 ${optimizerBullets}
+${diagnosticBullets}
 `;
 
+const allBoots = rows.flatMap((r) => r.boots);
+const bootCount = allBoots.length;
+const bootSeconds = allBoots.reduce((a, b) => a + (b.qemu.durationMs ?? 0) / 1000, 0);
 const body = `${table}
 
 - seeks: reads the simulated drive (CD 52x) must position its head for (not served from its buffer or
@@ -308,7 +368,7 @@ sudo scripts/bench-real/run        # Debian bookworm host, node >= 20; installs 
 
 It caches the debootstrap, the ISOs and the boots under \`work-cache/bench-real/\`, uses KVM when
 \`/dev/kvm\` works (\`BENCH_ACCEL=tcg\` forces software emulation); these boots ran under qemu ${rows[0].boots[0].qemu.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'} on ${os.cpus().length} cores. ${results.fromScratchSeconds ? `From an empty cache it took
-${Math.round(results.fromScratchSeconds / 60)} min (${results.fromScratchSeconds} s); this` : 'This'} invocation took ${results.elapsedSeconds} s (${Math.round(results.elapsedSeconds / 60)} min). The HTML report, \`bench/results/report.html\`, replays the first unsorted boot's file events onto the
+${Math.round(results.fromScratchSeconds / 60)} min (${results.fromScratchSeconds} s); this` : 'This'} invocation took ${results.elapsedSeconds} s (${Math.round(results.elapsedSeconds / 60)} min; boots found in the cache are not booted again). The ${bootCount} boots in the table took ${Math.round(bootSeconds / 60)} min of qemu time (${Math.round(bootSeconds / bootCount)} s each on average). The HTML report, \`bench/results/report.html\`, replays the first unsorted boot's file events onto the
 ${has('optimized') ? 'unsorted, seed, sorted and optimized' : 'unsorted, seed and sorted'} images on every device model (a simulation; the table above is measured); the raw figures are in
 \`bench/results/results.json\`; the captured profile is in \`profiles/debian-bookworm-live/\`.
 `;
@@ -381,6 +441,10 @@ if (acceptance.length === 0) {
   for (const c of acceptance) {
     process.stdout.write(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.criterion}: ${c.value} (${c.worstBootValue ?? '-'}) ${limitText(c)}   [${c.detail}]\n`);
   }
+}
+
+function readRanges(p) {
+  return readText(p).split('\n').filter((l) => /^\d+ \d+/.test(l)).map((l) => l.split(' ').map(Number));
 }
 
 function sec(ms) {
