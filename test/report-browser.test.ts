@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import t from 'tap';
-import { buildReportWithModel } from '../src/report/index.js';
+import { buildReportWithModel } from '../src/cli/report-pipeline.js';
 import { DEVICES } from '../src/sim/devices.js';
 import { HOSTILE_NAME, sampleReportInput } from './helpers/report-input.js';
 

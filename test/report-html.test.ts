@@ -1,6 +1,6 @@
 import t from 'tap';
 import { escapeHtml, escapeJson, html, trustedMarkup } from '../src/report/html.js';
-import { buildReportWithModel } from '../src/report/index.js';
+import { buildReportWithModel } from '../src/cli/report-pipeline.js';
 import { HOSTILE_NAME, sampleReportInput } from './helpers/report-input.js';
 
 t.test('the template tag escapes by default', async (t) => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { buildReportModel, shapeReportModel } from '../src/report/index.js';
+import { buildReportModel } from '../src/cli/report-pipeline.js';
+import { shapeReportModel } from '../src/report/index.js';
 import { compareImages } from '../src/sim/compare.js';
 import { CD24_CLV, CD52_CAV, SATA_SSD } from '../src/sim/devices.js';
 import { evaluateScenarios } from '../src/sim/scenarios.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { buildReportWithModel } from '../src/report/index.js';
+import { buildReportWithModel } from '../src/cli/report-pipeline.js';
 import { mulberry32 } from '../src/sim/prng.js';
 import { accessesFromReads, blockEventsToReads } from '../src/sim/physical.js';
 import type { BlockEvent } from '../src/trace/types.js';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { buildReport } from '../src/report/index.js';
+import { buildReport } from '../src/cli/report-pipeline.js';
 import { loadSimulationInputs } from '../src/sim/inputs.js';
 import { fileBytes } from './helpers/sample-tree.js';
 import { syntheticLayout } from './helpers/synthetic-layout.js';

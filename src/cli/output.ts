@@ -1,4 +1,5 @@
 import { writeFileAtomic } from '../util/atomic-write.js';
+import type { ExitCode } from '../errors.js';
 
 /** stdout carries data; stderr carries messages. Only cli/ writes to either. */
 export function emitData(text: string, outPath?: string): void {
@@ -17,4 +18,16 @@ export function progress(message: string): void {
 
 export function progressDone(): void {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+}
+
+/**
+ * A command that has done its work but must end with another exit code than 0 without an error
+ * message (report --fail-on-regression): thrown by the handler, turned into the code by run().
+ */
+export class ExitStatus extends Error {
+  readonly exitCode: ExitCode;
+  constructor(exitCode: ExitCode) {
+    super(`exit status ${exitCode}`);
+    this.exitCode = exitCode;
+  }
 }

@@ -4,7 +4,7 @@ import type { Comparison, ImageComparison } from '../sim/compare.js';
 import type { CostTotals, DeviceRun } from '../sim/drive.js';
 import type { Scenario, ScenarioResult } from '../sim/evaluate.js';
 import type { KernelOptions } from '../sim/page-cache.js';
-import type { Evaluation, ScenarioInput } from '../sim/scenarios.js';
+import type { Evaluation } from '../sim/scenarios.js';
 
 export type { Comparison, ComparisonRow } from '../sim/compare.js';
 
@@ -13,15 +13,6 @@ export type { Comparison, ComparisonRow } from '../sim/compare.js';
  * and its image comparison (src/sim/compare.ts), aggregated to a size that does not grow with the
  * trace (charts hold at most a few hundred points per series). Nothing here runs the simulation.
  */
-
-/** Everything a report needs, from inputs to page (report/index.ts runs the evaluation for it). */
-export interface ReportInput extends ScenarioInput, ReportViewOptions {
-  devices?: readonly DeviceModel[];
-  /** Device whose per-read detail feeds the charts. Default: the first device. */
-  chartDevice?: string;
-  /** A later image slower than the first by more than this fraction on some device is a regression. Default 0.05. */
-  regressionThreshold?: number;
-}
 
 /** What the page shows that the evaluation does not hold. */
 export interface ReportViewOptions {
@@ -76,6 +67,8 @@ export interface ReportModel {
   generatedAt?: string;
   devices: readonly DeviceModel[];
   chartDevice: DeviceModel;
+  /** Each device's seek-curve exponent by id, as the evaluation used it (the method section prints the formula). */
+  seekExponents: Readonly<Record<string, number>>;
   kernel: KernelOptions;
   seed: number;
   threshold: number;
@@ -122,6 +115,7 @@ export function shapeReportModel(evaluation: Evaluation, comparison: ImageCompar
     ...(view.generatedAt !== undefined ? { generatedAt: view.generatedAt } : {}),
     devices: evaluation.devices,
     chartDevice,
+    seekExponents: evaluation.seekExponents,
     kernel: evaluation.kernel,
     seed: evaluation.seed,
     threshold: comparison.threshold,

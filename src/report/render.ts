@@ -1,5 +1,4 @@
 import type { DeviceModel } from '../sim/device.js';
-import { seekExponent } from '../sim/physics.js';
 import { comparisonChart } from './charts/comparison-bars.js';
 import { formatBytes, formatMs } from './charts/common.js';
 import { cumulativeCostChart } from './charts/cumulative-cost.js';
@@ -144,7 +143,8 @@ ${m.comparisons.map(
 )}</section>`;
 }
 
-function deviceParameters(d: DeviceModel): string {
+/** `exponent`: the seek curve's, as the evaluation computed it (ReportModel.seekExponents). */
+function deviceParameters(d: DeviceModel, exponent: number): string {
   const parts: string[] = [];
   const g = d.geometry;
   if (g.kind === 'spiral') parts.push(`spiral ${g.innerRadiusMm}–${g.outerRadiusMm} mm over ${formatBytes(g.capacityBytes)}`);
@@ -155,7 +155,7 @@ function deviceParameters(d: DeviceModel): string {
   if (s.kind === 'fixed') parts.push(`${s.rpm} rpm, ${(s.bytesPerSecond / 1e6).toFixed(0)} MB/s`);
   if (s.kind === 'none') parts.push(`${(s.bytesPerSecond / 1e6).toFixed(0)} MB/s, no rotation`);
   if (g.kind === 'none') parts.push(`${d.seek.averageMs} ms per non-contiguous read`);
-  else parts.push(`seek ${d.seek.minMs} + ${d.seek.fullStrokeMs - d.seek.minMs} × stroke^${seekExponent(d).toFixed(3)} ms (average ${d.seek.averageMs} ms at 1/3 stroke)`);
+  else parts.push(`seek ${d.seek.minMs} + ${d.seek.fullStrokeMs - d.seek.minMs} × stroke^${exponent.toFixed(3)} ms (average ${d.seek.averageMs} ms at 1/3 stroke)`);
   parts.push(`sector ${d.sectorBytes} B, read-ahead buffer ${formatBytes(d.bufferBytes)}`);
   return parts.join('; ');
 }
@@ -174,7 +174,7 @@ A measured trace (qemu, blktrace) is used as recorded.</p>
     .map((s) => html`<li><strong>${s.layout}</strong>: ${s.description}</li>`)}</ul>
 <h3>Device models</h3>
 <table><thead><tr><th>device</th><th>model</th></tr></thead><tbody>${m.devices.map(
-    (d) => html`<tr><td>${d.name}</td><td>${deviceParameters(d)}</td></tr>`,
+    (d) => html`<tr><td>${d.name}</td><td>${deviceParameters(d, m.seekExponents[d.id] ?? NaN)}</td></tr>`,
   )}</tbody></table>
 <h3>Sources</h3>
 ${m.devices.map(

@@ -5,6 +5,7 @@ import type { DeviceModel } from './device.js';
 import { DEVICES, deviceById } from './devices.js';
 import { physicalScenario, profileScenario, runScenarios, type Scenario, type ScenarioResult } from './evaluate.js';
 import { DEFAULT_READAHEAD_BYTES, type KernelOptions } from './page-cache.js';
+import { seekExponent } from './physics.js';
 import type { PhysicalReads } from './physical.js';
 import type { FileAccess } from './replay.js';
 
@@ -66,6 +67,8 @@ export interface Evaluation {
   devices: readonly DeviceModel[];
   /** The device whose runs carry per-read detail. */
   detailDevice: DeviceModel;
+  /** Each device's seek-curve exponent (physics.ts seekExponent), by device id: the report prints the formula. */
+  seekExponents: Readonly<Record<string, number>>;
   kernel: KernelOptions;
   seed: number;
   /**
@@ -136,6 +139,7 @@ export function evaluateScenarios(input: EvaluationInput): Evaluation {
     accesses: input.accesses.length,
     devices,
     detailDevice,
+    seekExponents: Object.fromEntries(devices.map((d) => [d.id, seekExponent(d)])),
     kernel: input.kernel ?? { readaheadBytes: DEFAULT_READAHEAD_BYTES },
     seed: input.seed ?? DEFAULT_SEED,
     results,

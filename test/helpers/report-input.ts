@@ -1,5 +1,5 @@
 import type { TraceEvent } from '../../src/trace/types.js';
-import type { ReportInput } from '../../src/report/index.js';
+import type { ReportInput } from '../../src/cli/report-pipeline.js';
 import { blockEventsToReads } from '../../src/sim/physical.js';
 import { syntheticLayout, syntheticTree, type SyntheticFile } from './synthetic-layout.js';
 

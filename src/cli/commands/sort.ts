@@ -1,46 +1,37 @@
-import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { InputError, describeSystemError } from '../../errors.js';
-import type { Layout } from '../../image/layout.js';
-import { openImageOrManifest } from '../../image/open-any.js';
-import { perlLines, renderDraklive } from '../../emit/draklive.js';
+import { InputError } from '../../errors.js';
+import { drakliveSortFile } from '../../emit/draklive.js';
 import { renderSortFile, type SortFileResult, type SortFormat } from '../../emit/sort-file.js';
 import { renderGensquashfsSort } from '../../emit/gensquashfs-sort.js';
 import type { Placement } from '../../emit/priorities.js';
 import { countDrops, describeDrop } from '../../profile/describe-drops.js';
-import { compileExcludes, DEFAULT_EXCLUDES, stripPrefix } from '../../profile/filters.js';
-import { HostTree } from '../../tree/host-tree.js';
-import type { MergeMode } from '../../profile/merge.js';
-import { resolveRegularFile } from '../../tree/resolve.js';
-import type { TreeView } from '../../tree/tree-view.js';
 import type { DroppedPath } from '../../profile/types.js';
 import { readTraces } from '../../trace/read.js';
-import type { Trace } from '../../trace/types.js';
 import { renderActionFile } from '../../emit/action-file.js';
 import { planSortFile, type SortPlan } from '../../optimize/sort-plan.js';
-import { DEVICE_ALIASES, deviceById } from '../../sim/devices.js';
 import { DEFAULT_READAHEAD_BYTES } from '../../sim/page-cache.js';
 import { selectProfile } from '../../optimize/inputs.js';
 import { emitData, note, progress, progressDone } from '../output.js';
+import { deviceOf, withDevice, type DeviceArgs } from '../options/device.js';
+import { openImageOrRoot, withImageOrRoot, type ImageOrRootArgs } from '../options/image.js';
+import { withBlockEvents, type BlockEventsArgs } from '../options/mapping.js';
+import { withOutput, type OutputArgs } from '../options/output.js';
+import { excludesOf, withProfileFilters, type ProfileFilterArgs } from '../options/profile-filters.js';
+import { withTraces, type TracesArgs } from '../options/traces.js';
 
-interface SortArgs {
-  traces: string[];
-  image?: string;
-  root?: string;
-  exclude: string[];
-  'default-excludes': boolean;
-  'strip-prefix': string[];
-  layout: Placement | 'auto';
-  order: 'optimized' | 'first-access';
-  device: string;
-  actions?: string;
-  'block-size'?: number;
-  format: SortFormat | 'gensquashfs' | 'draklive';
-  merge: MergeMode;
-  output?: string;
-  verbose: boolean;
-  'block-events': boolean;
-}
+type SortArgs = TracesArgs &
+  ImageOrRootArgs &
+  ProfileFilterArgs &
+  DeviceArgs &
+  BlockEventsArgs &
+  OutputArgs & {
+    layout: Placement | 'auto';
+    order: 'optimized' | 'first-access';
+    actions?: string;
+    'block-size'?: number;
+    format: SortFormat | 'gensquashfs' | 'draklive';
+    verbose: boolean;
+  };
 
 /** How many dropped paths of each reason to name when not --verbose. */
 const SHOWN_PER_REASON = 5;
@@ -49,29 +40,10 @@ export const sortCommand: CommandModule<object, SortArgs> = {
   command: 'sort <traces..>',
   describe: 'Turn boot profiles into a mksquashfs sort file (stdout)',
   builder: (yargs: Argv) =>
-    yargs
-      .positional('traces', {
-        describe: 'Profiles in access order: bootlog.list, module log, qemu/blktrace trace, map output',
-        type: 'string',
-        array: true,
-        demandOption: true,
-      })
-      .option('image', { type: 'string', describe: 'Keep only regular files of this squashfs or ISO (or its manifest from inspect --json)' })
-      .option('root', { type: 'string', describe: 'Keep only regular files of this tree (the mksquashfs source)' })
-      .conflicts('image', 'root')
-      .option('exclude', { type: 'string', array: true, nargs: 1, default: [], describe: 'Drop paths matching this regex (repeatable)' })
-      .option('default-excludes', {
-        type: 'boolean',
-        default: true,
-        describe: `Drop ${DEFAULT_EXCLUDES.join(' ')} (--no-default-excludes keeps them)`,
-      })
-      .option('strip-prefix', {
-        type: 'string',
-        array: true,
-        nargs: 1,
-        default: [],
-        describe: 'Remove this leading directory from profiled paths, e.g. /mnt/live (repeatable)',
-      })
+    withOutput(withBlockEvents(withDevice(withProfileFilters(withImageOrRoot(
+      withTraces(yargs, 'Profiles in access order: bootlog.list, module log, qemu/blktrace trace, map output'),
+      { required: false },
+    )))))
       .option('layout', {
         choices: ['auto', 'beginning', 'end'] as const,
         default: 'auto' as const,
@@ -81,11 +53,6 @@ export const sortCommand: CommandModule<object, SortArgs> = {
         choices: ['optimized', 'first-access'] as const,
         default: 'optimized' as const,
         describe: 'optimized: the layout optimizer decides order, placement and fragments with the cost model (needs --root or --image); first-access: the profile order, as the seed did',
-      })
-      .option('device', {
-        type: 'string',
-        default: 'cd24x',
-        describe: `Drive the layout is optimized for: ${Object.keys(DEVICE_ALIASES).join(', ')} (or a model id)`,
       })
       .option('actions', {
         type: 'string',
@@ -101,31 +68,21 @@ export const sortCommand: CommandModule<object, SortArgs> = {
         default: 'mksquashfs' as const,
         describe: 'mksquashfs -sort, gensquashfs --sort-file (with [dont_fragment] for the plan\'s boot files), genisoimage -sort, or the seed\'s legacy "priority /path"',
       })
-      .option('merge', {
-        choices: ['concat', 'interleave'] as const,
-        default: 'concat' as MergeMode,
-        describe: 'Several profiles: concat (first profile\'s order, then new files of the next) or interleave (by relative position)',
-      })
-      .option('block-events', {
-        type: 'boolean',
-        default: true,
-        describe: 'Map block reads through --image (--no-block-events: use only the events that name files)',
-      })
-      .option('output', { alias: 'o', type: 'string', describe: 'Write here (atomically) instead of stdout' })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'List every dropped path' })
       .example('$0 sort --root chroot bootlog.list > config/distrib.sort', 'draklive: sort the loopback by the boot profile')
       .example('$0 sort --image live.iso --strip-prefix /mnt/live events.tsv -o distrib.sort', 'check against the built image') as Argv<SortArgs>,
   handler: async (args) => {
-    const { tree, layout } = openTree(args);
+    const { tree, layout } = openImageOrRoot(args);
     const traces = await readTraces(args.traces);
-    const excludes = [...(args['default-excludes'] ? DEFAULT_EXCLUDES : []), ...args.exclude];
+    const excludes = excludesOf(args);
 
     if (args.format === 'draklive') {
-      runDraklive(args, traces, tree);
+      const options = { excludes: args.exclude, seedExcludes: args['default-excludes'], stripPrefixes: args['strip-prefix'] };
+      emitData(drakliveSortFile(traces, { ...options, ...(tree !== undefined ? { tree } : {}) }), args.output);
       return;
     }
 
-    const device = deviceById(args.device); // an unknown device fails before any work
+    const device = deviceOf(args); // an unknown device fails before any work
     if (args['block-size'] !== undefined && !(Number.isInteger(args['block-size']) && args['block-size'] >= 4096 && args['block-size'] <= 1 << 20 && (args['block-size'] & (args['block-size'] - 1)) === 0)) {
       throw new InputError(`--block-size ${args['block-size']}: mksquashfs takes a power of two from 4096 to 1048576`);
     }
@@ -223,14 +180,6 @@ function describePlan(sortPlan: SortPlan, deviceName: string): void {
   note(`predicted image size change: ${delta >= 0 ? '+' : ''}${delta.toFixed(0)} bytes (${pct(plan.cost.squashfsBytes, plan.baseline.squashfsBytes)})`);
 }
 
-function openTree(args: SortArgs): { tree?: TreeView; layout?: Layout } {
-  if (args.image !== undefined) {
-    const view = openImageOrManifest(args.image);
-    return { tree: view.tree, layout: view.layout };
-  }
-  return args.root === undefined ? {} : { tree: new HostTree(args.root) };
-}
-
 function reportDrops(dropped: readonly DroppedPath[], verbose: boolean): void {
   const shown = new Map<string, number>();
   for (const d of dropped) {
@@ -239,35 +188,4 @@ function reportDrops(dropped: readonly DroppedPath[], verbose: boolean): void {
     if (verbose || n < SHOWN_PER_REASON) note(`  dropped ${describeDrop(d)}`);
   }
   if (!verbose && [...shown.values()].some((n) => n > SHOWN_PER_REASON)) note('  (--verbose lists every dropped path)');
-}
-
-/** The seed's one-liner, on the raw lines of bootlog.list inputs; options apply on top if given. */
-function runDraklive(args: SortArgs, traces: readonly Trace[], tree: TreeView | undefined): void {
-  const records: string[] = [];
-  for (const trace of traces) {
-    if (trace.format === 'bootlog') {
-      let text: string;
-      try {
-        text = readFileSync(trace.source, 'utf8');
-      } catch (err) {
-        throw new InputError(describeSystemError(trace.source, err), { cause: err });
-      }
-      records.push(...perlLines(text));
-    } else {
-      for (const e of trace.events) if (e.kind !== 'block' && e.path !== '') records.push(`${e.path}\n`);
-    }
-  }
-  const extra = compileExcludes(args.exclude);
-  const prefixes = args['strip-prefix'];
-  const transformed = prefixes.length === 0 ? records : records.map((r) => {
-    const body = r.endsWith('\n') ? r.slice(0, -1) : r;
-    return stripPrefix(body, prefixes) + r.slice(body.length);
-  });
-  const keep = (record: string): boolean => {
-    const path = record.replace(/\r?\n$/, '');
-    if (extra.some((re) => re.test(path))) return false;
-    return tree === undefined || resolveRegularFile(tree, path).ok;
-  };
-  const text = renderDraklive(transformed, keep, args['default-excludes']);
-  emitData(text, args.output);
 }

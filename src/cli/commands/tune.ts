@@ -7,51 +7,32 @@ import { rebuildRow } from '../../optimize/rebuild.js';
 import type { Universe } from '../../optimize/universe.js';
 import type { SelectedFile } from '../../profile/select.js';
 import { InputError } from '../../errors.js';
-import type { Layout } from '../../image/layout.js';
-import { openImageOrManifest } from '../../image/open-any.js';
 import { tuneProfiles, type TuneResult, type TuneRow } from '../../optimize/tune.js';
-import { DEFAULT_EXCLUDES } from '../../profile/filters.js';
-import { HostTree } from '../../tree/host-tree.js';
-import type { MergeMode } from '../../profile/merge.js';
 import type { TreeView } from '../../tree/tree-view.js';
-import { DEVICE_ALIASES, deviceById } from '../../sim/devices.js';
 import { DEFAULT_READAHEAD_BYTES } from '../../sim/page-cache.js';
 import { readTraces } from '../../trace/read.js';
 import { emitData, note, progress, progressDone } from '../output.js';
+import { deviceOf, withDevice, type DeviceArgs } from '../options/device.js';
+import { openImageOrRoot, withImageOrRoot, type ImageOrRootArgs } from '../options/image.js';
+import { withOutput, type OutputArgs } from '../options/output.js';
+import { excludesOf, withProfileFilters, type ProfileFilterArgs } from '../options/profile-filters.js';
+import { withTraces, type TracesArgs } from '../options/traces.js';
 
-interface TuneArgs {
-  traces: string[];
-  image?: string;
-  root?: string;
-  device: string;
-  exclude: string[];
-  'default-excludes': boolean;
-  'strip-prefix': string[];
-  merge: MergeMode;
-  json: boolean;
-  output?: string;
-  rebuild: boolean;
-  'mksquashfs-args': string;
-}
+type TuneArgs = TracesArgs &
+  ImageOrRootArgs &
+  DeviceArgs &
+  ProfileFilterArgs &
+  OutputArgs & {
+    json: boolean;
+    rebuild: boolean;
+    'mksquashfs-args': string;
+  };
 
 export const tuneCommand: CommandModule<object, TuneArgs> = {
   command: 'tune <traces..>',
   describe: 'Predict boot I/O time and image size for each block size; print the winner\'s "-b N" (stdout, one line) for mksquashfs and bootprof sort',
   builder: (yargs: Argv) =>
-    yargs
-      .positional('traces', { describe: 'Boot profiles (one per boot), any capture format', type: 'string', array: true, demandOption: true })
-      .option('image', { type: 'string', describe: 'The image the profiles were taken on (ISO, squashfs or manifest): real compressed sizes' })
-      .option('root', { type: 'string', describe: 'The mksquashfs source tree (sizes from lstat; compression sampled)' })
-      .conflicts('image', 'root')
-      .check((a) => {
-        if (a.image === undefined && a.root === undefined) throw new Error('give --image or --root');
-        return true;
-      })
-      .option('device', { type: 'string', default: 'cd24x', describe: `Target drive: ${Object.keys(DEVICE_ALIASES).join(', ')} (or a model id)` })
-      .option('exclude', { type: 'string', array: true, nargs: 1, default: [], describe: 'Drop paths matching this regex (repeatable)' })
-      .option('default-excludes', { type: 'boolean', default: true, describe: `Drop ${DEFAULT_EXCLUDES.join(' ')}` })
-      .option('strip-prefix', { type: 'string', array: true, nargs: 1, default: [], describe: 'Remove this leading directory from profiled paths (repeatable)' })
-      .option('merge', { choices: ['concat', 'interleave'] as const, default: 'concat' as MergeMode, describe: 'How several profiles merge' })
+    withOutput(withProfileFilters(withDevice(withImageOrRoot(withTraces(yargs, 'Boot profiles (one per boot), any capture format'), { required: true }))))
       .option('rebuild', {
         type: 'boolean',
         default: false,
@@ -59,22 +40,14 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       })
       .option('mksquashfs-args', { type: 'string', nargs: 1, default: '', describe: 'More mksquashfs options for --rebuild builds, written with "=": --mksquashfs-args="-comp xz"' })
       .option('json', { type: 'boolean', default: false, describe: 'Print every candidate as JSON on stdout instead of the options line' })
-      .option('output', { alias: 'o', type: 'string', describe: 'Write here (atomically) instead of stdout' })
       .example('OPTS=$($0 tune --root chroot events.tsv)', 'e.g. "-b 262144": give it to both `bootprof sort $OPTS ...` and `mksquashfs ... $OPTS`') as Argv<TuneArgs>,
   handler: async (args) => {
-    const device = deviceById(args.device);
+    const device = deviceOf(args);
     if (args.rebuild && args.root === undefined) throw new InputError('--rebuild needs --root (the tree to build the image from)');
-    let tree: TreeView;
-    let layout: Layout | undefined;
-    if (args.image !== undefined) {
-      const view = openImageOrManifest(args.image);
-      tree = view.tree;
-      layout = view.layout;
-    } else {
-      tree = new HostTree(args.root!);
-    }
+    const { tree, layout } = openImageOrRoot(args);
+    if (tree === undefined) throw new InputError('give --image or --root');
     const traces = await readTraces(args.traces);
-    const excludes = [...(args['default-excludes'] ? DEFAULT_EXCLUDES : []), ...args.exclude];
+    const excludes = excludesOf(args);
     const result = tuneProfiles({
       traces,
       tree,

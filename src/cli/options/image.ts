@@ -1,0 +1,76 @@
+import type { Argv } from 'yargs';
+import type { Layout } from '../../image/layout.js';
+import { openImageOrManifest } from '../../image/open-any.js';
+import { HostTree } from '../../tree/host-tree.js';
+import type { TreeView } from '../../tree/tree-view.js';
+
+/* Which image or tree a command reads: the same names, texts and checks everywhere. */
+
+export interface SquashfsPathArgs {
+  squashfs?: string;
+}
+
+export interface ImageArgs extends SquashfsPathArgs {
+  image: string;
+}
+
+export interface ImageOrRootArgs {
+  image?: string;
+  root?: string;
+}
+
+/** `--squashfs PATH`: which squashfs of an ISO to read. */
+export function withSquashfsPath<T>(yargs: Argv<T>): Argv<T & SquashfsPathArgs> {
+  return yargs.option('squashfs', { type: 'string', describe: 'Path of the squashfs on the ISO (default: detected)' }) as Argv<T & SquashfsPathArgs>;
+}
+
+/** The open options `--squashfs` asks for. */
+export function squashfsPathOf(args: SquashfsPathArgs): { squashfsPath?: string } {
+  return args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {};
+}
+
+/** `--image FILE` (required) and `--squashfs`; `manifest`: an `inspect --json` manifest is taken too. */
+export function withImage<T>(yargs: Argv<T>, options: { manifest: boolean }): Argv<T & ImageArgs> {
+  return withSquashfsPath(
+    yargs.option('image', {
+      type: 'string',
+      demandOption: true,
+      describe: `The squashfs, or the ISO holding it${options.manifest ? ', the traces were taken on (or its manifest from inspect --json)' : ''}`,
+    }),
+  ) as Argv<T & ImageArgs>;
+}
+
+/** `<image>` as the first positional, and `--squashfs` (inspect, cat). */
+export function withImagePositional<T>(yargs: Argv<T>): Argv<T & ImageArgs> {
+  return withSquashfsPath(
+    yargs.positional('image', { type: 'string', demandOption: true, describe: 'A squashfs, or an ISO 9660 image holding one' }),
+  ) as Argv<T & ImageArgs>;
+}
+
+/** `--image` or `--root`, never both; `required`: one of them must be given (tune). */
+export function withImageOrRoot<T>(yargs: Argv<T>, options: { required: boolean }): Argv<T & ImageOrRootArgs> {
+  const built = yargs
+    .option('image', {
+      type: 'string',
+      describe: 'The squashfs or ISO the profiles were taken on, or its manifest (inspect --json): only its regular files count, with their compressed sizes',
+    })
+    .option('root', {
+      type: 'string',
+      describe: 'The tree mksquashfs builds the image from: only its regular files count (sizes from lstat, compression sampled)',
+    })
+    .conflicts('image', 'root');
+  if (!options.required) return built as Argv<T & ImageOrRootArgs>;
+  return built.check((a) => {
+    if (a.image === undefined && a.root === undefined) throw new Error('give --image or --root');
+    return true;
+  }) as Argv<T & ImageOrRootArgs>;
+}
+
+/** The tree the arguments name: the image's (with its layout) or the host root's, or none. */
+export function openImageOrRoot(args: ImageOrRootArgs): { tree?: TreeView; layout?: Layout } {
+  if (args.image !== undefined) {
+    const view = openImageOrManifest(args.image);
+    return { tree: view.tree, layout: view.layout };
+  }
+  return args.root === undefined ? {} : { tree: new HostTree(args.root) };
+}
