@@ -31,3 +31,6 @@ export class ExitStatus extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/** A bad command line (yargs's validation, or a command's .check()): one line, exit code EXIT.usage. */
+export class UsageError extends Error {}

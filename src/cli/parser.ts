@@ -1,7 +1,7 @@
 import yargs, { type Argv } from 'yargs';
 import { BootprofError, EXIT, EXIT_CODE_HELP, type ExitCode } from '../errors.js';
 import { commands } from './commands/index.js';
-import { ExitStatus } from './output.js';
+import { ExitStatus, UsageError } from './output.js';
 
 /*
  * The command line as a factory: `createParser` builds the yargs instance with every command,
@@ -42,8 +42,7 @@ function unguardText(text: string): string {
   return text.split(DASH_GUARD).join('');
 }
 
-/** A bad command line (yargs's validation, or a command's check): exit code EXIT.usage. */
-export class UsageError extends Error {}
+export { UsageError };
 
 export const EPILOGUE = `Exit codes:\n${EXIT_CODE_HELP.map(([code, what]) => `  ${String(code).padStart(2)}  ${what}`).join('\n')}\n\nA trace given as "-" is read from stdin.`;
 

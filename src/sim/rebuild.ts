@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { InputError, ToolError } from '../errors.js';
@@ -8,6 +9,7 @@ import { openImage } from '../image/open.js';
 import { HostTree } from '../tree/host-tree.js';
 import { selectRegularFiles } from '../profile/select.js';
 import type { ProfileEntry } from '../profile/types.js';
+import type { Candidate } from './candidates.js';
 
 export interface RebuildOptions {
   /** The tree the image was built from (mksquashfs's source). */
@@ -51,6 +53,26 @@ export async function rebuildWithSortFile(options: RebuildOptions): Promise<Rebu
     opened.close();
   }
   return { layout: placeLike(options.base, inner), written: sort.written };
+}
+
+/**
+ * The base image rebuilt by real mksquashfs from `root` with our sort file, as a candidate layout
+ * (simulate and report --root). The sort file and the squashfs live in a temporary directory that
+ * is removed again.
+ */
+export async function rebuiltCandidate(options: Omit<RebuildOptions, 'workDir'>): Promise<{ candidate: Candidate; written: number }> {
+  const workDir = mkdtempSync(join(tmpdir(), 'bootprof-rebuild-'));
+  try {
+    const rebuilt = await rebuildWithSortFile({ ...options, workDir });
+    const candidate: Candidate = {
+      name: 'sorted (rebuilt)',
+      description: 'our sort file, rebuilt with real mksquashfs from --root (same compressor and block size)',
+      layout: rebuilt.layout,
+    };
+    return { candidate, written: rebuilt.written };
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
 }
 
 /** Run mksquashfs; a refusal becomes one ToolError line with mksquashfs's own last message. */

@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { captureWithModule } from '../../capture/module.js';
 import { captureQemu } from '../../capture/qemu.js';
 import { InputError, TimeoutError, UnsupportedError } from '../../errors.js';
-import { note, progress, progressDone } from '../output.js';
+import { note, progress, progressDone, UsageError } from '../output.js';
 
 interface CaptureArgs {
   out: string;
@@ -121,8 +121,8 @@ export const captureCommand: CommandModule<object, CaptureArgs> = {
       .option('trace-event', { type: 'string', array: true, describe: '--qemu: trace event patterns (default blk_co_preadv, ide_atapi_cmd_read*)' })
       .option('timestamps', { type: 'boolean', default: false, describe: '--qemu: prefix trace lines with PID@SEC.USEC' })
       .check((argv) => {
-        if (argv.duration !== undefined && !(argv.duration >= 0)) throw new Error('--duration must be a number of seconds');
-        if (!(argv.timeout > 0)) throw new Error('--timeout must be a positive number of seconds');
+        if (argv.duration !== undefined && !(argv.duration >= 0)) throw new UsageError('--duration must be a number of seconds');
+        if (!(argv.timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds');
         return true;
       }) as unknown as Argv<CaptureArgs>,
   handler: async (args) => {

@@ -2,27 +2,21 @@ import { once } from 'node:events';
 import type { Argv, CommandModule } from 'yargs';
 import { fileChunks } from '../../image/file-content.js';
 import { openImage } from '../../image/open.js';
+import { squashfsPathOf, withImagePositional, type ImageArgs } from '../options/image.js';
 
-interface CatArgs {
-  image: string;
-  path: string;
-  iso: boolean;
-  squashfs?: string;
-}
+type CatArgs = ImageArgs & { path: string; iso: boolean };
 
 export const catCommand: CommandModule<object, CatArgs> = {
   command: 'cat <image> <path>',
   describe: 'Write a file of the image to stdout: a squashfs file, or a file on the ISO',
   builder: (yargs: Argv) =>
-    yargs
-      .positional('image', { type: 'string', demandOption: true, describe: 'A squashfs, or an ISO 9660 image' })
+    withImagePositional(yargs)
       .positional('path', { type: 'string', demandOption: true, describe: 'Absolute path in the squashfs (symlinks are followed), else on the ISO' })
       .option('iso', { type: 'boolean', default: false, describe: 'Read the path from the ISO tree, not the squashfs' })
-      .option('squashfs', { type: 'string', describe: 'Path of the squashfs on the ISO (default: detected)' })
       .example('$0 cat live.iso /etc/os-release', 'a file of the live system')
       .example('$0 cat --iso live.iso /live/vmlinuz > vmlinuz', 'a file stored on the ISO') as Argv<CatArgs>,
   handler: async (args) => {
-    const image = openImage(args.image, { allowIsoOnly: true, ...(args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {}) });
+    const image = openImage(args.image, { allowIsoOnly: true, ...squashfsPathOf(args) });
     try {
       const file = fileChunks(image, args.path, args.iso ? 'iso' : undefined);
       // A reader that goes away (`| head`) ends the copy quietly, like cat(1) on SIGPIPE.

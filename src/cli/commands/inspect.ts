@@ -2,27 +2,20 @@ import type { Argv, CommandModule } from 'yargs';
 import { dataOwner, type ExtentKind, type Layout } from '../../image/layout.js';
 import { openImage, type OpenedImage } from '../../image/open.js';
 import { emitData } from '../output.js';
+import { squashfsPathOf, withImagePositional, type ImageArgs } from '../options/image.js';
+import { withOutput, type OutputArgs } from '../options/output.js';
 
-interface InspectArgs {
-  image: string;
-  json: boolean;
-  squashfs?: string;
-  files: boolean;
-  output?: string;
-}
+type InspectArgs = ImageArgs & OutputArgs & { json: boolean; files: boolean };
 
 export const inspectCommand: CommandModule<object, InspectArgs> = {
   command: 'inspect <image>',
   describe: 'Show the layout of an image: summary and per-file placement, or the Layout as JSON',
   builder: (yargs: Argv) =>
-    yargs
-      .positional('image', { type: 'string', demandOption: true, describe: 'A squashfs, or an ISO 9660 image holding one' })
+    withOutput(withImagePositional(yargs))
       .option('json', { type: 'boolean', default: false, describe: 'Print the Layout (every extent, every file) as JSON' })
-      .option('squashfs', { type: 'string', describe: 'Path of the squashfs on the ISO (default: detected)' })
-      .option('files', { type: 'boolean', default: true, describe: 'List per-file rows (--no-files: summary only)' })
-      .option('output', { alias: 'o', type: 'string', describe: 'Write here (atomically) instead of stdout' }) as Argv<InspectArgs>,
+      .option('files', { type: 'boolean', default: true, describe: 'List per-file rows (--no-files: summary only)' }) as Argv<InspectArgs>,
   handler: (args) => {
-    const image = openImage(args.image, { allowIsoOnly: true, ...(args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {}) });
+    const image = openImage(args.image, { allowIsoOnly: true, ...squashfsPathOf(args) });
     try {
       emitData(args.json ? `${JSON.stringify(image.layout)}\n` : renderText(image, args.files), args.output);
     } finally {

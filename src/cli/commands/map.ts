@@ -1,69 +1,39 @@
 import type { Argv, CommandModule } from 'yargs';
 import { openImageOrManifest } from '../../image/open-any.js';
-import { BLOCK_OWNERS, buildFileProfile, describeOwners, mapTrace, parseBlockOwners, parseDeviceOverride, type MappedTrace } from '../../map/index.js';
+import { buildFileProfile, describeOwners, mapTrace, parseBlockOwners, type MappedTrace } from '../../map/index.js';
 import { formatProfileTsv } from '../../trace/map-output-format.js';
 import { readTraces } from '../../trace/read.js';
 import { emitData, note } from '../output.js';
+import { squashfsPathOf, withImage, type ImageArgs } from '../options/image.js';
+import { deviceCoordinatesOf, deviceCoordinatesOption, withBlockOwners, type BlockOwnersArgs } from '../options/mapping.js';
+import { withOutput, type OutputArgs } from '../options/output.js';
+import { repeatable } from '../options/repeatable.js';
+import { withTraces, type TracesArgs } from '../options/traces.js';
 
-interface MapArgs {
-  traces: string[];
-  image: string;
-  json: boolean;
-  device: string[];
-  'squashfs-dev': string[];
-  squashfs?: string;
-  output?: string;
-  'block-owners': string;
-}
+type MapArgs = TracesArgs &
+  ImageArgs &
+  BlockOwnersArgs &
+  OutputArgs & {
+    json: boolean;
+    device: string[];
+    'squashfs-dev': string[];
+  };
 
 export const mapCommand: CommandModule<object, MapArgs> = {
   command: 'map <traces..>',
   describe: 'Map traces (block reads, module events) to a file-level profile through an image',
   builder: (yargs: Argv) =>
-    yargs
-      .positional('traces', {
-        describe: 'Traces in order: qemu log, blkparse text, *.blktrace.N, module events, map output',
-        type: 'string',
-        array: true,
-        demandOption: true,
-      })
-      .option('image', {
-        type: 'string',
-        demandOption: true,
-        describe: 'The ISO (with a squashfs inside) or bare squashfs the traces were taken on, or its manifest (inspect --json)',
-      })
+    withBlockOwners(withOutput(withImage(withTraces(yargs, 'Traces in order: qemu log, blkparse text, *.blktrace.N, module events, map output'), { manifest: true })))
       .option('json', { type: 'boolean', default: false, describe: 'Write JSON instead of the bootprof-profile TSV' })
-      .option('device', {
-        type: 'string',
-        array: true,
-        nargs: 1, // one value each: a repeatable option must not swallow the traces after it
-        default: [],
-        describe: 'Coordinates of a device\'s offsets: ID=image (bytes of the image), ID=squashfs (inside the squashfs) or ID=skip (repeatable)',
-      })
-      .option('squashfs-dev', {
-        type: 'string',
-        array: true,
-        nargs: 1, // one value each: a repeatable option must not swallow the traces after it
-        default: [],
-        describe: 'Device ("7:0") whose inode numbers are the squashfs\'s, for events with an inode but no path (default: learned from the trace)',
-      })
-      .option('squashfs', { type: 'string', describe: 'Path on the ISO of the squashfs to use (default: detected)' })
-      .option('output', { alias: 'o', type: 'string', describe: 'Write here (atomically) instead of stdout' })
-      .option('block-owners', {
-        type: 'string',
-        choices: BLOCK_OWNERS,
-        default: 'evidence',
-        describe:
-          'Which owners of a block read become accesses: evidence (the files the trace shows were wanted: a read starts in their blocks; ' +
-          'not those a readahead window only ran over, nor the other sharers of a fragment block read for a wanted file) or all (every owner)',
-      })
+      .option('device', deviceCoordinatesOption('Coordinates of a device\'s offsets: ID=image (bytes of the image), ID=squashfs (inside the squashfs) or ID=skip (repeatable)'))
+      .option('squashfs-dev', repeatable('Device ("7:0") whose inode numbers are the squashfs\'s, for events with an inode but no path (default: learned from the trace)'))
       .example('$0 map --image live.iso qemu-trace.log > profile.tsv', 'qemu block trace -> files')
       .example('$0 map --image live.iso --device 11,0=skip sr0.blkparse.txt loop0.blkparse.txt', 'choose a device') as Argv<MapArgs>,
   handler: async (args) => {
-    const overrides = new Map(args.device.map(parseDeviceOverride));
+    const overrides = deviceCoordinatesOf(args.device);
     const owners = parseBlockOwners(args['block-owners']);
     const traces = await readTraces(args.traces);
-    const image = openImageOrManifest(args.image, args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {});
+    const image = openImageOrManifest(args.image, squashfsPathOf(args));
     let mapped: MappedTrace[];
     try {
       mapped = traces.map((trace) =>

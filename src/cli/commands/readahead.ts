@@ -1,37 +1,31 @@
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { extentsByFile, placeFiles, readaheadRanges, renderRanges, type ByteRange } from '../../emit/readahead.js';
-import { BlockIndex, bootReadRanges, collectBootReads, WHOLE_METADATA, type CollectedReads } from '../../emit/readahead-ranges.js';
+import { readaheadRanges, renderRanges, type ByteRange } from '../../emit/readahead.js';
+import { planReadahead, type ReadaheadPlan } from '../../emit/readahead-plan.js';
+import { BlockIndex, bootReadRanges, WHOLE_METADATA, type CollectedReads } from '../../emit/readahead-ranges.js';
 import { openImageOrManifest } from '../../image/open-any.js';
 import type { Layout } from '../../image/layout.js';
-import { mapBlockEvents } from '../../map/index.js';
 import { countDrops } from '../../profile/describe-drops.js';
-import { DEFAULT_EXCLUDES } from '../../profile/filters.js';
-import { profileFromTraces, type ProfileOptions } from '../../profile/load.js';
-import type { MergeMode } from '../../profile/merge.js';
-import { selectRegularFiles, type Selection } from '../../profile/select.js';
-import type { Profile } from '../../profile/types.js';
 import { readTraces } from '../../trace/read.js';
-import type { Trace } from '../../trace/types.js';
-import { emitData, note } from '../output.js';
+import { emitData, note, UsageError } from '../output.js';
+import { squashfsPathOf, withImage, type ImageArgs } from '../options/image.js';
+import { withBlockEvents, type BlockEventsArgs } from '../options/mapping.js';
+import { withOutput, type OutputArgs } from '../options/output.js';
+import { excludesOf, withProfileFilters, type ProfileFilterArgs } from '../options/profile-filters.js';
+import { withTraces, type TracesArgs } from '../options/traces.js';
 
-interface ReadaheadArgs {
-  'block-events': boolean;
-  traces: string[];
-  image: string;
-  squashfs?: string;
-  ranges: boolean;
-  'whole-files': boolean;
-  gap?: number;
-  'gap-kb'?: number;
-  absolute: boolean;
-  null: boolean;
-  exclude: string[];
-  'default-excludes': boolean;
-  'strip-prefix': string[];
-  merge: MergeMode;
-  output?: string;
-}
+type ReadaheadArgs = TracesArgs &
+  ImageArgs &
+  ProfileFilterArgs &
+  BlockEventsArgs &
+  OutputArgs & {
+    ranges: boolean;
+    'whole-files': boolean;
+    gap?: number;
+    'gap-kb'?: number;
+    absolute: boolean;
+    null: boolean;
+  };
 
 /** 64 KiB: reading it costs a fraction of a CD seek (80-150 ms is 0.5-3 MB of transfer), and flash reads it fast. */
 export const DEFAULT_GAP = 64 * 1024;
@@ -40,10 +34,10 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
   command: 'readahead <traces..>',
   describe: 'Profiled files in image order (readahead list), or the byte ranges of the loopback to read (--ranges)',
   builder: (yargs: Argv) =>
-    yargs
-      .positional('traces', { describe: 'Profiles: module log, bootlog.list, map output, qemu or blktrace block traces', type: 'string', array: true, demandOption: true })
-      .option('image', { type: 'string', demandOption: true, describe: 'The squashfs, or the ISO holding it' })
-      .option('squashfs', { type: 'string', describe: 'Path of the squashfs on the ISO (default: detected)' })
+    withOutput(withBlockEvents(withProfileFilters(withImage(
+      withTraces(yargs, 'Profiles: module log, bootlog.list, map output, qemu or blktrace block traces'),
+      { manifest: true },
+    ))))
       .option('ranges', {
         type: 'boolean',
         default: false,
@@ -62,68 +56,34 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
       .option('gap', { type: 'number', describe: 'With --ranges: the same in bytes' })
       .option('absolute', { type: 'boolean', default: false, describe: 'With --ranges: offsets in the image file (the ISO), not in the loopback file' })
       .option('null', { alias: '0', type: 'boolean', default: false, describe: 'End each path with NUL instead of newline (for xargs -0)' })
-      .option('exclude', { type: 'string', array: true, default: [], describe: 'Drop paths matching this regex (repeatable)' })
-      .option('default-excludes', { type: 'boolean', default: true, describe: `Drop ${DEFAULT_EXCLUDES.join(' ')} (--no-default-excludes keeps them)` })
-      .option('strip-prefix', { type: 'string', array: true, default: [], describe: 'Remove this leading directory from profiled paths (repeatable)' })
-      .option('merge', { choices: ['concat', 'interleave'] as const, default: 'concat' as MergeMode, describe: 'How to merge several profiles' })
-      .option('block-events', {
-        type: 'boolean',
-        default: true,
-        describe: 'Map block reads through --image (--no-block-events: use only the events that name files)',
-      })
-      .option('output', { alias: 'o', type: 'string', describe: 'Write here (atomically) instead of stdout' })
       .check((a) => {
-        if (a.gap !== undefined && (!Number.isSafeInteger(a.gap) || a.gap < 0)) throw new Error('--gap must be a whole number of bytes >= 0');
+        if (a.gap !== undefined && (!Number.isSafeInteger(a.gap) || a.gap < 0)) throw new UsageError('--gap must be a whole number of bytes >= 0');
         const kb = a['gap-kb'];
-        if (kb !== undefined && (!Number.isSafeInteger(kb) || kb < 0 || kb > 1024 * 1024)) throw new Error('--gap-kb must be a whole number of KiB, 0 to 1048576');
-        if (a.gap !== undefined && kb !== undefined) throw new Error('give --gap-kb or --gap, not both');
-        if (a['whole-files'] && !a.ranges) throw new Error('--whole-files goes with --ranges');
+        if (kb !== undefined && (!Number.isSafeInteger(kb) || kb < 0 || kb > 1024 * 1024)) throw new UsageError('--gap-kb must be a whole number of KiB, 0 to 1048576');
+        if (a.gap !== undefined && kb !== undefined) throw new UsageError('give --gap-kb or --gap, not both');
+        if (a['whole-files'] && !a.ranges) throw new UsageError('--whole-files goes with --ranges');
         return true;
       })
       .example('$0 readahead --image live.iso events.tsv > readahead.list', 'files in loopback order')
       .example('$0 readahead --ranges --image live.iso events.tsv > readahead.ranges', 'ranges for a dd loop at boot') as Argv<ReadaheadArgs>,
   handler: async (args) => {
-    const image = openImageOrManifest(args.image, args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {});
+    const image = openImageOrManifest(args.image, squashfsPathOf(args));
     try {
-      const layout = image.layout;
-      const excludes = [...(args['default-excludes'] ? DEFAULT_EXCLUDES : []), ...args.exclude];
-      const profileOptions: ProfileOptions = { excludes, stripPrefixes: args['strip-prefix'], merge: args.merge };
-      // Block traces (qemu, blktrace) and inode-only events become file accesses through the layout.
-      const mapped = (traces: readonly Trace[]): readonly Trace[] => (args['block-events'] ? traces.map((t) => mapBlockEvents(t, layout)) : traces);
-      const traces = await readTraces(args.traces);
-      let collected: CollectedReads | undefined;
-      let profile: Profile;
-      if (args.ranges) {
-        const source = image.image?.source;
-        collected = collectBootReads(traces, {
-          layout,
-          tree: image.tree,
-          excludes,
-          stripPrefixes: args['strip-prefix'],
-          blockEvents: args['block-events'],
-          ...(source !== undefined ? { readAt: (offset: number, length: number) => source.read(offset, length) } : {}),
-        });
-        // squashfs reads of another image are left out of the profile (collectBootReads says which)
-        profile = profileFromTraces(mapped(collected.profileTraces), profileOptions);
-      } else {
-        profile = profileFromTraces(mapped(traces), profileOptions);
-      }
-      const selection = selectRegularFiles(profile.entries, image.tree);
-      requireFiles(args, profile, selection);
-      const indexByPath = new Map<string, number>();
-      layout.files.forEach((f, i) => {
-        if (f.layer === 'squashfs' && !indexByPath.has(f.path)) indexByPath.set(f.path, i);
+      const source = image.image?.source;
+      const plan = planReadahead(await readTraces(args.traces), {
+        layout: image.layout,
+        tree: image.tree,
+        excludes: excludesOf(args),
+        stripPrefixes: args['strip-prefix'],
+        merge: args.merge,
+        blockEvents: args['block-events'],
+        ranges: args.ranges,
+        ...(source !== undefined ? { readAt: (offset: number, length: number) => source.read(offset, length) } : {}),
       });
-      const wanted: { path: string; file: number }[] = [];
-      for (const s of selection.files) {
-        const path = `/${s.rel}`;
-        const file = indexByPath.get(path);
-        if (file !== undefined) wanted.push({ path, file });
-      }
-      const byFile = extentsByFile(layout);
-      const placed = placeFiles(layout, wanted, byFile);
-      if (collected !== undefined) {
-        emitRanges(args, layout, collected, placed.map((p) => p.file), byFile);
+      const { profile, selection, placed } = plan;
+      requireFiles(args, plan);
+      if (plan.collected !== undefined) {
+        emitRanges(args, image.layout, plan.collected, plan);
       } else {
         const end = args.null ? '\0' : '\n';
         const bad = args.null ? undefined : placed.find((p) => p.path.includes('\n'));
@@ -133,8 +93,7 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
       }
       const dropped = [...profile.dropped, ...selection.dropped];
       if (dropped.length > 0) note(`dropped ${countDrops(dropped).map((c) => c.text).join(', ')}`);
-      const empty = wanted.length - placed.length;
-      if (empty > 0) note(`${empty} empty files left out (no data to read)`);
+      if (plan.empty > 0) note(`${plan.empty} empty files left out (no data to read)`);
       if (profile.unmappedBlockEvents > 0) note(`${profile.unmappedBlockEvents} block events ignored (not mapped to files)`);
     } finally {
       image.close();
@@ -143,7 +102,7 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
 };
 
 /** A profile none of whose files is in the image is the wrong profile or the wrong image: say so, write nothing. */
-function requireFiles(args: ReadaheadArgs, profile: Profile, selection: Selection): void {
+function requireFiles(args: ReadaheadArgs, { profile, selection }: ReadaheadPlan): void {
   if (selection.files.length > 0) return;
   const dropped = [...profile.dropped, ...selection.dropped];
   const missing = dropped.filter((d) => d.reason === 'missing').map((d) => d.path);
@@ -152,7 +111,9 @@ function requireFiles(args: ReadaheadArgs, profile: Profile, selection: Selectio
   throw new InputError(`${args.traces.join(', ')}: no profiled path is a regular file of ${args.image} (${counts}${examples})`);
 }
 
-function emitRanges(args: ReadaheadArgs, layout: Layout, collected: CollectedReads, profiled: number[], byFile: ReturnType<typeof extentsByFile>): void {
+function emitRanges(args: ReadaheadArgs, layout: Layout, collected: CollectedReads, plan: ReadaheadPlan): void {
+  const profiled = plan.placed.map((p) => p.file);
+  const byFile = plan.byFile;
   const gap = args['gap-kb'] !== undefined ? args['gap-kb'] * 1024 : (args.gap ?? DEFAULT_GAP);
   const base = args.absolute ? 0 : (layout.squashfsOffset ?? 0);
   const whole = readaheadRanges(layout, profiled, { gap, base }, byFile);

@@ -1,16 +1,14 @@
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT } from '../../errors.js';
-import { shapeReportModel } from '../../report/model.js';
-import { compareImages } from '../../sim/compare.js';
 import { DEVICES } from '../../sim/devices.js';
-import { emitData, note } from '../output.js';
-import { evaluationFor, loadInputs, rebuiltLayouts, simulationOptions, type SimulationArgs } from './simulate.js';
+import { emitData, ExitStatus, note } from '../output.js';
+import { evaluationInputOf, withSimulation, type SimulationArgs } from '../options/simulation.js';
 
-interface ReportArgs extends SimulationArgs {
+type ReportArgs = SimulationArgs & {
   title?: string;
   threshold: number;
   'fail-on-regression': boolean;
-}
+};
 
 /** Exit code when --fail-on-regression finds one (the table: EXIT in src/errors.ts). */
 export const REGRESSION_EXIT_CODE = EXIT.regression;
@@ -19,7 +17,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   command: 'report <traces..>',
   describe: 'Write the self-contained HTML seek-cost report',
   builder: (yargs: Argv) =>
-    simulationOptions(yargs)
+    withSimulation(yargs)
       .option('chart-device', {
         type: 'string',
         describe: `Device model whose per-read detail feeds the charts (default: the first; one of ${DEVICES.map((d) => d.id).join(', ')})`,
@@ -34,19 +32,20 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .example('$0 report --image live.iso events.tsv -o report.html', 'one release')
       .example('$0 report --image 1.0.iso --image 1.1.iso --fail-on-regression profile.tsv -o report.html', 'release check') as Argv<ReportArgs>,
   handler: async (args) => {
-    const inputs = await loadInputs(args);
-    const evaluation = evaluationFor(args, inputs, await rebuiltLayouts(args, inputs));
-    const comparison = compareImages(evaluation, Math.max(0, args.threshold) / 100);
-    const model = shapeReportModel(evaluation, comparison, {
+    const { inputs, evaluation } = await evaluationInputOf(args);
+    // d3-node brings jsdom: load it only when a report is really written
+    const { buildReportWithModel } = await import('../report-pipeline.js');
+    const { html, model } = buildReportWithModel({
+      ...evaluation,
+      ...(evaluation.detailDevice !== undefined ? { chartDevice: evaluation.detailDevice } : {}),
+      regressionThreshold: Math.max(0, args.threshold) / 100,
       ...(args.title !== undefined ? { title: args.title } : {}),
       generatedAt: new Date().toISOString(),
       traceNames: inputs.traceNames,
     });
-    // d3-node brings jsdom: load it only when a report is really written
-    const { renderReport } = await import('../../report/render.js');
-    emitData(renderReport(model), args.output);
+    emitData(html, args.output);
     if (args.output !== undefined && args.output !== '-') note(`report written to ${args.output}`);
     for (const r of model.regressions) note(`regression: ${r}`);
-    if (args['fail-on-regression'] && model.regressions.length > 0) process.exitCode = REGRESSION_EXIT_CODE;
+    if (args['fail-on-regression'] && model.regressions.length > 0) throw new ExitStatus(REGRESSION_EXIT_CODE);
   },
 };

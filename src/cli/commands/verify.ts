@@ -5,32 +5,29 @@ import { openImage } from '../../image/open.js';
 import { parseActionFile } from '../../formats/action-file.js';
 import { checkNoFragments, checkSortOrder, parseSortFile, type FragmentCheck, type FragmentOffender, type Offender, type SortCheck } from '../../image/verify.js';
 import { emitData, note } from '../output.js';
+import { squashfsPathOf, withImage, type ImageArgs } from '../options/image.js';
+import { withStripPrefix, type StripPrefixArgs } from '../options/profile-filters.js';
 
-interface VerifyArgs {
-  image: string;
-  sort: string;
-  actions?: string;
-  squashfs?: string;
-  'strip-prefix': string[];
-  physical: boolean;
-  show: number;
-  json: boolean;
-}
+type VerifyArgs = ImageArgs &
+  StripPrefixArgs & {
+    sort: string;
+    actions?: string;
+    physical: boolean;
+    show: number;
+    json: boolean;
+  };
 
 export const verifyCommand: CommandModule<object, VerifyArgs> = {
   command: 'verify',
   describe:
     "Check that an image places a sort file's regular files in priority order and, with --actions, that no file the action file marks no-fragments is in a fragment (exit 4 if not)",
   builder: (yargs: Argv) =>
-    yargs
-      .option('image', { type: 'string', demandOption: true, describe: 'The squashfs, or the ISO holding it' })
+    withStripPrefix(withImage(yargs, { manifest: false }), 'sort file paths (absolute entries)')
       .option('sort', { type: 'string', demandOption: true, describe: 'The mksquashfs sort file the image was built with' })
       .option('actions', {
         type: 'string',
         describe: 'The mksquashfs action file (-action-file) the image was built with: every file it marks no-fragments must have no fragment',
       })
-      .option('squashfs', { type: 'string', describe: 'Path of the squashfs on the ISO (default: detected)' })
-      .option('strip-prefix', { type: 'string', array: true, default: [], describe: 'Remove this leading directory from sort file paths (absolute entries)' })
       .option('physical', {
         type: 'boolean',
         default: false,
@@ -50,7 +47,7 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
     };
     const entries = parseSortFile(read(args.sort), args.sort);
     const specs = args.actions === undefined ? undefined : parseActionFile(read(args.actions), args.actions);
-    const image = openImage(args.image, args.squashfs !== undefined ? { squashfsPath: args.squashfs } : {});
+    const image = openImage(args.image, squashfsPathOf(args));
     let result: SortCheck;
     let fragments: FragmentCheck | undefined;
     try {

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import type { DeviceModel } from '../../sim/device.js';
 import { DEVICE_ALIASES, DEVICES, deviceById } from '../../sim/devices.js';
+import { repeatable } from './repeatable.js';
 
 /** The drive models (src/sim/devices.ts): short aliases first, then every model id. */
 const ALIASES = Object.keys(DEVICE_ALIASES).join(', ');
@@ -24,13 +25,10 @@ export function withDevice<T>(yargs: Argv<T>): Argv<T & DeviceArgs> {
 
 /** `--device NAME` (repeatable): the drives to cost (simulate, report); none given is every model. */
 export function withDevices<T>(yargs: Argv<T>): Argv<T & DevicesArgs> {
-  return yargs.option('device', {
-    type: 'string',
-    array: true,
-    nargs: 1,
-    default: [],
-    describe: `Device models to cost (repeatable; default all): ${DEVICES.map((d) => d.id).join(', ')} (or ${ALIASES})`,
-  }) as Argv<T & DevicesArgs>;
+  return yargs.option(
+    'device',
+    repeatable(`Device models to cost (repeatable; default all): ${DEVICES.map((d) => d.id).join(', ')} (or ${ALIASES})`),
+  ) as Argv<T & DevicesArgs>;
 }
 
 /** The model `--device` names (an unknown one is an InputError, before any work). */

@@ -3,6 +3,7 @@ import type { Layout } from '../../image/layout.js';
 import { openImageOrManifest } from '../../image/open-any.js';
 import { HostTree } from '../../tree/host-tree.js';
 import type { TreeView } from '../../tree/tree-view.js';
+import { UsageError } from '../output.js';
 
 /* Which image or tree a command reads: the same names, texts and checks everywhere. */
 
@@ -43,7 +44,7 @@ export function withImage<T>(yargs: Argv<T>, options: { manifest: boolean }): Ar
 /** `<image>` as the first positional, and `--squashfs` (inspect, cat). */
 export function withImagePositional<T>(yargs: Argv<T>): Argv<T & ImageArgs> {
   return withSquashfsPath(
-    yargs.positional('image', { type: 'string', demandOption: true, describe: 'A squashfs, or an ISO 9660 image holding one' }),
+    yargs.positional('image', { type: 'string', demandOption: true, describe: 'A squashfs, or an ISO 9660 image (holding one or not)' }),
   ) as Argv<T & ImageArgs>;
 }
 
@@ -61,7 +62,7 @@ export function withImageOrRoot<T>(yargs: Argv<T>, options: { required: boolean 
     .conflicts('image', 'root');
   if (!options.required) return built as Argv<T & ImageOrRootArgs>;
   return built.check((a) => {
-    if (a.image === undefined && a.root === undefined) throw new Error('give --image or --root');
+    if (a.image === undefined && a.root === undefined) throw new UsageError('give --image or --root');
     return true;
   }) as Argv<T & ImageOrRootArgs>;
 }

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { BLOCK_OWNERS, parseDeviceOverride, type DeviceOverrides } from '../../map/index.js';
+import { repeatable } from './repeatable.js';
 
 /* How a trace's block reads become file accesses (src/map). */
 
@@ -32,15 +33,9 @@ export function withBlockOwners<T>(yargs: Argv<T>): Argv<T & BlockOwnersArgs> {
   }) as Argv<T & BlockOwnersArgs>;
 }
 
-/** A repeatable `ID=image|squashfs|skip` option (map --device, simulate --trace-device): whose coordinates a traced device's offsets are in. */
-export function withDeviceCoordinates<T, K extends string>(yargs: Argv<T>, name: K, describe: string): Argv<T & { [k in K]: string[] }> {
-  return yargs.option(name, {
-    type: 'string',
-    array: true,
-    nargs: 1, // one value each: a repeatable option must not swallow the traces after it
-    default: [],
-    describe,
-  }) as unknown as Argv<T & { [k in K]: string[] }>;
+/** A traced device's coordinates, `ID=image|squashfs|skip` (repeatable): map --device, simulate --trace-device. */
+export function deviceCoordinatesOption(describe: string) {
+  return repeatable(describe);
 }
 
 export function deviceCoordinatesOf(values: readonly string[]): DeviceOverrides {

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { DEFAULT_EXCLUDES } from '../../profile/filters.js';
 import type { MergeMode } from '../../profile/merge.js';
+import { repeatable } from './repeatable.js';
 
 /*
  * Which profiled paths count, and how several profiles merge: the same options, defaults and
@@ -20,20 +21,14 @@ export interface ProfileFilterArgs extends StripPrefixArgs {
 
 /** `--strip-prefix DIR` (repeatable); `of` names the paths it applies to. */
 export function withStripPrefix<T>(yargs: Argv<T>, of = 'profiled paths, e.g. /mnt/live'): Argv<T & StripPrefixArgs> {
-  return yargs.option('strip-prefix', {
-    type: 'string',
-    array: true,
-    nargs: 1,
-    default: [],
-    describe: `Remove this leading directory from ${of} (repeatable)`,
-  }) as Argv<T & StripPrefixArgs>;
+  return yargs.option('strip-prefix', repeatable(`Remove this leading directory from ${of} (repeatable)`)) as Argv<T & StripPrefixArgs>;
 }
 
 /** `--exclude`, `--[no-]default-excludes`, `--strip-prefix`, `--merge`. */
 export function withProfileFilters<T>(yargs: Argv<T>): Argv<T & ProfileFilterArgs> {
   return withStripPrefix(
     yargs
-      .option('exclude', { type: 'string', array: true, nargs: 1, default: [], describe: 'Drop paths matching this regex (repeatable)' })
+      .option('exclude', repeatable('Drop paths matching this regex (repeatable)'))
       .option('default-excludes', {
         type: 'boolean',
         default: true,

@@ -1,0 +1,7 @@
+/**
+ * A repeatable string option: one value each time it is given (nargs 1), so that an option given
+ * before the traces does not swallow them; none given is [].
+ */
+export function repeatable(describe: string) {
+  return { type: 'string', array: true, nargs: 1, default: [] as string[], describe } as const;
+}
