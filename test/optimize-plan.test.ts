@@ -136,6 +136,9 @@ t.test('real mksquashfs: the plan built with the action file is what bootprof so
   add('aaa/blob', 3 << 20, 7);
   for (let i = 0; i < 24; i++) add(`etc/conf${i}`, 2500 + i * 11, 10 + i);
   add('usr/lib/libbig.so', 20 * B, 3);
+  // a pristine copy of a profiled conffile (Debian keeps them under /usr/share), last in the walk:
+  // mksquashfs writes equal priorities in reverse walk order, so unlisted it would be written first
+  add('zzz/pristine-conf3', 2500 + 3 * 11, 13);
   add('usr/lib/libmid.so', 5 * B, 4);
   for (let i = 0; i < 12; i++) reads.push({ path: `/etc/conf${i}`, offset: 0, length: 2500 + i * 11, pid: 10 });
   reads.push({ path: '/usr/lib/libmid.so', offset: 0, length: 5 * B, pid: 10 });
@@ -150,8 +153,10 @@ t.test('real mksquashfs: the plan built with the action file is what bootprof so
   const res = runCli(['sort', '--root', root, '--device', 'cd52x', '--actions', actions, '-o', sortFile, events]);
   t.equal(res.status, 0, res.stderr);
   t.match(res.stderr, /predicted image size change/);
-  const listed = readFileSync(sortFile, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]!);
-  t.equal(listed.length, 26, 'every profiled regular file is listed');
+  const lines = readFileSync(sortFile, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]!);
+  t.equal(lines.length, 27, 'every profiled regular file is listed, and the copy of one');
+  t.equal(lines.at(-1), 'zzz/pristine-conf3', 'the copy comes after the profile');
+  const listed = lines.slice(0, -1);
   const actionText = readFileSync(actions, 'utf8');
   t.match(actionText, /no-fragments@/);
 
@@ -172,6 +177,28 @@ t.test('real mksquashfs: the plan built with the action file is what bootprof so
   t.ok([...inFragment].some((p) => p.startsWith('/aaa/filler')), 'files the boot does not read still use fragments');
   const starts = listed.map((rel) => startOf(layout, `/${rel}`));
   t.same(starts, [...starts].sort((a, b) => a - b), 'the image holds the profiled files in plan order');
+
+  // end placement writes every unlisted file first: the twin must not be one of them
+  const endSort = join(dir, 'end.sort');
+  const endRes = runCli(['sort', '--root', root, '--layout', 'end', '-o', endSort, events]);
+  t.equal(endRes.status, 0, endRes.stderr);
+  t.match(endRes.stderr, /1 identical copies of profiled files listed after the profile/);
+  t.match(readFileSync(endSort, 'utf8'), /^zzz\/pristine-conf3 -\d+$/m, 'the copy is listed');
+  const endImage = join(dir, 'end.sqfs');
+  mksquashfs(root, endImage, ['-comp', 'gzip', '-sort', endSort]);
+  const endOpened = openImage(endImage);
+  const endLayout = endOpened.layout;
+  endOpened.close();
+  // both names share one copy of the data (the reader marks one as sameDataAs the other): where is it?
+  const dataStart = (path: string): number => {
+    let f = endLayout.files.findIndex((x) => x.path === path);
+    const same = endLayout.files[f]!.sameDataAs;
+    if (same !== undefined) f = same;
+    return startOf(endLayout, endLayout.files[f]!.path);
+  };
+  const endListed = readFileSync(endSort, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]!).filter((rel) => !rel.startsWith('zzz/'));
+  const regionStart = Math.min(...endListed.map((rel) => dataStart(`/${rel}`)).filter((x, i) => endListed[i] !== 'etc/conf3'));
+  t.ok(dataStart('/etc/conf3') >= regionStart, `the profiled conffile's data is in the profiled region (${dataStart('/etc/conf3')} >= ${regionStart})`);
 
   const verify = runCli(['verify', '--image', planned, '--sort', sortFile, '--actions', actions]);
   t.equal(verify.status, 0, `verify --actions: ${verify.stdout}${verify.stderr}`);

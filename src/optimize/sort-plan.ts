@@ -28,7 +28,10 @@ export interface SortPlanInput extends Omit<OptimizeOptions, 'blockSize'> {
 }
 
 export interface SortPlan {
+  /** The selected files in plan order, then the unprofiled identical copies of profiled files. */
   files: SelectedFile[];
+  /** How many identical copies were listed after the profile. */
+  twins: number;
   unfragment: SelectedFile[];
   plan: LayoutPlan;
   universe: Universe;
@@ -66,6 +69,16 @@ export function planSortFile(input: SortPlanInput): SortPlan {
   // selected files the universe does not hold (not in the image's squashfs) keep their place at the end
   const planned = new Set(files.map((f) => f.rel));
   for (const f of input.selection.files) if (!planned.has(f.rel)) files.push(f);
+  // identical copies go right after the profile, so that mksquashfs stores the profiled copy
+  const twins: SelectedFile[] = [];
+  for (const f of plan.order) {
+    for (const rel of universe.files[f]!.twins ?? []) {
+      if (planned.has(rel)) continue;
+      planned.add(rel);
+      twins.push({ rel, entry: { path: `/${rel}`, order: -1, firstSeq: -1, source: -1 } });
+    }
+  }
+  files.push(...twins);
   const unfragment = filesToUnfragment(universe, boots, plan).map(selected);
-  return { files, unfragment, plan, universe, boots };
+  return { files, unfragment, plan, universe, boots, twins: twins.length };
 }

@@ -1,4 +1,5 @@
-import { closeSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, lstatSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { InputError, LimitError, describeSystemError } from '../errors.js';
@@ -24,6 +25,13 @@ export interface PlannedFile {
   fragmentTail?: number;
   /** Position of the file in the squashfs's walk (inode) order, 0..1: where its inode lives. */
   walkRank: number;
+  /**
+   * Other files with the same content that no profile names (Debian keeps pristine copies of
+   * conffiles under /usr/share). mksquashfs stores identical data once, at the copy it writes
+   * first: the sort file must list these after their profiled twin, or the boot reads the copy's
+   * place among unprofiled files.
+   */
+  twins?: string[];
 }
 
 export interface Universe {
@@ -76,6 +84,31 @@ function sampleRatio(path: string, size: number): { raw: number; packed: number 
   }
 }
 
+/** Bounds on the twin search: candidates per file and bytes hashed in all. */
+const MAX_TWIN_CANDIDATES = 64;
+const MAX_TWIN_HASH_BYTES = 512 << 20;
+
+/** Unprofiled files whose content equals a profiled file's (same size, then same SHA-256). */
+function findTwins(root: string, files: PlannedFile[], bySize: ReadonlyMap<number, { rel: string; id: string }[]>, ids: ReadonlyMap<string, string>): void {
+  let hashed = 0;
+  const digest = (rel: string, size: number): string | undefined => {
+    if (hashed + size > MAX_TWIN_HASH_BYTES) return undefined;
+    hashed += size;
+    try {
+      return createHash('sha256').update(readFileSync(join(root, rel))).digest('hex');
+    } catch {
+      return undefined; // unreadable: mksquashfs will say so when it builds
+    }
+  };
+  for (const f of files) {
+    const candidates = (bySize.get(f.size) ?? []).filter((c) => c.id !== ids.get(f.rel)).slice(0, MAX_TWIN_CANDIDATES);
+    if (candidates.length === 0) continue;
+    const own = digest(f.rel, f.size);
+    if (own === undefined) continue;
+    for (const c of candidates) if (digest(c.rel, f.size) === own) (f.twins ??= []).push(c.rel);
+  }
+}
+
 /** A walk that finds more regular files than this is not a live system's root. */
 const MAX_ROOT_FILES = 20_000_000;
 
@@ -93,6 +126,7 @@ export function universeFromLayout(layout: Layout, rels: readonly string[]): Uni
   const files: PlannedFile[] = [];
   const byRel = new Map<string, number>();
   const profiledOwners = new Set<number>();
+  const plannedByOwner = new Map<number, number>();
   for (const rel of rels) {
     if (byRel.has(rel)) continue;
     const file = index.byPath.get(`/${rel}`);
@@ -112,8 +146,18 @@ export function universeFromLayout(layout: Layout, rels: readonly string[]): Uni
       walkRank: walkRankOf.get(file) ?? 0,
     };
     if (fragmentTail > 0) planned.fragmentTail = fragmentTail;
+    plannedByOwner.set(owner, files.length);
     byRel.set(rel, files.length);
     files.push(planned);
+  }
+  for (const f of squashfsFiles) {
+    const owner = dataOwner(index, f);
+    const planned = plannedByOwner.get(owner);
+    if (planned === undefined) continue;
+    const path = layout.files[f]!.path;
+    const twin = path.replace(/^\/+/, '');
+    if (twin === files[planned]!.rel || byRel.has(twin)) continue;
+    (files[planned]!.twins ??= []).push(twin);
   }
   let restData = 0;
   let restTail = 0;
@@ -182,6 +226,9 @@ export function universeFromRoot(root: string, rels: readonly string[]): Univers
   let total = 0;
   let entries = 0;
   const seenInodes = new Set<string>();
+  // unprofiled regular files by size: the candidates for being a profiled file's twin
+  const bySize = new Map<number, { rel: string; id: string }[]>();
+  const ids = new Map<string, string>();
   const walk = (dir: string): void => {
     let names: string[];
     try {
@@ -209,7 +256,13 @@ export function universeFromRoot(root: string, rels: readonly string[]): Univers
       if (wanted.has(rel)) {
         rank.set(rel, total);
         sizes.set(rel, size);
+        ids.set(rel, id);
       } else if (!(st.nlink > 1n && seenInodes.has(id))) {
+        if (size > 0) {
+          let list = bySize.get(size);
+          if (list === undefined) bySize.set(size, (list = []));
+          list.push({ rel, id });
+        }
         restFiles++;
         restRaw += size;
         if (size < DEFAULT_BLOCK_SIZE) restTailRaw += size;
@@ -233,6 +286,7 @@ export function universeFromRoot(root: string, rels: readonly string[]): Univers
     }
     files.push({ rel, size, ratio: ratio !== undefined ? ratio.packed / ratio.raw : NaN, walkRank: (rank.get(rel) ?? 0) / Math.max(1, total) });
   }
+  findTwins(root, files, bySize, ids);
   // the profiled files' mean ratio stands in for files not sampled, and for the rest of the tree
   const mean = sampledRaw > 0 ? sampledPacked / sampledRaw : DEFAULT_RATIO;
   for (const f of files) if (Number.isNaN(f.ratio)) f.ratio = mean;

@@ -169,6 +169,9 @@ export const sortCommand: CommandModule<object, SortArgs> = {
 function describePlan(sortPlan: SortPlan, deviceName: string): void {
   const { plan, universe } = sortPlan;
   for (const d of plan.decisions) note(`plan: ${d}`);
+  if (sortPlan.twins > 0) {
+    note(`plan: ${sortPlan.twins} identical copies of profiled files listed after the profile (mksquashfs stores one copy: this keeps it the profiled one)`);
+  }
   const mb = (n: number): string => (n / 1048576).toFixed(2);
   const pct = (a: number, b: number): string => (b > 0 ? `${(((a - b) / b) * 100).toFixed(1)}%` : 'n/a');
   note(
