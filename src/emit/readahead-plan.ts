@@ -6,8 +6,8 @@ import { selectRegularFiles, type Selection } from '../profile/select.js';
 import type { Profile } from '../profile/types.js';
 import type { Trace } from '../trace/types.js';
 import type { TreeView } from '../tree/tree-view.js';
-import { collectBootReads, type CollectedReads } from './readahead-ranges.js';
-import { extentsByFile, placeFiles, type PlacedFile } from './readahead.js';
+import { BlockIndex, bootReadRanges, collectBootReads, type BootRanges, type BootRangesOptions, type CollectedReads } from './readahead-ranges.js';
+import { extentsByFile, placeFiles, readaheadRanges, type ByteRange, type PlacedFile } from './readahead.js';
 
 /*
  * `bootprof readahead`: from traces and an image to the profiled files in image order and, for
@@ -75,4 +75,19 @@ export function planReadahead(traces: readonly Trace[], options: ReadaheadOption
   const byFile = extentsByFile(layout);
   const placed = placeFiles(layout, wanted, byFile);
   return { profile, selection, ...(collected !== undefined ? { collected } : {}), placed, empty: wanted.length - placed.length, byFile };
+}
+
+/** The byte ranges of a --ranges plan: every block of the placed files (and the tables), and the blocks the boot read. */
+export interface ReadaheadRanges {
+  whole: ByteRange[];
+  wholeBytes: number;
+  boot: BootRanges;
+}
+
+export function readaheadPlanRanges(plan: ReadaheadPlan, layout: Layout, collected: CollectedReads, options: BootRangesOptions): ReadaheadRanges {
+  const whole = readaheadRanges(layout, plan.placed.map((p) => p.file), options, plan.byFile);
+  let wholeBytes = 0;
+  for (const r of whole) wholeBytes += r.length;
+  const boot = bootReadRanges(new BlockIndex(layout), collected.files, collected.metadata, options);
+  return { whole, wholeBytes, boot };
 }

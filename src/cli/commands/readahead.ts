@@ -1,8 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { readaheadRanges, renderRanges, type ByteRange } from '../../emit/readahead.js';
-import { planReadahead, type ReadaheadPlan } from '../../emit/readahead-plan.js';
-import { BlockIndex, bootReadRanges, WHOLE_METADATA, type CollectedReads } from '../../emit/readahead-ranges.js';
+import { renderRanges } from '../../emit/readahead.js';
+import { planReadahead, readaheadPlanRanges, type ReadaheadPlan } from '../../emit/readahead-plan.js';
+import { WHOLE_METADATA, type CollectedReads } from '../../emit/readahead-ranges.js';
 import { openImageOrManifest } from '../../image/open-any.js';
 import type { Layout } from '../../image/layout.js';
 import { countDrops } from '../../profile/describe-drops.js';
@@ -112,13 +112,10 @@ function requireFiles(args: ReadaheadArgs, { profile, selection }: ReadaheadPlan
 }
 
 function emitRanges(args: ReadaheadArgs, layout: Layout, collected: CollectedReads, plan: ReadaheadPlan): void {
-  const profiled = plan.placed.map((p) => p.file);
-  const byFile = plan.byFile;
   const gap = args['gap-kb'] !== undefined ? args['gap-kb'] * 1024 : (args.gap ?? DEFAULT_GAP);
   const base = args.absolute ? 0 : (layout.squashfsOffset ?? 0);
-  const whole = readaheadRanges(layout, profiled, { gap, base }, byFile);
-  const wholeBytes = total(whole);
-  const boot = bootReadRanges(new BlockIndex(layout), collected.files, collected.metadata, { gap, base });
+  const { whole, wholeBytes, boot } = readaheadPlanRanges(plan, layout, collected, { gap, base });
+  const profiled = plan.placed;
   emitData(renderRanges(args['whole-files'] ? whole : boot.ranges), args.output);
 
   const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : '-');
@@ -162,10 +159,4 @@ function emitRanges(args: ReadaheadArgs, layout: Layout, collected: CollectedRea
     }
   }
   note(`metadata: the inode, directory, fragment and id tables whole: ${why.join('; ')}`);
-}
-
-function total(ranges: readonly ByteRange[]): number {
-  let n = 0;
-  for (const r of ranges) n += r.length;
-  return n;
 }
