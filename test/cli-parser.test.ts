@@ -57,6 +57,9 @@ t.test('run(): --help on stdout with exit 0; a lone - reaches the positional; co
   const neither = capture();
   t.equal(await run(['tune', 'x'], neither), EXIT.usage);
   t.match(neither.err.join(''), /^bootprof: give --image or --root\nRun "bootprof --help" for usage\.\n$/, "a command's check is a usage error, not a bug");
+  const noImage = capture();
+  t.equal(await run(['simulate', 'x'], noImage), EXIT.usage, 'simulate --image is required (repeatable, no default)');
+  t.match(noImage.err.join(''), /Missing required argument: image/);
   const check = capture();
   t.equal(await run(['readahead', '--image', MANIFEST, '--whole-files', 'x'], check), EXIT.usage);
   t.match(check.err.join(''), /^bootprof: --whole-files goes with --ranges\n/);

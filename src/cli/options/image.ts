@@ -36,7 +36,7 @@ export function withImage<T>(yargs: Argv<T>, options: { manifest: boolean }): Ar
     yargs.option('image', {
       type: 'string',
       demandOption: true,
-      describe: `The squashfs, or the ISO holding it${options.manifest ? ', the traces were taken on (or its manifest from inspect --json)' : ''}`,
+      describe: options.manifest ? 'The squashfs the traces were taken on, or the ISO holding it, or its manifest (inspect --json)' : 'The squashfs, or the ISO holding it',
     }),
   ) as Argv<T & ImageArgs>;
 }

@@ -5,3 +5,8 @@
 export function repeatable(describe: string) {
   return { type: 'string', array: true, nargs: 1, default: [] as string[], describe } as const;
 }
+
+/** The same, given at least once. */
+export function repeatableRequired(describe: string) {
+  return { type: 'string', array: true, nargs: 1, demandOption: true, describe } as const;
+}

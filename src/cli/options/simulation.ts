@@ -7,7 +7,7 @@ import { note } from '../output.js';
 import { devicesOf, withDevices, type DevicesArgs } from './device.js';
 import { squashfsPathOf, withSquashfsPath, type SquashfsPathArgs } from './image.js';
 import { deviceCoordinatesOf, deviceCoordinatesOption } from './mapping.js';
-import { repeatable } from './repeatable.js';
+import { repeatableRequired } from './repeatable.js';
 import { withOutput, type OutputArgs } from './output.js';
 import { withProfileFilters, type ProfileFilterArgs } from './profile-filters.js';
 import { withTraces, type TracesArgs } from './traces.js';
@@ -28,10 +28,10 @@ export type SimulationArgs = TracesArgs &
 
 /** Repeatable options take one value each (nargs 1), so options given before the traces do not swallow them. */
 export function withSimulation<T>(yargs: Argv<T>): Argv<T & SimulationArgs> {
-  const base = withTraces(yargs, 'Boot traces: module log, qemu/blktrace trace, bootlog.list, map output').option('image', {
-    ...repeatable('ISO or squashfs; the first is the one the traces were taken on, later ones are compared with it (repeatable)'),
-    demandOption: true,
-  });
+  const base = withTraces(yargs, 'Boot traces: module log, qemu/blktrace trace, bootlog.list, map output').option(
+    'image',
+    repeatableRequired('ISO or squashfs; the first is the one the traces were taken on, later ones are compared with it (repeatable)'),
+  );
   const costed = withProfileFilters(
     withDevices(base)
       .option('readahead-kb', { type: 'number', default: 128, describe: "The guest's readahead window (sr0 read_ahead_kb)" })
