@@ -127,6 +127,7 @@ export function universeFromLayout(layout: Layout, rels: readonly string[]): Uni
   const byRel = new Map<string, number>();
   const profiledOwners = new Set<number>();
   const plannedByOwner = new Map<number, number>();
+  const plannedInode = new Map<number, number>();
   for (const rel of rels) {
     if (byRel.has(rel)) continue;
     const file = index.byPath.get(`/${rel}`);
@@ -147,6 +148,7 @@ export function universeFromLayout(layout: Layout, rels: readonly string[]): Uni
     };
     if (fragmentTail > 0) planned.fragmentTail = fragmentTail;
     plannedByOwner.set(owner, files.length);
+    if (layout.files[file]!.inode !== undefined) plannedInode.set(files.length, layout.files[file]!.inode!);
     byRel.set(rel, files.length);
     files.push(planned);
   }
@@ -157,6 +159,9 @@ export function universeFromLayout(layout: Layout, rels: readonly string[]): Uni
     const path = layout.files[f]!.path;
     const twin = path.replace(/^\/+/, '');
     if (twin === files[planned]!.rel || byRel.has(twin)) continue;
+    // a hardlink is the same inode, not a copy: mksquashfs writes its data once whatever the order
+    const inode = layout.files[f]!.inode;
+    if (inode !== undefined && inode === plannedInode.get(planned)) continue;
     (files[planned]!.twins ??= []).push(twin);
   }
   let restData = 0;
