@@ -155,7 +155,7 @@ export function universeFromLayout(layout: Layout, rels: readonly string[]): Uni
   for (const f of squashfsFiles) {
     const owner = dataOwner(index, f);
     const planned = plannedByOwner.get(owner);
-    if (planned === undefined) continue;
+    if (planned === undefined || files[planned]!.size === 0) continue; // empty files have no data to share
     const path = layout.files[f]!.path;
     const twin = path.replace(/^\/+/, '');
     if (twin === files[planned]!.rel || byRel.has(twin)) continue;
