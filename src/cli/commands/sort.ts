@@ -141,7 +141,12 @@ export const sortCommand: CommandModule<object, SortArgs> = {
         (dropped.length > 0 ? `; dropped ${countDrops(dropped).map((c) => c.text).join(', ')}` : ''),
     );
     if (profile.unmappedBlockEvents > 0) {
-      note(`${profile.unmappedBlockEvents} block events not mapped to files${args['block-events'] ? ' (give --image to map them)' : ' (--no-block-events)'}`);
+      const why = !args['block-events']
+        ? ' (--no-block-events)'
+        : sortPlan !== undefined
+          ? ' (give --image to map them; the optimizer still uses page faults logged by inode, named by their open)'
+          : ' (give --image to map them)';
+      note(`${profile.unmappedBlockEvents} block events not mapped to files${why}`);
     }
     if (tree === undefined) note('no --root or --image: directories and missing files cannot be told apart from files');
     reportDrops(dropped, args.verbose);
