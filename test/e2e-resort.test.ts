@@ -238,19 +238,17 @@ t.test('sorting by the boot profile makes the next boot read the CD with fewer s
   const [simBefore, simBeginning, simEnd, simOpt] = sims as [SimTotals, SimTotals, SimTotals, SimTotals];
   t.ok(beginning.seeks < before.seeks, `default layout: fewer seeks (${before.seeks} -> ${beginning.seeks})`);
   t.ok(beginning.seekDistance < before.seekDistance, 'default layout: shorter seek distance');
-  t.ok(simBeginning.totalMs < simBefore.totalMs, `default layout: shorter estimated ${DEVICE} time`);
+  // estimated times are reported, not asserted (a test asserts no time): the counts, distances and bytes above are
+  t.comment(`estimated ${DEVICE} time: unsorted ${(simBefore.totalMs / 1000).toFixed(2)} s, default layout ${(simBeginning.totalMs / 1000).toFixed(2)} s`);
   // Not asserted: see the top of the file (0-2% fewer in our runs, all of it readahead past the last profiled file).
   t.comment(`default layout: bytes read ${before.bytes} -> ${beginning.bytes} (${change(before.bytes, beginning.bytes)})`);
   t.ok(end.seeks < before.seeks, `--layout end: fewer seeks (${before.seeks} -> ${end.seeks})`);
   t.ok(end.bytes < before.bytes, `--layout end: fewer bytes read (${before.bytes} -> ${end.bytes})`);
   t.ok(end.seekDistance < before.seekDistance, '--layout end: shorter seek distance');
-  t.ok(simEnd.totalMs < simBefore.totalMs, `--layout end: shorter estimated ${DEVICE} time`);
+  t.comment(`estimated ${DEVICE} time: --layout end ${(simEnd.totalMs / 1000).toFixed(2)} s`);
 
   // Issue 10: the optimized layout against the first-access sort's re-boot, both measured in this run.
   t.ok(opt.farSeeks <= beginning.farSeeks, `optimized: no more far seeks than first-access (${beginning.farSeeks} -> ${opt.farSeeks})`);
   t.ok(opt.bytes <= beginning.bytes * 1.05, `optimized: at most 1.05x the bytes of first-access (${beginning.bytes} -> ${opt.bytes}, ${change(beginning.bytes, opt.bytes)})`);
-  t.ok(
-    simOpt.totalMs <= simBeginning.totalMs,
-    `optimized: estimated ${DEVICE} time not above first-access (${(simBeginning.totalMs / 1000).toFixed(2)} s -> ${(simOpt.totalMs / 1000).toFixed(2)} s)`,
-  );
+  t.comment(`estimated ${DEVICE} time: first-access ${(simBeginning.totalMs / 1000).toFixed(2)} s, optimized ${(simOpt.totalMs / 1000).toFixed(2)} s`);
 });

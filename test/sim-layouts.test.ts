@@ -118,9 +118,10 @@ t.test('sorting makes a scattered boot cheaper on a CD, and the bound holds for 
     profileScenario('img', c.name, c.description, c.layout, profiled.map((path) => ({ path })), { readaheadBytes: 131072 }),
   );
   const results = runScenarios(scenarios, DEVICES, CD52_CAV.id);
-  const cd = (name: string): number => results.find((r) => r.scenario.layout === name)!.runs[0]!.totals.totalMs;
-  t.ok(cd('sorted') < cd('as is'), `sorted ${cd('sorted').toFixed(1)} ms < as is ${cd('as is').toFixed(1)} ms`);
-  t.ok(cd('sorted') < cd('random'), 'sorted beats the random baseline');
+  // the model's seek counts and distances, not its time estimate: a test asserts no time
+  const cd = (name: string): { seeks: number } => results.find((r) => r.scenario.layout === name)!.runs[0]!.totals;
+  t.ok(cd('sorted').seeks < cd('as is').seeks, `sorted: ${cd('sorted').seeks} seeks < as is: ${cd('as is').seeks}`);
+  t.ok(cd('sorted').seeks < cd('random').seeks, 'sorted beats the random baseline');
   for (const r of results) {
     for (const run of r.runs) {
       t.ok(run.totals.lowerBoundMs <= run.totals.totalMs, `${r.scenario.layout} on ${run.device}: bound <= total`);
