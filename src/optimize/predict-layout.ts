@@ -1,4 +1,5 @@
 import type { Extent, Layout, LayoutFile } from '../image/layout.js';
+import { SquashfsWriter } from '../sim/squashfs-writer.js';
 import type { Universe } from './universe.js';
 
 /**
@@ -35,29 +36,14 @@ export function predictLayout(u: Universe, shape: PlanShape): PredictedImage {
   const B = shape.blockSize;
   const files = layoutFiles(u);
   const fileAt = layoutSlots(u);
-  const extents: Extent[] = [];
   const base = u.prefixBytes;
-  if (base > 0) extents.push({ start: 0, length: base, kind: 'unknown' });
-  extents.push({ start: base, length: SUPERBLOCK_BYTES, kind: 'superblock' });
-  let cursor = base + SUPERBLOCK_BYTES;
-  let fragmentNo = 0;
-  let pending: number[] = [];
-  let pendingRaw = 0;
-  let pendingBytes = 0;
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    const length = Math.max(1, Math.round(pendingBytes));
-    extents.push({ start: cursor, length, kind: 'fragment-block', files: pending, fragment: fragmentNo++ });
-    cursor += length;
-    pending = [];
-    pendingRaw = 0;
-    pendingBytes = 0;
-  };
-  const lump = (bytes: number): void => {
+  const w = new SquashfsWriter(0, B);
+  if (base > 0) w.place({ length: base, kind: 'unknown' });
+  w.place({ length: SUPERBLOCK_BYTES, kind: 'superblock' });
+  /** A run of bytes (unprofiled data, a table) of one kind, if it is not empty. */
+  const lump = (bytes: number, kind: Extent['kind'] = 'unknown'): void => {
     const length = Math.round(bytes);
-    if (length <= 0) return;
-    extents.push({ start: cursor, length, kind: 'unknown' });
-    cursor += length;
+    if (length > 0) w.place({ length, kind });
   };
   const restBytes = u.rest.dataBytes + u.rest.tailBytes;
   const restTailRaw = u.rest.ratio > 0 ? u.rest.tailBytes / u.rest.ratio : 0;
@@ -81,21 +67,14 @@ export function predictLayout(u: Universe, shape: PlanShape): PredictedImage {
     const tail = file.size % B;
     if (file.size >= B) {
       if (sameBlocks && file.blocks!.length > 0) {
-        file.blocks!.forEach((length, block) => {
-          extents.push({ start: cursor, length, kind: 'data-block', file: slot, block });
-          cursor += length;
-        });
+        file.blocks!.forEach((length, block) => w.place({ length, kind: 'data-block', file: slot, block }));
       } else {
         const full = Math.floor(file.size / B);
         for (let block = 0; block < full; block++) {
-          const length = Math.max(1, Math.round(B * file.ratio));
-          extents.push({ start: cursor, length, kind: 'data-block', file: slot, block });
-          cursor += length;
+          w.place({ length: Math.max(1, Math.round(B * file.ratio)), kind: 'data-block', file: slot, block });
         }
         if (tail > 0) {
-          const length = Math.max(1, Math.round(tail * file.ratio));
-          extents.push({ start: cursor, length, kind: 'data-block', file: slot, block: full });
-          cursor += length;
+          w.place({ length: Math.max(1, Math.round(tail * file.ratio)), kind: 'data-block', file: slot, block: full });
         }
       }
       continue;
@@ -104,37 +83,29 @@ export function predictLayout(u: Universe, shape: PlanShape): PredictedImage {
     const compressedTail = sameBlocks && file.fragmentTail !== undefined ? file.fragmentTail : tail * file.ratio;
     if (shape.unfragmented.has(f)) {
       const length = Math.max(1, Math.round(Math.min(tail, compressedTail + LONE_BLOCK_OVERHEAD)));
-      extents.push({ start: cursor, length, kind: 'data-block', file: slot, block: 0 });
-      cursor += length;
+      w.place({ length, kind: 'data-block', file: slot, block: 0 });
       continue;
     }
-    if (pendingRaw + tail > B) flush();
-    pending.push(slot);
-    pendingRaw += tail;
-    pendingBytes += compressedTail;
+    w.addTail(slot, tail, compressedTail);
   }
 
   if (shape.placement === 'beginning') {
     // the pending fragment block is written once the first unprofiled tails fill it up
-    const room = Math.max(0, B - pendingRaw);
+    const room = Math.max(0, B - w.pendingTailBytes);
     const before = restTailRaw > 0 ? Math.min(1, room / restTailRaw) : 1;
     lump(u.rest.dataBytes * before);
-    pendingBytes += Math.min(room, restTailRaw) * u.rest.ratio;
-    flush();
+    w.addAnonymousTail(Math.min(room, restTailRaw) * u.rest.ratio);
+    w.flush();
     lump(u.rest.dataBytes * (1 - before) + Math.max(0, u.rest.tailBytes - Math.min(room, restTailRaw) * u.rest.ratio));
   } else {
-    flush();
+    w.flush();
   }
 
-  const table = (kind: Extent['kind'], bytes: number): void => {
-    const length = Math.round(bytes);
-    if (length <= 0) return;
-    extents.push({ start: cursor, length, kind });
-    cursor += length;
-  };
-  table('inode-table', u.metadata.inode);
-  table('directory-table', u.metadata.directory);
-  table('fragment-table', u.metadata.other);
+  lump(u.metadata.inode, 'inode-table');
+  lump(u.metadata.directory, 'directory-table');
+  lump(u.metadata.other, 'fragment-table');
+  const extents = w.extents;
+  const cursor = w.cursor;
   const squashfsBytes = cursor - base;
   const layout: Layout = {
     source: 'predicted',

@@ -2,6 +2,7 @@ import { InputError } from '../errors.js';
 import type { Extent, Layout } from '../image/layout.js';
 import { dataOwner, indexLayout, type LayoutIndex } from '../image/layout-index.js';
 import { mulberry32 } from './prng.js';
+import { SquashfsWriter } from './squashfs-writer.js';
 
 /**
  * Candidate layouts for one profile, predicted without rebuilding the image: the original's
@@ -63,23 +64,9 @@ export function reorderData(layout: Layout, order: readonly number[], index: Lay
     const tails = (e.files ?? []).reduce((n, f) => n + (f >= 0 && f < layout.files.length ? tailOf(f) : 0), 0);
     ratio.set(e, tails > 0 ? e.length / tails : 0);
   }
-  const moved: Extent[] = [];
   const placedData = new Set<Extent>();
   const repacked = new Set<Extent>();
-  let cursor = regionStart;
-  let fragmentNo = 0;
-  let pending: number[] = [];
-  let pendingTail = 0;
-  let pendingBytes = 0;
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    const length = Math.max(1, Math.round(pendingBytes));
-    moved.push({ start: cursor, length, kind: 'fragment-block', files: pending, fragment: fragmentNo++ });
-    cursor += length;
-    pending = [];
-    pendingTail = 0;
-    pendingBytes = 0;
-  };
+  const writer = new SquashfsWriter(regionStart, blockSize);
   const done = new Set<number>();
   for (const file of order) {
     const owner = dataOwner(index, file);
@@ -88,27 +75,25 @@ export function reorderData(layout: Layout, order: readonly number[], index: Lay
     for (const e of index.data[owner] ?? []) {
       if (e.kind !== 'data-block' || placedData.has(e)) continue;
       placedData.add(e);
-      moved.push({ ...e, start: cursor });
-      cursor += e.length;
+      writer.place(e);
     }
     const fragments = index.fragments[owner] ?? [];
     if (fragments.length === 0) continue;
     const tail = tailOf(owner);
-    if (pendingTail + tail > blockSize) flush();
-    pending.push(owner);
-    pendingTail += tail;
+    let compressed = 0;
     for (const f of fragments) {
       repacked.add(f);
-      pendingBytes += tail * (ratio.get(f) ?? 0) / fragments.length;
+      compressed += tail * (ratio.get(f) ?? 0) / fragments.length;
     }
+    writer.addTail(owner, tail, compressed);
   }
-  flush();
+  writer.flush();
   // whatever no listed file owns (fragments of unknown sharers, orphan blocks) goes last, as it was
   for (const e of movable) {
     if (placedData.has(e) || repacked.has(e)) continue;
-    moved.push({ ...e, start: cursor, ...(e.kind === 'fragment-block' ? { fragment: fragmentNo++ } : {}) });
-    cursor += e.length;
+    writer.place(e.kind === 'fragment-block' ? { ...e, fragment: writer.nextFragment() } : e);
   }
+  const moved = writer.extents;
   const extents = [...fixed, ...moved].sort((a, b) => a.start - b.start);
   return { ...layout, extents };
 }
