@@ -1,7 +1,6 @@
 import type { Layout } from '../image/layout.js';
 import type { DeviceModel } from '../sim/device.js';
 import { simulateDevice } from '../sim/drive.js';
-export { FAR_SEEK_BYTES } from '../sim/drive.js';
 import { indexLayout } from '../image/layout-index.js';
 import { throughPageCache, type KernelOptions } from '../sim/page-cache.js';
 import { mulberry32 } from '../sim/prng.js';

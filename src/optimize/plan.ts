@@ -47,8 +47,6 @@ export const DEFAULT_PERTURBATIONS = 4;
 export const DEFAULT_SPREAD_FRACTION = 0.02;
 /** A change smaller than this fraction of the cost is noise in the model: keep the simpler choice. */
 const MIN_GAIN = 0.001;
-/** Largest block size tune tries: files under it may need the no-fragments action. */
-export const MAX_BLOCK_SIZE = 1 << 20;
 
 export function optimizeLayout(universe: Universe, boots: readonly Boot[], options: OptimizeOptions): LayoutPlan {
   const context = planContext(universe, boots, options);
@@ -199,18 +197,4 @@ export function finishPlan(context: PlanContext, ordered: OrderDecision, B: numb
     decisions,
     evaluations: context.evaluations(),
   };
-}
-
-/**
- * Files to name in the no-fragments action file: the plan's, plus every small file the boot reads
- * under the largest block size tune may pick, so the action file stays right whatever `-b` is used.
- */
-export function filesToUnfragment(universe: Universe, boots: readonly Boot[], plan: LayoutPlan): number[] {
-  if (plan.unfragmented.size === 0) return [];
-  const read = bytesRead(boots, universe);
-  const out: number[] = [];
-  for (let f = 0; f < universe.files.length; f++) {
-    if (plan.unfragmented.has(f) || (read[f]! > 0 && universe.files[f]!.size < MAX_BLOCK_SIZE)) out.push(f);
-  }
-  return out;
 }

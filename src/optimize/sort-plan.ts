@@ -5,7 +5,7 @@ import type { SelectedFile, Selection } from '../profile/select.js';
 import type { TreeView } from '../tree/tree-view.js';
 import type { FileEvent, Trace } from '../trace/types.js';
 import { bootsFromTraces, type Boot } from './boots.js';
-import { filesToUnfragment, optimizeLayout, type LayoutPlan, type OptimizeOptions } from './plan.js';
+import { optimizeLayout, type LayoutPlan, type OptimizeOptions } from './plan.js';
 import { universeFromLayout, universeFromRoot, type Universe } from './universe.js';
 
 /**
@@ -79,6 +79,7 @@ export function planSortFile(input: SortPlanInput): SortPlan {
     }
   }
   files.push(...twins);
-  const unfragment = filesToUnfragment(universe, boots, plan).map(selected);
+  // the plan's decision at the block size it was made for (`-b N`, the same for sort and mksquashfs)
+  const unfragment = [...plan.unfragmented].sort((a, b) => a - b).map(selected);
   return { files, unfragment, plan, universe, boots, twins: twins.length };
 }
