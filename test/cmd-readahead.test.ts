@@ -52,7 +52,7 @@ t.test('readahead: image order, ranges that really hold the profiled files', (t)
   t.not(list.join(), wanted.join(), 'the order is the image order, not the profile order');
   t.match(res.stderr, /directory/);
 
-  const ranges = runCli(['readahead', '--ranges', '--gap', '0', '--image', sq, trace]);
+  const ranges = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap', '0', '--image', sq, trace]);
   t.equal(ranges.status, 0, ranges.stderr);
   // a bootlog.list names files, not the bytes read: the files are read whole
   t.match(ranges.stderr, /bootlog\.list: names files but no byte ranges: its files are read whole/);
@@ -92,7 +92,7 @@ t.test('readahead: image order, ranges that really hold the profiled files', (t)
     t.ok(got.equals(readFileSync(join(root, p))), `${p} extracted from the ranges alone`);
   }
 
-  const wide = runCli(['readahead', '--ranges', '--gap', '1000000', '--image', sq, trace]);
+  const wide = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap', '1000000', '--image', sq, trace]);
   t.ok(wide.stdout.trim().split('\n').length < rs.length, 'a larger --gap joins ranges');
 
   // Through an ISO: the same ranges, in loopback coordinates by default, ISO ones with --absolute.
@@ -102,9 +102,9 @@ t.test('readahead: image order, ranges that really hold the profiled files', (t)
   const iso = join(dir, 'live.iso');
   makeIso(isoRoot, iso);
   const base = xorrisoReportLba(iso).find((r) => r.path === '/live/filesystem.squashfs')!.lba * 2048;
-  const viaIso = runCli(['readahead', '--ranges', '--gap', '0', '--image', iso, trace]);
+  const viaIso = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap', '0', '--image', iso, trace]);
   t.equal(viaIso.stdout, ranges.stdout, 'loopback-relative ranges do not depend on the container');
-  const abs = runCli(['readahead', '--ranges', '--gap', '0', '--absolute', '--image', iso, trace]);
+  const abs = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap', '0', '--absolute', '--image', iso, trace]);
   t.same(
     abs.stdout.trim().split('\n').map((l) => l.split(' ').map(Number)),
     rs.map(([o, l]) => [o + base, l]),

@@ -128,7 +128,7 @@ t.test('ranges: block 2 of a large file and one small file, not whole files', (t
   const trace = join(f.dir, 'events.tsv');
   writeFileSync(trace, events(bootRows(f)));
 
-  const res = runCli(['readahead', '--ranges', '--gap-kb', '0', '--image', f.sq, trace]);
+  const res = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap-kb', '0', '--image', f.sq, trace]);
   t.equal(res.status, 0, res.stderr);
   const got = parseRanges(res.stdout);
   const block2 = f.bigBlock(2);
@@ -143,7 +143,7 @@ t.test('ranges: block 2 of a large file and one small file, not whole files', (t
   t.match(res.stderr, /tables whole: .*events\.tsv has no squashfs block reads/);
   t.match(res.stderr, /2 files read, 1 only opened/);
 
-  const whole = runCli(['readahead', '--ranges', '--whole-files', '--gap-kb', '0', '--image', f.sq, trace]);
+  const whole = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--whole-files', '--gap-kb', '0', '--image', f.sq, trace]);
   t.equal(whole.status, 0, whole.stderr);
   const wholeRanges = parseRanges(whole.stdout);
   for (let k = 0; k < 13; k++) t.ok(covers(wholeRanges, f.bigBlock(k)), `--whole-files reads block ${k} of /big`);
@@ -162,12 +162,12 @@ t.test('ranges: block 2 of a large file and one small file, not whole files', (t
   t.ok(copied.subarray(block2.offset, block2.offset + block2.length).equals(f.bytes.subarray(block2.offset, block2.offset + block2.length)), 'block 2 of /big is in the copy');
 
   // The default gap (64 KiB) joins what lies closer than that.
-  const merged = runCli(['readahead', '--ranges', '--image', f.sq, trace]);
+  const merged = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--image', f.sq, trace]);
   t.equal(merged.status, 0, merged.stderr);
   const mergedRanges = parseRanges(merged.stdout);
   t.same(mergedRanges, coalesce(got, 65536), 'default gap: 64 KiB');
-  t.same(parseRanges(runCli(['readahead', '--ranges', '--gap', '65536', '--image', f.sq, trace]).stdout), mergedRanges, '--gap is the same in bytes');
-  const both = runCli(['readahead', '--ranges', '--gap', '1', '--gap-kb', '1', '--image', f.sq, trace]);
+  t.same(parseRanges(runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap', '65536', '--image', f.sq, trace]).stdout), mergedRanges, '--gap is the same in bytes');
+  const both = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap', '1', '--gap-kb', '1', '--image', f.sq, trace]);
   t.not(both.status, 0, '--gap and --gap-kb together are refused');
   t.end();
 });
@@ -193,7 +193,7 @@ t.test('ranges: the metadata blocks the boot read, from squashfs reads recorded 
   ];
   const trace = join(f.dir, 'events.tsv');
   writeFileSync(trace, events(rows));
-  const res = runCli(['readahead', '--ranges', '--gap-kb', '0', '--image', f.sq, trace]);
+  const res = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap-kb', '0', '--image', f.sq, trace]);
   t.equal(res.status, 0, res.stderr);
   const got = parseRanges(res.stdout);
   t.same(got, coalesce([{ offset: 0, length: 96 }, { offset: fragIndex, length: 8 }, inode0, dir0, block2, fragment], 0), 'data blocks plus the metadata blocks read');
@@ -204,7 +204,7 @@ t.test('ranges: the metadata blocks the boot read, from squashfs reads recorded 
   // Through a manifest there are no bytes to size a metadata block: the largest one, within its table.
   const manifest = join(f.dir, 'manifest.json');
   writeFileSync(manifest, runCli(['inspect', '--json', f.sq]).stdout);
-  const viaManifest = runCli(['readahead', '--ranges', '--gap-kb', '0', '--image', manifest, trace]);
+  const viaManifest = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap-kb', '0', '--image', manifest, trace]);
   t.equal(viaManifest.status, 0, viaManifest.stderr);
   const m = parseRanges(viaManifest.stdout);
   t.ok(covers(m, inode0) && covers(m, dir0) && covers(m, block2) && covers(m, fragment), 'manifest: the same blocks are covered');
@@ -216,7 +216,7 @@ t.test('ranges: the metadata blocks the boot read, from squashfs reads recorded 
   for (let k = 3; k < 11; k++) shifted.push(sq(f.bigBlock(k).offset + 5, f.bigBlock(k).length));
   const other = join(f.dir, 'other.tsv');
   writeFileSync(other, events(shifted));
-  const res2 = runCli(['readahead', '--ranges', '--gap-kb', '0', '--image', f.sq, other]);
+  const res2 = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap-kb', '0', '--image', f.sq, other]);
   t.equal(res2.status, 0, res2.stderr);
   t.same(parseRanges(res2.stdout), coalesce([block2, fragment, ...f.tables], 0), 'another image: data from the file events, tables whole');
   t.match(res2.stderr, /other\.tsv: its squashfs block reads were recorded on another image \(0 of \d+ data reads start on a block of this one\): left out/);
@@ -228,13 +228,13 @@ t.test('ranges: a map profile, an ISO, and a list without ranges', (t) => {
   const f = build(t);
   const trace = join(f.dir, 'events.tsv');
   writeFileSync(trace, events(bootRows(f)));
-  const direct = runCli(['readahead', '--ranges', '--gap-kb', '0', '--image', f.sq, trace]);
+  const direct = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap-kb', '0', '--image', f.sq, trace]);
   t.equal(direct.status, 0, direct.stderr);
 
   const profile = join(f.dir, 'profile.tsv');
   const map = runCli(['map', '--image', f.sq, trace, '-o', profile]);
   t.equal(map.status, 0, map.stderr);
-  const fromProfile = runCli(['readahead', '--ranges', '--gap-kb', '0', '--image', f.sq, profile]);
+  const fromProfile = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap-kb', '0', '--image', f.sq, profile]);
   t.equal(fromProfile.status, 0, fromProfile.stderr);
   t.equal(fromProfile.stdout, direct.stdout, "a map profile's ranges give the same blocks as the events");
 
@@ -243,14 +243,14 @@ t.test('ranges: a map profile, an ISO, and a list without ranges', (t) => {
   copyFileSync(f.sq, join(isoRoot, 'live/filesystem.squashfs'));
   const iso = join(f.dir, 'live.iso');
   makeIso(isoRoot, iso);
-  const viaIso = runCli(['readahead', '--ranges', '--gap-kb', '0', '--image', iso, trace]);
+  const viaIso = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap-kb', '0', '--image', iso, trace]);
   t.equal(viaIso.status, 0, viaIso.stderr);
   t.equal(viaIso.stdout, direct.stdout, 'loopback offsets do not depend on the ISO');
 
   // A bootlog.list names files and no ranges: its files are read whole, and stderr says so.
   const list = join(f.dir, 'bootlog.list');
   writeFileSync(list, '/big\n/small/s0500\n');
-  const fromList = runCli(['readahead', '--ranges', '--gap-kb', '0', '--image', f.sq, list]);
+  const fromList = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap-kb', '0', '--image', f.sq, list]);
   t.equal(fromList.status, 0, fromList.stderr);
   const rs = parseRanges(fromList.stdout);
   for (let k = 0; k < 13; k++) t.ok(covers(rs, f.bigBlock(k)), `a list without ranges: block ${k} of /big is read`);
@@ -344,7 +344,7 @@ t.test('a captured module log: the file events give every block squashfs read', 
   const manifest = fixture('trace/captured-layout.json');
   const trace = fixture('trace/captured/bootprof-events.tsv');
   const layout = readLayoutManifest(manifest);
-  const res = runCli(['readahead', '--ranges', '--gap-kb', '0', '--image', manifest, trace]);
+  const res = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--gap-kb', '0', '--image', manifest, trace]);
   t.equal(res.status, 0, res.stderr);
   t.match(res.stderr, /metadata: the \d+ squashfs metadata reads the traces recorded on this image/);
   const base = layout.squashfsOffset ?? 0;
@@ -366,7 +366,7 @@ t.test('a captured module log: the file events give every block squashfs read', 
     }
   }
   t.ok(data >= 8 && meta >= 4, `the log has data (${data}) and metadata (${meta}) reads`);
-  const whole = runCli(['readahead', '--ranges', '--whole-files', '--gap-kb', '0', '--image', manifest, trace]);
+  const whole = runCli(['readahead', '--ranges', '--probe-windows', 'none', '--whole-files', '--gap-kb', '0', '--image', manifest, trace]);
   t.ok(total(got) * 2 < total(parseRanges(whole.stdout)), `less than half of --whole-files (${total(got)} vs ${total(parseRanges(whole.stdout))})`);
   t.end();
 });

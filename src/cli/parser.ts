@@ -17,13 +17,19 @@ import { ExitStatus, UsageError } from './output.js';
  */
 const DASH_GUARD = '\0';
 
+/**
+ * mksquashfs options that `bootprof tune` may print beside -b, spelt as mksquashfs spells them:
+ * `bootprof sort $OPTS` must accept them. yargs would read `-Xbcj` as the flags X, b, c and j.
+ */
+const MKSQUASHFS_SPELLINGS: ReadonlyMap<string, string> = new Map([['-Xbcj', '--xbcj']]);
+
 /** A lone `-` anywhere (stdin, or stdout for -o), and every argument after `--`, guarded. */
 function guardDashArgs(argv: readonly string[]): string[] {
   const end = argv.indexOf('--');
   return argv.flatMap((arg, i) => {
     if (i === end) return []; // consumed here: after it, arguments are never options
     if (end !== -1 && i > end) return [DASH_GUARD + arg];
-    return [arg === '-' ? DASH_GUARD + arg : arg];
+    return [arg === '-' ? DASH_GUARD + arg : (MKSQUASHFS_SPELLINGS.get(arg) ?? arg)];
   });
 }
 

@@ -83,10 +83,3 @@ export function coalesce(ranges: readonly ByteRange[], gap: number): ByteRange[]
   }
   return out;
 }
-
-/** One range per line, "offset length" in decimal bytes: easy for `while read off len; do dd ...`. */
-export function renderRanges(ranges: readonly ByteRange[]): string {
-  let s = '';
-  for (const r of ranges) s += `${r.offset} ${r.length}\n`;
-  return s;
-}

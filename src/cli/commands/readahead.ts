@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { renderRanges } from '../../emit/readahead.js';
+import { addProbeWindows, PROBE_WINDOW_SET_NAMES, PROBE_WINDOW_SETS, renderRangeLines, type ProbeWindowSet } from '../../emit/probe-windows.js';
 import { planReadahead, readaheadPlanRanges, type ReadaheadPlan } from '../../emit/readahead-plan.js';
 import { WHOLE_METADATA, type CollectedReads } from '../../emit/readahead-ranges.js';
 import { openImageOrManifest } from '../../image/open-any.js';
@@ -24,6 +24,7 @@ type ReadaheadArgs = TracesArgs &
     gap?: number;
     'gap-kb'?: number;
     absolute: boolean;
+    'probe-windows': ProbeWindowSet;
     null: boolean;
   };
 
@@ -55,6 +56,12 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
       })
       .option('gap', { type: 'number', describe: 'With --ranges: the same in bytes' })
       .option('absolute', { type: 'boolean', default: false, describe: 'With --ranges: offsets in the image file (the ISO), not in the loopback file' })
+      .option('probe-windows', {
+        choices: PROBE_WINDOW_SET_NAMES,
+        default: 'udev' as ProbeWindowSet,
+        describe:
+          'With --ranges: also read what the kernel and udev\'s blkid probe on the loop device and on the medium ("offset length medium" lines, negative offsets from the medium\'s end), so those probes find it cached; none: only the boot\'s reads',
+      })
       .option('null', { alias: '0', type: 'boolean', default: false, describe: 'End each path with NUL instead of newline (for xargs -0)' })
       .check((a) => {
         if (a.gap !== undefined && (!Number.isSafeInteger(a.gap) || a.gap < 0)) throw new UsageError('--gap must be a whole number of bytes >= 0');
@@ -116,7 +123,8 @@ function emitRanges(args: ReadaheadArgs, layout: Layout, collected: CollectedRea
   const base = args.absolute ? 0 : (layout.squashfsOffset ?? 0);
   const { whole, wholeBytes, boot } = readaheadPlanRanges(plan, layout, collected, { gap, base });
   const profiled = plan.placed;
-  emitData(renderRanges(args['whole-files'] ? whole : boot.ranges), args.output);
+  const probes = addProbeWindows(args['whole-files'] ? whole : boot.ranges, layout, PROBE_WINDOW_SETS[args['probe-windows']], { base, gap });
+  emitData(renderRangeLines(probes.lines), args.output);
 
   const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : '-');
   if (args['whole-files']) {
@@ -141,6 +149,13 @@ function emitRanges(args: ReadaheadArgs, layout: Layout, collected: CollectedRea
     }
     if (!t.ranged && !args['whole-files']) note(`${t.source}: names files but no byte ranges: its files are read whole`);
     if (t.unresolvedInodeEvents > 0) note(`${t.source}: ${t.unresolvedInodeEvents} events name an inode this image does not have (left out)`);
+  }
+  if (args['probe-windows'] !== 'none') {
+    const medium = probes.lines.filter((l) => l.medium).length;
+    note(
+      `probe windows (${args['probe-windows']}): ${probes.addedBytes} bytes more, ` +
+        (medium > 0 ? `${medium} of the ${probes.lines.length} lines on the medium's device ("medium")` : 'on the loopback only'),
+    );
   }
   if (args['whole-files']) return;
   if (collected.metadata !== 'tables') {

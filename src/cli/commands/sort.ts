@@ -63,6 +63,10 @@ export const sortCommand: CommandModule<object, SortArgs> = {
         type: 'number',
         describe: 'Block size the image will be built with (mksquashfs -b; default: the image\'s, else 131072): `bootprof tune` prints "-b N" for both',
       })
+      .option('xbcj', {
+        type: 'string',
+        describe: 'mksquashfs -Xbcj FILTER, as `bootprof tune` may print it beside -b: accepted (spelt -Xbcj) so that one $OPTS serves both; it does not change the order',
+      })
       .option('format', {
         choices: ['mksquashfs', 'gensquashfs', 'genisoimage', 'draklive'] as const,
         default: 'mksquashfs' as const,

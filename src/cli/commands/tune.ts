@@ -1,9 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { PlanCost } from '../../optimize/objective.js';
 import { rebuildRow } from '../../optimize/rebuild.js';
+import { codeShare, compressorOptions, ELF_HEADER_BYTES } from '../../optimize/code-filter.js';
+import { fileChunks } from '../../image/file-content.js';
+import type { Layout } from '../../image/layout.js';
+import type { OpenedImage } from '../../image/open.js';
 import type { Universe } from '../../optimize/universe.js';
 import type { SelectedFile } from '../../profile/select.js';
 import { InputError } from '../../errors.js';
@@ -26,6 +30,7 @@ type TuneArgs = TracesArgs &
     json: boolean;
     rebuild: boolean;
     'mksquashfs-args': string;
+    comp?: string;
   };
 
 export const tuneCommand: CommandModule<object, TuneArgs> = {
@@ -39,12 +44,17 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
         describe: 'Check the prediction: build the winner (and the plan at the default block size) with real mksquashfs from --root and cost the real images',
       })
       .option('mksquashfs-args', { type: 'string', nargs: 1, default: '', describe: 'More mksquashfs options for --rebuild builds, written with "=": --mksquashfs-args="-comp xz"' })
+      .option('comp', {
+        type: 'string',
+        describe:
+          'The compressor the image is built with (mksquashfs -comp; default: the image\'s, else -comp in --mksquashfs-args, else gzip): with xz, the line gains -Xbcj FILTER when the boot reads mostly machine code',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'Print every candidate as JSON on stdout instead of the options line' })
       .example('OPTS=$($0 tune --root chroot events.tsv)', 'e.g. "-b 262144": give it to both `bootprof sort $OPTS ...` and `mksquashfs ... $OPTS`') as Argv<TuneArgs>,
   handler: async (args) => {
     const device = deviceOf(args);
     if (args.rebuild && args.root === undefined) throw new InputError('--rebuild needs --root (the tree to build the image from)');
-    const { tree, layout } = openImageOrRoot(args);
+    const { tree, layout, opened } = openImageOrRoot(args);
     if (tree === undefined) throw new InputError('give --image or --root');
     const traces = await readTraces(args.traces);
     const excludes = excludesOf(args);
@@ -63,17 +73,31 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
     progressDone();
     note(`predicted on ${device.name}, ${universe.files.length} profiled files, ${boots.length} boot(s)${universe.source === 'root' ? ' (sizes from --root, compression sampled)' : ''}:`);
     for (const line of formatTable(result.rows, result.winner)) note(line);
+    const compressor = compressorOf(args, layout);
+    const readHeader = (rel: string): Buffer | undefined =>
+      opened !== undefined ? imageFileHeader(opened, `/${rel}`, ELF_HEADER_BYTES) : hostFileHeader(join(args.root!, rel), ELF_HEADER_BYTES);
+    const extra = compressorOptions(
+      compressor,
+      codeShare(
+        universe.files.map((f) => f.size),
+        (i) => readHeader(universe.files[i]!.rel),
+      ),
+    );
+    if (extra !== undefined) note(`${extra.options.join(' ')}: ${extra.reason}`);
+    const line = [...result.winner.options, ...(extra?.options ?? [])];
     const checks = args.rebuild ? await rebuildChecks(args, tree, universe, selection.files, result) : [];
     if (args.json) {
       const json = {
         device: device.id,
         winner: rowJson(result.winner),
+        options: line,
+        compressor: compressor ?? null,
         candidates: result.rows.map(rowJson),
         ...(args.rebuild ? { rebuilt: checks.map((c) => ({ name: c.name, predicted: rowJson(c.row), built: costJson(c.cost) })) } : {}),
       };
       emitData(`${JSON.stringify(json, null, 2)}\n`, args.output);
     } else {
-      emitData(`${result.winner.options.join(' ')}\n`, args.output);
+      emitData(`${line.join(' ')}\n`, args.output);
     }
   },
 };
@@ -114,6 +138,46 @@ async function rebuildChecks(
     return out;
   } finally {
     rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** The compressor the image will be built with: --comp, the image's, -comp in --mksquashfs-args, else mksquashfs's default. */
+function compressorOf(args: TuneArgs, layout: Layout | undefined): string {
+  if (args.comp !== undefined) return args.comp;
+  if (layout?.compressor !== undefined) return layout.compressor;
+  const words = args['mksquashfs-args'].split(/\s+/);
+  const i = words.indexOf('-comp');
+  return (i >= 0 ? words[i + 1] : undefined) ?? 'gzip';
+}
+
+/** The first `n` bytes of a file of the host tree, or undefined when unreadable or shorter. */
+function hostFileHeader(path: string, n: number): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(n);
+    return readSync(fd, buf, 0, n, 0) === n ? buf : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The first `n` bytes of a file of the image (its first block decompressed), or undefined. */
+function imageFileHeader(image: OpenedImage, path: string, n: number): Buffer | undefined {
+  try {
+    const content = fileChunks(image, path, 'squashfs');
+    const parts: Buffer[] = [];
+    let have = 0;
+    for (const chunk of content.chunks) {
+      parts.push(chunk);
+      have += chunk.length;
+      if (have >= n) break;
+    }
+    return have >= n ? Buffer.concat(parts).subarray(0, n) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

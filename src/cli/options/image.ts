@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import type { Layout } from '../../image/layout.js';
 import { openImageOrManifest } from '../../image/open-any.js';
+import type { OpenedImage } from '../../image/open.js';
 import { HostTree } from '../../tree/host-tree.js';
 import type { TreeView } from '../../tree/tree-view.js';
 import { UsageError } from '../output.js';
@@ -68,10 +69,10 @@ export function withImageOrRoot<T>(yargs: Argv<T>, options: { required: boolean 
 }
 
 /** The tree the arguments name: the image's (with its layout) or the host root's, or none. */
-export function openImageOrRoot(args: ImageOrRootArgs): { tree?: TreeView; layout?: Layout } {
+export function openImageOrRoot(args: ImageOrRootArgs): { tree?: TreeView; layout?: Layout; opened?: OpenedImage } {
   if (args.image !== undefined) {
     const view = openImageOrManifest(args.image);
-    return { tree: view.tree, layout: view.layout };
+    return { tree: view.tree, layout: view.layout, ...(view.image !== undefined ? { opened: view.image } : {}) };
   }
   return args.root === undefined ? {} : { tree: new HostTree(args.root) };
 }
