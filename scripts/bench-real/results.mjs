@@ -249,10 +249,10 @@ const results = {
     seedSortLines: seedLines,
     bootprofSortLines: sortLines,
     readaheadRanges: ranges.length,
-    readaheadBytes: ranges.reduce((a, r) => a + (r[1] ?? 0), 0),
+    readaheadBytes: listedBytes(join(cache, 'readahead.ranges')),
     verifySorted: verify === null ? null : { checked: verify.checked.length, offenders: verify.offenders.length, missing: verify.missing.length, skipped: verify.skipped.length },
     optimized: optimizerInputs('optimized'),
-    optimizedReadahead: has('optimized-ra') ? { ranges: optRanges.length, bytes: optRanges.reduce((a, r) => a + (r[1] ?? 0), 0) } : null,
+    optimizedReadahead: has('optimized-ra') ? { ranges: optRanges.length, bytes: listedBytes(join(cache, 'optimized-readahead.ranges')) } : null,
     blocktrace: optimizerInputs('blocktrace'),
   },
   bootsPerVariant: REPEATS,
@@ -444,8 +444,14 @@ if (acceptance.length === 0) {
   }
 }
 
+/** The loopback's ranges of a readahead.ranges file ("offset length"); "medium" lines are left out. */
 function readRanges(p) {
-  return readText(p).split('\n').filter((l) => /^\d+ \d+/.test(l)).map((l) => l.split(' ').map(Number));
+  return readText(p).split('\n').filter((l) => /^\d+ \d+$/.test(l)).map((l) => l.split(' ').map(Number));
+}
+
+/** Every byte a readahead.ranges file lists: the loopback's ranges and the medium's windows. */
+function listedBytes(p) {
+  return readText(p).split('\n').filter((l) => /^-?\d+ \d+( medium)?$/.test(l)).reduce((n, l) => n + Number(l.split(' ')[1]), 0);
 }
 
 function sec(ms) {
