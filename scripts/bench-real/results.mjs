@@ -30,8 +30,8 @@ const ALL_VARIANTS = [
   { id: 'sorted-ra', label: 'bootprof sort (old) + readahead', what: 'the sorted image plus /live/readahead.ranges (bootprof readahead --ranges of the first unsorted boot\'s file events) read by the initramfs before mounting the root' },
   { id: 'optimized', label: 'optimized', what: `\`bootprof sort --root --device ${OPT_DEVICE} --actions\` and \`bootprof tune --root --device ${OPT_DEVICE}\` on the module logs of all the unsorted boots; mksquashfs with tune's options, -sort and -action-file` },
   { id: 'optimized-ra', label: 'optimized + readahead', what: 'the optimized image plus /live/readahead.ranges (bootprof readahead --ranges of all the unsorted boots\' file events) read by the initramfs before mounting the root' },
-  { id: 'profiling', label: 'profiling build (no fragments)', what: 'mksquashfs -no-fragments without a sort file: the build to boot when the profile comes from a block trace (every file owns its blocks)' },
-  { id: 'blocktrace', label: 'optimized, qemu trace only', what: `the optimizer fed only the profiling build's qemu block traces, no module log: \`sort\`/\`tune --image profiling.iso --device ${OPT_DEVICE}\`` },
+  { id: 'profiling', label: 'profiling boot (no fragments, no readahead)', what: 'mksquashfs -no-fragments without a sort file, booted with readahead off on the CD: the boot to capture when the profile comes from a block trace (every file owns its blocks, every read was asked for)' },
+  { id: 'blocktrace', label: 'optimized, qemu trace only', what: `the optimizer fed only the profiling boots' qemu block traces, no module log: \`map --block-owners all --image profiling.iso\`, then \`sort\`/\`tune --root --device ${OPT_DEVICE}\`` },
 ];
 const wanted = opt.variants ? opt.variants.split(',') : ALL_VARIANTS.map((v) => v.id);
 const VARIANTS = ALL_VARIANTS.filter((v) => wanted.includes(v.id));
