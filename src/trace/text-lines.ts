@@ -44,6 +44,36 @@ export function forEachLine(
   }
 }
 
+/**
+ * forEachLine for a parser with a byte fast path: `fast(start)` reads the common line at `start`
+ * straight from the bytes and returns the offset of its newline, or -1 when the line is anything
+ * else; that line then goes to `visit` as text, exactly as forEachLine would hand it over (so
+ * every check and error message stays with the text path). No chunk-sized strings are built.
+ */
+export function forEachLineFast(
+  bytes: Buffer,
+  source: string,
+  fast: (start: number) => number,
+  visit: (text: string, offset: number, lineNumber: number, terminated: boolean) => void,
+): void {
+  let pos = 0;
+  let lineNumber = 0;
+  const length = bytes.length;
+  while (pos < length) {
+    lineNumber++;
+    let end = fast(pos);
+    if (end === -1) {
+      end = bytes.indexOf(0x0a, pos);
+      const terminated = end !== -1;
+      if (!terminated) end = length;
+      if (end - pos > MAX_LINE_BYTES) throw longLine(source, pos);
+      const cr = end > pos && bytes[end - 1] === 0x0d ? 1 : 0;
+      visit(bytes.toString('latin1', pos, end - cr), pos, lineNumber, terminated);
+    } else if (end - pos > MAX_LINE_BYTES) throw longLine(source, pos);
+    pos = end + 1;
+  }
+}
+
 function longLine(source: string, offset: number): FormatError {
   return new FormatError(source, offset, `line longer than ${MAX_LINE_BYTES} bytes: this is not a text trace`);
 }
