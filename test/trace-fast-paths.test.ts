@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { FormatError } from '../src/errors.js';
+import { parseBlkparse } from '../src/trace/blkparse.js';
+import { parseKmodEvents } from '../src/trace/kmod-events.js';
+import { parseQemuLog } from '../src/trace/qemu.js';
+import { parseCount } from '../src/trace/text-lines.js';
+import { ByteStrings, countAt } from '../src/trace/byte-fields.js';
+import { scanTsvRecords } from '../src/trace/tsv-scan.js';
+import { RecordProblem } from '../src/trace/tsv-records.js';
+import type { Trace } from '../src/trace/types.js';
+import { traceFixture } from './helpers/trace-samples.js';
+
+/*
+ * The qemu and blkparse parsers read their common line straight from the bytes and hand every
+ * other line to the text path. Both paths must give the same trace, or the same error, for any
+ * input: here the captured fixtures and thousands of mutations of their lines.
+ */
+
+type Outcome = { trace: Trace } | { error: string };
+
+function outcome(fn: () => Trace): Outcome {
+  try {
+    return { trace: fn() };
+  } catch (err) {
+    if (err instanceof FormatError) return { error: err.message };
+    throw err;
+  }
+}
+
+let seed = 42;
+const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+const NASTY = [' ', '\t', '\r', '\0', '\x7f', '\xa0', '0', '9', 'x', '(', ')', '[', ']', '+', '.', ':', '@', ',', 'R', 'D', 'F', 'W', '\n', '12345678901234567890'];
+
+/** One random edit of one random line: a byte changed, inserted or deleted, or the line cut. */
+function mutate(lines: readonly string[]): string {
+  const out = [...lines];
+  const i = rand(out.length);
+  const line = out[i]!;
+  const at = rand(line.length + 1);
+  const what = rand(4);
+  const piece = NASTY[rand(NASTY.length)]!;
+  if (what === 0) out[i] = line.slice(0, at) + piece + line.slice(at + 1);
+  else if (what === 1) out[i] = line.slice(0, at) + piece + line.slice(at);
+  else if (what === 2) out[i] = line.slice(0, at) + line.slice(at + 1);
+  else out[i] = line.slice(0, at);
+  return out.join('\n') + (rand(8) === 0 ? '' : '\n');
+}
+
+const samples: Array<[string, (b: Buffer, s: string, o: { textOnly?: boolean }) => Trace, string[]]> = [
+  ['qemu', parseQemuLog, ['qemu-cdrom.log', 'qemu-timestamps.log', 'captured/qemu-trace-timestamps.log']],
+  ['blkparse', parseBlkparse, ['blkparse.txt', 'captured/blkparse-sr0.txt', 'captured/blkparse-loop0.txt']],
+];
+
+for (const [name, parse, fixtures] of samples) {
+  t.test(`${name}: the byte path and the text path agree`, async (t) => {
+    let errors = 0;
+    let cases = 0;
+    for (const fixture of fixtures) {
+      const text = readFileSync(traceFixture(fixture), 'latin1');
+      const whole = Buffer.from(text, 'latin1');
+      t.same(outcome(() => parse(whole, 'f', {})), outcome(() => parse(whole, 'f', { textOnly: true })), `${fixture} as captured`);
+      // a window of lines keeps each parse small; the mutations hit the lines of the window
+      const lines = text.split('\n').filter((l) => l !== '');
+      for (let k = 0; k < 700; k++) {
+        const from = rand(Math.max(1, lines.length - 12));
+        const bytes = Buffer.from(mutate(lines.slice(from, from + 12)), 'latin1');
+        const fast = outcome(() => parse(bytes, 'f', {}));
+        const slow = outcome(() => parse(bytes, 'f', { textOnly: true }));
+        cases++;
+        if ('error' in slow) errors++;
+        if (JSON.stringify(fast) !== JSON.stringify(slow)) {
+          t.same(fast, slow, `mutated input ${JSON.stringify(bytes.toString('latin1'))}`);
+          return;
+        }
+      }
+    }
+    t.ok(errors > 50 && errors < cases, `${cases} mutated inputs agree (${errors} of them errors on both paths)`);
+  });
+}
+
+t.test('countAt reads the same values as parseCount', async (t) => {
+  const texts = ['', '0', '7', '007', '12a', '-1', ' 1', '9007199254740991', '9007199254740992', '9999999999999999', '12345678901234567', '4096'];
+  for (const text of texts) {
+    const bytes = Buffer.from(`x${text}y`, 'latin1');
+    t.equal(countAt(bytes, 1, 1 + text.length), parseCount(text), JSON.stringify(text));
+  }
+});
+
+t.test('ByteStrings gives one string per distinct value, escapes undone', async (t) => {
+  const strings = new ByteStrings();
+  const bytes = Buffer.from('a\\tb|/usr/lib|/usr/lib|/usr/lix|é', 'utf8');
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0x7c) {
+      parts.push(strings.get(bytes, start, i));
+      start = i + 1;
+    }
+  }
+  t.same(parts, ['a\tb', '/usr/lib', '/usr/lib', '/usr/lix', 'é']);
+  // enough distinct values to grow the table several times
+  const many = Buffer.from(Array.from({ length: 5000 }, (_, i) => `/f${i}`).join('|'));
+  const got = new Set<string>();
+  start = 0;
+  for (let i = 0; i <= many.length; i++) {
+    if (i === many.length || many[i] === 0x7c) {
+      got.add(strings.get(many, start, i));
+      start = i + 1;
+    }
+  }
+  t.equal(got.size, 5000);
+  t.equal(strings.get(Buffer.from('/f4321'), 0, 6), '/f4321');
+});
+
+t.test('scanTsvRecords: onProblem reports a bad record and the scan goes on', async (t) => {
+  const text = 'H\na\tb\n\nc\td\te\nf\tg\nh\ti\n';
+  const seen: string[] = [];
+  const problems: string[] = [];
+  scanTsvRecords(Buffer.from(text), 's.tsv', 2, (row) => {
+    const first = row.bytes.toString('latin1', row.starts[0]!, row.ends[0]!);
+    if (first === 'f') throw new RecordProblem('f is bad');
+    seen.push(first);
+  }, { onProblem: (e) => problems.push(e.message) });
+  t.same(seen, ['a', 'h']);
+  t.same(problems, [
+    's.tsv at byte 6: line 3: empty line',
+    's.tsv at byte 7: line 4: 3 fields, expected 2',
+    's.tsv at byte 13: line 5: f is bad',
+  ]);
+  t.throws(() => scanTsvRecords(Buffer.from(text), 's.tsv', 2, () => {}), /s\.tsv at byte 6: line 3: empty line/, 'without onProblem the first one is thrown');
+});
+
+t.test('module events: the scanner keeps csv-parse\'s checks', async (t) => {
+  const good = readFileSync(traceFixture('kmod-events.tsv'));
+  const trace = parseKmodEvents(good, 'k.tsv');
+  t.ok(trace.events.length > 0);
+  const lines = good.toString('latin1').split('\n');
+  // every event line cut at every tab: wrong field counts, each named by its line and offset
+  let checked = 0;
+  for (let i = 1; i < Math.min(lines.length - 1, 20); i++) {
+    const line = lines[i]!;
+    const tab = line.indexOf('\t');
+    const cut = [...lines.slice(0, i), line.slice(0, tab) + line.slice(tab + 1), ...lines.slice(i + 1)].join('\n');
+    const offset = lines.slice(0, i).join('\n').length + 1;
+    t.throws(() => parseKmodEvents(Buffer.from(cut, 'latin1'), 'k.tsv'), { message: `k.tsv at byte ${offset}: line ${i + 1}: 9 fields, expected 10` });
+    checked++;
+  }
+  t.ok(checked > 3);
+});
