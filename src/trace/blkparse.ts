@@ -30,7 +30,8 @@ function isRead(rwbs: string): boolean {
   return c === 'R';
 }
 
-export function parseBlkparse(bytes: Buffer, source: string): Trace {
+/** `textOnly` turns the byte fast path off: the tests check that both paths agree. */
+export function parseBlkparse(bytes: Buffer, source: string, options: { textOnly?: boolean } = {}): Trace {
   const events: BlockEvent[] = [];
   const readsPerDevice = new Map<string, number>();
   let inSummary = false;
@@ -57,6 +58,7 @@ export function parseBlkparse(bytes: Buffer, source: string): Trace {
    * owns every error message.
    */
   const fast = (start: number): number => {
+    if (options.textOnly === true) return -1;
     if (inSummary) return -1;
     const majStart = spacesEnd(start);
     const majEnd = digitsEnd(bytes, majStart, length);

@@ -35,7 +35,8 @@ export function looksLikeQemuLog(head: Buffer): boolean {
   return lines.length > 0 && lines.every((l) => /^(?:\d+@\d+\.\d+:)(?:[a-z][a-z0-9_]*) /.test(l));
 }
 
-export function parseQemuLog(bytes: Buffer, source: string): Trace {
+/** `textOnly` turns the byte fast path off: the tests check that both paths agree. */
+export function parseQemuLog(bytes: Buffer, source: string, options: { textOnly?: boolean } = {}): Trace {
   const reads: BlockEvent[] = [];
   let originSec: number | undefined;
   let skippedLines = 0;
@@ -73,6 +74,7 @@ export function parseQemuLog(bytes: Buffer, source: string): Trace {
    * ide_atapi_cmd_read, CRLF, anything malformed) returns -1 and goes through the text path.
    */
   const fast = (start: number): number => {
+    if (options.textOnly === true) return -1;
     let at = start;
     let timeNs: number | undefined;
     if (bytes[at]! >= 0x30 && bytes[at]! <= 0x39) {
