@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { FormatError, InputError, ToolError, describeSystemError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
@@ -158,6 +157,7 @@ export async function captureWithModule(options: ModuleCaptureOptions): Promise<
   const debugfs = options.debugfsDir ?? '/sys/kernel/debug';
   const dir = join(debugfs, 'bootprof');
   if (!loaded && options.modulePath !== undefined) {
+    const { execa } = await import('execa'); // loaded when a tool runs, not at start-up
     const insmod = await execa('insmod', [options.modulePath, ...(options.moduleParams ?? [])], { reject: false, all: true });
     if (insmod.failed) {
       throw new ToolError(`insmod ${options.modulePath} failed: ${String(insmod.all ?? insmod.message).trim()}`);
@@ -190,6 +190,7 @@ export async function captureWithModule(options: ModuleCaptureOptions): Promise<
   writeFileAtomic(result.statsPath, statsText);
 
   if (!options.keep) {
+    const { execa } = await import('execa');
     const rmmod = await execa('rmmod', ['bootprof'], { reject: false, all: true });
     if (rmmod.failed) result.unloadError = String(rmmod.all ?? rmmod.message).trim();
     else result.unloaded = true;

@@ -1,6 +1,5 @@
 import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { InputError, ToolError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
@@ -191,6 +190,7 @@ async function runQemu(
   paths: { trace: string; console: string },
   timeoutMs: number,
 ) {
+  const { execa } = await import('execa'); // loaded when qemu runs, not at start-up
   const started = Date.now();
   const child = execa(binary, args, {
     reject: false,

@@ -23,6 +23,22 @@ export function profileFromTraces(traces: readonly Trace[], options: ProfileOpti
   let events = 0;
   let accesses = 0;
   let unmappedBlockEvents = 0;
+  // a boot names a few thousand paths a million times: strip, normalize and match each path once
+  const pathOf = new Map<string, string | null>();
+  const keptPath = (raw: string): string | null => {
+    let path = pathOf.get(raw);
+    if (path !== undefined) return path;
+    path = normalizePath(stripPrefix(raw, options.stripPrefixes));
+    if (excludes.some((re) => re.test(path!))) {
+      if (!excludedSeen.has(path)) {
+        excludedSeen.add(path);
+        dropped.push({ path, reason: 'excluded' });
+      }
+      path = null;
+    }
+    pathOf.set(raw, path);
+    return path;
+  };
   const lists = traces.map((trace) => {
     events += trace.events.length;
     const { fileEvents, unmapped } = fileEventsOf(trace);
@@ -30,14 +46,8 @@ export function profileFromTraces(traces: readonly Trace[], options: ProfileOpti
     const kept: FileEvent[] = [];
     for (const event of fileEvents) {
       if (event.path === '') continue; // an inode the layout could not name; the mapper reports those
-      const path = normalizePath(stripPrefix(event.path, options.stripPrefixes));
-      if (excludes.some((re) => re.test(path))) {
-        if (!excludedSeen.has(path)) {
-          excludedSeen.add(path);
-          dropped.push({ path, reason: 'excluded' });
-        }
-        continue;
-      }
+      const path = keptPath(event.path);
+      if (path === null) continue;
       accesses++;
       kept.push(path === event.path ? event : { ...event, path });
     }

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { InputError, ToolError } from '../errors.js';
 import { renderSortFile } from '../emit/sort-file.js';
 import type { Extent, Layout, LayoutFile } from '../image/layout.js';
@@ -78,6 +77,7 @@ export async function rebuiltCandidate(options: Omit<RebuildOptions, 'workDir'>)
 /** Run mksquashfs; a refusal becomes one ToolError line with mksquashfs's own last message. */
 export async function runMksquashfs(root: string, args: readonly string[]): Promise<void> {
   try {
+    const { execa } = await import('execa'); // loaded when a tool runs, not at start-up
     await execa('mksquashfs', args, { stdin: 'ignore' });
   } catch (err) {
     const e = err as { stderr?: string; shortMessage?: string };

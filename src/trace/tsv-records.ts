@@ -1,5 +1,10 @@
-import { parse } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+import type { parse as csvParse } from 'csv-parse/sync';
 import { FormatError } from '../errors.js';
+
+// loaded when a profile TSV is read, not at start-up (the module log has its own scanner)
+let parse: typeof csvParse | undefined;
+const csv = (): typeof csvParse => (parse ??= (createRequire(import.meta.url)('csv-parse/sync') as { parse: typeof csvParse }).parse);
 
 /** Thrown by a record visitor: forEachTsvRecord turns it into a FormatError naming the line's byte offset. */
 export class RecordProblem extends Error {}
@@ -44,7 +49,7 @@ export function forEachTsvRecord(
       chunkEnd = newline + 1;
     }
     const chunk = bytes.subarray(chunkStart, chunkEnd);
-    const records = parse(chunk, {
+    const records = csv()(chunk, {
       delimiter: '\t',
       quote: false,
       record_delimiter: '\n',

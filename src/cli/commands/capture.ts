@@ -1,6 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { captureWithModule } from '../../capture/module.js';
-import { captureQemu } from '../../capture/qemu.js';
 import { InputError, TimeoutError, UnsupportedError } from '../../errors.js';
 import { note, progress, progressDone, UsageError } from '../output.js';
 
@@ -47,6 +45,7 @@ async function captureInVm(args: CaptureArgs): Promise<void> {
     if (args.duration === undefined && args['until-file'] === undefined && process.stderr.isTTY) {
       note('capturing until Ctrl-C (or give --duration / --until-file)');
     }
+    const { captureWithModule } = await import('../../capture/module.js'); // loaded when used, not at start-up
     const result = await captureWithModule({
       outDir: args.out,
       modulePath: args.module,
@@ -69,6 +68,7 @@ async function captureUnderQemu(args: CaptureArgs): Promise<void> {
   if (args.iso === undefined) throw new InputError('--qemu needs --iso IMG');
   const stop = stopSignal();
   try {
+    const { captureQemu } = await import('../../capture/qemu.js'); // loaded when used, not at start-up
     const result = await captureQemu({
       iso: args.iso,
       outDir: args.out,

@@ -1,7 +1,5 @@
 import { once } from 'node:events';
 import type { Argv, CommandModule } from 'yargs';
-import { fileChunks } from '../../image/file-content.js';
-import { openImage } from '../../image/open.js';
 import { squashfsPathOf, withImagePositional, type ImageArgs } from '../options/image.js';
 
 type CatArgs = ImageArgs & { path: string; iso: boolean };
@@ -16,6 +14,9 @@ export const catCommand: CommandModule<object, CatArgs> = {
       .example('$0 cat live.iso /etc/os-release', 'a file of the live system')
       .example('$0 cat --iso live.iso /live/vmlinuz > vmlinuz', 'a file stored on the ISO') as Argv<CatArgs>,
   handler: async (args) => {
+    // loaded when the command runs, not at start-up
+    const { fileChunks } = await import('../../image/file-content.js');
+    const { openImage } = await import('../../image/open.js');
     const image = openImage(args.image, { allowIsoOnly: true, ...squashfsPathOf(args) });
     try {
       const file = fileChunks(image, args.path, args.iso ? 'iso' : undefined);

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { dataOwner, type ExtentKind, type Layout } from '../../image/layout.js';
-import { openImage, type OpenedImage } from '../../image/open.js';
+import type { OpenedImage } from '../../image/open.js';
 import { emitData } from '../output.js';
 import { squashfsPathOf, withImagePositional, type ImageArgs } from '../options/image.js';
 import { withOutput, type OutputArgs } from '../options/output.js';
@@ -14,7 +14,9 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     withOutput(withImagePositional(yargs))
       .option('json', { type: 'boolean', default: false, describe: 'Print the Layout (every extent, every file) as JSON' })
       .option('files', { type: 'boolean', default: true, describe: 'List per-file rows (--no-files: summary only)' }) as Argv<InspectArgs>,
-  handler: (args) => {
+  handler: async (args) => {
+    // loaded when the command runs, not at start-up
+    const { openImage } = await import('../../image/open.js');
     const image = openImage(args.image, { allowIsoOnly: true, ...squashfsPathOf(args) });
     try {
       emitData(args.json ? `${JSON.stringify(image.layout)}\n` : renderText(image, args.files), args.output);

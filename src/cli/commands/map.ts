@@ -1,8 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { openImageOrManifest } from '../../image/open-any.js';
-import { buildFileProfile, describeOwners, mapTrace, parseBlockOwners, type MappedTrace } from '../../map/index.js';
-import { formatProfileTsv } from '../../trace/map-output-format.js';
-import { readTraces } from '../../trace/read.js';
+import type { MappedTrace } from '../../map/index.js';
 import { emitData, note } from '../output.js';
 import { squashfsPathOf, withImage, type ImageArgs } from '../options/image.js';
 import { deviceCoordinatesOf, deviceCoordinatesOption, withBlockOwners, type BlockOwnersArgs } from '../options/mapping.js';
@@ -30,6 +27,11 @@ export const mapCommand: CommandModule<object, MapArgs> = {
       .example('$0 map --image live.iso qemu-trace.log > profile.tsv', 'qemu block trace -> files')
       .example('$0 map --image live.iso --device 11,0=skip sr0.blkparse.txt loop0.blkparse.txt', 'choose a device') as Argv<MapArgs>,
   handler: async (args) => {
+    // loaded when the command runs, not at start-up
+    const { buildFileProfile, describeOwners, mapTrace, parseBlockOwners } = await import('../../map/index.js');
+    const { openImageOrManifest } = await import('../../image/open-any.js');
+    const { formatProfileTsv } = await import('../../trace/map-output-format.js');
+    const { readTraces } = await import('../../trace/read.js');
     const overrides = deviceCoordinatesOf(args.device);
     const owners = parseBlockOwners(args['block-owners']);
     const traces = await readTraces(args.traces);

@@ -1,12 +1,10 @@
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 import { addProbeWindows, PROBE_WINDOW_SET_NAMES, PROBE_WINDOW_SETS, renderRangeLines, type ProbeWindowSet } from '../../emit/probe-windows.js';
-import { planReadahead, readaheadPlanRanges, type ReadaheadPlan } from '../../emit/readahead-plan.js';
-import { WHOLE_METADATA, type CollectedReads } from '../../emit/readahead-ranges.js';
-import { openImageOrManifest } from '../../image/open-any.js';
+import type { ReadaheadPlan } from '../../emit/readahead-plan.js';
+import type { CollectedReads } from '../../emit/readahead-ranges.js';
 import type { Layout } from '../../image/layout.js';
 import { countDrops } from '../../profile/describe-drops.js';
-import { readTraces } from '../../trace/read.js';
 import { emitData, note, UsageError } from '../output.js';
 import { squashfsPathOf, withImage, type ImageArgs } from '../options/image.js';
 import { withBlockEvents, type BlockEventsArgs } from '../options/mapping.js';
@@ -74,6 +72,10 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
       .example('$0 readahead --image live.iso events.tsv > readahead.list', 'files in loopback order')
       .example('$0 readahead --ranges --image live.iso events.tsv > readahead.ranges', 'ranges for a dd loop at boot') as Argv<ReadaheadArgs>,
   handler: async (args) => {
+    // the image readers and the planner are loaded here, when readahead runs, not at start-up
+    const { openImageOrManifest } = await import('../../image/open-any.js');
+    const { readTraces } = await import('../../trace/read.js');
+    const { planReadahead } = await import('../../emit/readahead-plan.js');
     const image = openImageOrManifest(args.image, squashfsPathOf(args));
     try {
       const source = image.image?.source;
@@ -90,7 +92,7 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
       const { profile, selection, placed } = plan;
       requireFiles(args, plan);
       if (plan.collected !== undefined) {
-        emitRanges(args, image.layout, plan.collected, plan);
+        await emitRanges(args, image.layout, plan.collected, plan);
       } else {
         const end = args.null ? '\0' : '\n';
         const bad = args.null ? undefined : placed.find((p) => p.path.includes('\n'));
@@ -118,7 +120,9 @@ function requireFiles(args: ReadaheadArgs, { profile, selection }: ReadaheadPlan
   throw new InputError(`${args.traces.join(', ')}: no profiled path is a regular file of ${args.image} (${counts}${examples})`);
 }
 
-function emitRanges(args: ReadaheadArgs, layout: Layout, collected: CollectedReads, plan: ReadaheadPlan): void {
+async function emitRanges(args: ReadaheadArgs, layout: Layout, collected: CollectedReads, plan: ReadaheadPlan): Promise<void> {
+  const { readaheadPlanRanges } = await import('../../emit/readahead-plan.js');
+  const { WHOLE_METADATA } = await import('../../emit/readahead-ranges.js');
   const gap = args['gap-kb'] !== undefined ? args['gap-kb'] * 1024 : (args.gap ?? DEFAULT_GAP);
   const base = args.absolute ? 0 : (layout.squashfsOffset ?? 0);
   const { whole, wholeBytes, boot } = readaheadPlanRanges(plan, layout, collected, { gap, base });

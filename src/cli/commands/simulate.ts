@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { compareImages, type ImageComparison } from '../../sim/compare.js';
-import { evaluateScenarios, type Evaluation } from '../../sim/scenarios.js';
+import type { ImageComparison } from '../../sim/compare.js';
+import type { Evaluation } from '../../sim/scenarios.js';
 import { emitData, note } from '../output.js';
 import { evaluationInputOf, withSimulation, type SimulationArgs } from '../options/simulation.js';
 
@@ -15,6 +15,9 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .example('$0 simulate --image live.iso events.tsv', 'every layout on every device')
       .example('$0 simulate --image old.iso --image new.iso --device cd24-clv profile.tsv', 'two releases on one drive') as Argv<SimulateArgs>,
   handler: async (args) => {
+    // loaded when the command runs, not at start-up
+    const { compareImages } = await import('../../sim/compare.js');
+    const { evaluateScenarios } = await import('../../sim/scenarios.js');
     const evaluation = evaluateScenarios((await evaluationInputOf(args)).evaluation);
     const comparison = compareImages(evaluation);
     emitData(args.json ? formatJson(evaluation, comparison) : formatTable(evaluation), args.output);

@@ -1,16 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { drakliveSortFile } from '../../emit/draklive.js';
-import { renderSortFile, type SortFileResult, type SortFormat } from '../../emit/sort-file.js';
-import { renderGensquashfsSort } from '../../emit/gensquashfs-sort.js';
+import type { SortFileResult, SortFormat } from '../../emit/sort-file.js';
 import type { Placement } from '../../emit/priorities.js';
 import { countDrops, describeDrop } from '../../profile/describe-drops.js';
 import type { DroppedPath } from '../../profile/types.js';
-import { readTraces } from '../../trace/read.js';
-import { renderActionFile } from '../../emit/action-file.js';
-import { planSortFile, type SortPlan } from '../../optimize/sort-plan.js';
+import type { SortPlan } from '../../optimize/sort-plan.js';
 import { DEFAULT_READAHEAD_BYTES } from '../../sim/page-cache.js';
-import { selectProfile } from '../../optimize/inputs.js';
 import { emitData, note, progress, progressDone } from '../output.js';
 import { deviceOf, withDevice, type DeviceArgs } from '../options/device.js';
 import { openImageOrRoot, withImageOrRoot, type ImageOrRootArgs } from '../options/image.js';
@@ -76,11 +71,14 @@ export const sortCommand: CommandModule<object, SortArgs> = {
       .example('$0 sort --root chroot bootlog.list > config/distrib.sort', 'draklive: sort the loopback by the boot profile')
       .example('$0 sort --image live.iso --strip-prefix /mnt/live events.tsv -o distrib.sort', 'check against the built image') as Argv<SortArgs>,
   handler: async (args) => {
-    const { tree, layout } = openImageOrRoot(args);
+    // the pipeline is loaded here, when sort runs, not at start-up; the optimizer only when it plans
+    const { readTraces } = await import('../../trace/read.js');
+    const { tree, layout } = await openImageOrRoot(args);
     const traces = await readTraces(args.traces);
     const excludes = excludesOf(args);
 
     if (args.format === 'draklive') {
+      const { drakliveSortFile } = await import('../../emit/draklive.js');
       const options = { excludes: args.exclude, seedExcludes: args['default-excludes'], stripPrefixes: args['strip-prefix'] };
       emitData(drakliveSortFile(traces, { ...options, ...(tree !== undefined ? { tree } : {}) }), args.output);
       return;
@@ -90,6 +88,7 @@ export const sortCommand: CommandModule<object, SortArgs> = {
     if (args['block-size'] !== undefined && !(Number.isInteger(args['block-size']) && args['block-size'] >= 4096 && args['block-size'] <= 1 << 20 && (args['block-size'] & (args['block-size'] - 1)) === 0)) {
       throw new InputError(`--block-size ${args['block-size']}: mksquashfs takes a power of two from 4096 to 1048576`);
     }
+    const { selectProfile } = await import('../../optimize/inputs.js');
     const { profile, selection, fileEventsOf } = selectProfile(traces, {
       excludes,
       stripPrefixes: args['strip-prefix'],
@@ -105,6 +104,7 @@ export const sortCommand: CommandModule<object, SortArgs> = {
       if (tree === undefined) {
         note('no --root or --image: the optimizer needs file sizes; writing the first-access order');
       } else if (selection.files.length > 0) {
+        const { planSortFile } = await import('../../optimize/sort-plan.js');
         sortPlan = planSortFile({
           traces,
           fileEventsOf,
@@ -124,6 +124,8 @@ export const sortCommand: CommandModule<object, SortArgs> = {
         placement = sortPlan.plan.placement;
       }
     }
+    const { renderSortFile } = await import('../../emit/sort-file.js');
+    const { renderGensquashfsSort } = await import('../../emit/gensquashfs-sort.js');
     const result: SortFileResult =
       args.format === 'gensquashfs'
         ? renderGensquashfsSort(
@@ -165,6 +167,7 @@ export const sortCommand: CommandModule<object, SortArgs> = {
     if (result.written === 0) throw new InputError('no file of the profile could be written to the sort file');
     if (sortPlan !== undefined) describePlan(sortPlan, device.name);
     if (args.actions !== undefined) {
+      const { renderActionFile } = await import('../../emit/action-file.js');
       const actions = renderActionFile(sortPlan?.unfragment.map((f) => ({ rel: f.rel, path: f.entry.path })) ?? [], { action: 'no-fragments' });
       for (const d of actions.dropped) note(`  not in the action file: ${describeDrop(d)}`);
       if (sortPlan === undefined) note('--actions: no plan (give --root or --image and --order optimized); the action file is empty');

@@ -3,18 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { PlanCost } from '../../optimize/objective.js';
-import { rebuildRow } from '../../optimize/rebuild.js';
 import { codeShare, compressorOptions, ELF_HEADER_BYTES } from '../../optimize/code-filter.js';
-import { fileChunks } from '../../image/file-content.js';
+import type { fileChunks as FileChunks } from '../../image/file-content.js';
 import type { Layout } from '../../image/layout.js';
 import type { OpenedImage } from '../../image/open.js';
 import type { Universe } from '../../optimize/universe.js';
 import type { SelectedFile } from '../../profile/select.js';
 import { InputError } from '../../errors.js';
-import { tuneProfiles, type TuneResult, type TuneRow } from '../../optimize/tune.js';
+import type { TuneResult, TuneRow } from '../../optimize/tune.js';
 import type { TreeView } from '../../tree/tree-view.js';
 import { DEFAULT_READAHEAD_BYTES } from '../../sim/page-cache.js';
-import { readTraces } from '../../trace/read.js';
 import { emitData, note, progress, progressDone } from '../output.js';
 import { deviceOf, withDevice, type DeviceArgs } from '../options/device.js';
 import { openImageOrRoot, withImageOrRoot, type ImageOrRootArgs } from '../options/image.js';
@@ -54,8 +52,11 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
   handler: async (args) => {
     const device = deviceOf(args);
     if (args.rebuild && args.root === undefined) throw new InputError('--rebuild needs --root (the tree to build the image from)');
-    const { tree, layout, opened } = openImageOrRoot(args);
+    const { tree, layout, opened } = await openImageOrRoot(args);
     if (tree === undefined) throw new InputError('give --image or --root');
+    // the optimizer is loaded here, when tune runs, not at start-up
+    const { readTraces } = await import('../../trace/read.js');
+    const { tuneProfiles } = await import('../../optimize/tune.js');
     const traces = await readTraces(args.traces);
     const excludes = excludesOf(args);
     const result = tuneProfiles({
@@ -74,8 +75,9 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
     note(`predicted on ${device.name}, ${universe.files.length} profiled files, ${boots.length} boot(s)${universe.source === 'root' ? ' (sizes from --root, compression sampled)' : ''}:`);
     for (const line of formatTable(result.rows, result.winner)) note(line);
     const compressor = compressorOf(args, layout);
+    const fileChunks = opened !== undefined ? (await import('../../image/file-content.js')).fileChunks : undefined;
     const readHeader = (rel: string): Buffer | undefined =>
-      opened !== undefined ? imageFileHeader(opened, `/${rel}`, ELF_HEADER_BYTES) : hostFileHeader(join(args.root!, rel), ELF_HEADER_BYTES);
+      opened !== undefined ? imageFileHeader(fileChunks!, opened, `/${rel}`, ELF_HEADER_BYTES) : hostFileHeader(join(args.root!, rel), ELF_HEADER_BYTES);
     const extra = compressorOptions(
       compressor,
       codeShare(
@@ -126,6 +128,7 @@ async function rebuildChecks(
     const out: { name: string; row: TuneRow; cost: PlanCost }[] = [];
     for (const [name, row] of rows) {
       progress(`tune: building ${name} with mksquashfs`);
+      const { rebuildRow } = await import('../../optimize/rebuild.js');
       const built = await rebuildRow(input, row, `candidate-${out.length}`);
       progressDone();
       out.push({ name, row, cost: built.cost });
@@ -165,7 +168,7 @@ function hostFileHeader(path: string, n: number): Buffer | undefined {
 }
 
 /** The first `n` bytes of a file of the image (its first block decompressed), or undefined. */
-function imageFileHeader(image: OpenedImage, path: string, n: number): Buffer | undefined {
+function imageFileHeader(fileChunks: typeof FileChunks, image: OpenedImage, path: string, n: number): Buffer | undefined {
   try {
     const content = fileChunks(image, path, 'squashfs');
     const parts: Buffer[] = [];

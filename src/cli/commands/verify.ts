@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { CheckFailedError, InputError, describeSystemError } from '../../errors.js';
-import { openImage } from '../../image/open.js';
-import { parseActionFile } from '../../formats/action-file.js';
-import { checkNoFragments, checkSortOrder, parseSortFile, type FragmentCheck, type FragmentOffender, type Offender, type SortCheck } from '../../image/verify.js';
+import type { FragmentCheck, FragmentOffender, Offender, SortCheck } from '../../image/verify.js';
 import { emitData, note } from '../output.js';
 import { squashfsPathOf, withImage, type ImageArgs } from '../options/image.js';
 import { withStripPrefix, type StripPrefixArgs } from '../options/profile-filters.js';
@@ -37,7 +35,11 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print the full result as JSON on stdout' })
       .example('$0 verify --image live.iso --sort config/distrib.sort', 'does the built image follow the sort file?')
       .example('$0 verify --image live.iso --sort distrib.sort --actions distrib.actions', '... and keep the no-fragments files out of fragment blocks?') as Argv<VerifyArgs>,
-  handler: (args) => {
+  handler: async (args) => {
+    // loaded when the command runs, not at start-up
+    const { openImage } = await import('../../image/open.js');
+    const { parseActionFile } = await import('../../formats/action-file.js');
+    const { checkNoFragments, checkSortOrder, parseSortFile } = await import('../../image/verify.js');
     const read = (path: string): Buffer => {
       try {
         return readFileSync(path);

@@ -1,8 +1,6 @@
 import type { Argv } from 'yargs';
 import type { Layout } from '../../image/layout.js';
-import { openImageOrManifest } from '../../image/open-any.js';
 import type { OpenedImage } from '../../image/open.js';
-import { HostTree } from '../../tree/host-tree.js';
 import type { TreeView } from '../../tree/tree-view.js';
 import { UsageError } from '../output.js';
 
@@ -68,11 +66,17 @@ export function withImageOrRoot<T>(yargs: Argv<T>, options: { required: boolean 
   }) as Argv<T & ImageOrRootArgs>;
 }
 
-/** The tree the arguments name: the image's (with its layout) or the host root's, or none. */
-export function openImageOrRoot(args: ImageOrRootArgs): { tree?: TreeView; layout?: Layout; opened?: OpenedImage } {
+/**
+ * The tree the arguments name: the image's (with its layout) or the host root's, or none. The
+ * image readers are loaded here, when a command opens an image, not at start-up.
+ */
+export async function openImageOrRoot(args: ImageOrRootArgs): Promise<{ tree?: TreeView; layout?: Layout; opened?: OpenedImage }> {
   if (args.image !== undefined) {
+    const { openImageOrManifest } = await import('../../image/open-any.js');
     const view = openImageOrManifest(args.image);
     return { tree: view.tree, layout: view.layout, ...(view.image !== undefined ? { opened: view.image } : {}) };
   }
-  return args.root === undefined ? {} : { tree: new HostTree(args.root) };
+  if (args.root === undefined) return {};
+  const { HostTree } = await import('../../tree/host-tree.js');
+  return { tree: new HostTree(args.root) };
 }

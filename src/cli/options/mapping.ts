@@ -1,5 +1,7 @@
 import type { Argv } from 'yargs';
-import { BLOCK_OWNERS, parseDeviceOverride, type DeviceOverrides } from '../../map/index.js';
+// the constants and parsers the options need, not the whole map stage (start-up)
+import { parseDeviceOverride, type DeviceOverrides } from '../../map/devices.js';
+import { BLOCK_OWNERS } from '../../map/evidence.js';
 import { repeatable } from './repeatable.js';
 
 /* How a trace's block reads become file accesses (src/map). */

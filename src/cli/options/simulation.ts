@@ -1,8 +1,7 @@
 import type { Argv } from 'yargs';
 import type { Candidate } from '../../sim/candidates.js';
-import { rebuiltCandidate } from '../../sim/rebuild.js';
 import type { EvaluationInput } from '../../sim/scenarios.js';
-import { loadSimulationInputs, type SimulationInputs } from '../../sim/inputs.js';
+import type { SimulationInputs } from '../../sim/inputs.js';
 import { note } from '../output.js';
 import { devicesOf, withDevices, type DevicesArgs } from './device.js';
 import { squashfsPathOf, withSquashfsPath, type SquashfsPathArgs } from './image.js';
@@ -49,6 +48,8 @@ export function withSimulation<T>(yargs: Argv<T>): Argv<T & SimulationArgs> {
 
 /** The images, traces and profile the arguments name (src/sim/inputs.ts), with a line on stderr. */
 export async function loadInputs(args: SimulationArgs): Promise<SimulationInputs> {
+  // the simulator is loaded when a command runs it, not at start-up
+  const { loadSimulationInputs } = await import('../../sim/inputs.js');
   const inputs = await loadSimulationInputs({
     images: args.image,
     traces: args.traces,
@@ -73,6 +74,7 @@ export async function loadInputs(args: SimulationArgs): Promise<SimulationInputs
 /** With --root: the first image rebuilt by mksquashfs with our sort file (src/sim/rebuild.ts). */
 export async function rebuiltLayouts(args: SimulationArgs, inputs: SimulationInputs): Promise<Candidate[]> {
   if (args.root === undefined) return [];
+  const { rebuiltCandidate } = await import('../../sim/rebuild.js');
   const { candidate, written } = await rebuiltCandidate({ root: args.root, base: inputs.images[0]!.layout, entries: inputs.profile.entries });
   note(`rebuilt ${args.root} with mksquashfs and a sort file of ${written} files`);
   return [candidate];

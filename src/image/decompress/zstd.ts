@@ -1,7 +1,13 @@
-import { Decompress } from 'fzstd';
+import { createRequire } from 'node:module';
+import type { Decompress as FzstdDecompress } from 'fzstd';
 import { DecompressError } from './types.js';
 
 const ZSTD_MAGIC = 0xfd2fb528;
+
+// loaded on the first zstd block, not at start-up: most commands never read a zstd image
+let Decompress: typeof FzstdDecompress | undefined;
+const fzstd = (): typeof FzstdDecompress =>
+  (Decompress ??= (createRequire(import.meta.url)('fzstd') as { Decompress: typeof FzstdDecompress }).Decompress);
 
 /**
  * One zstd frame (ZSTD_compress output). The frame header's content size is read first and
@@ -47,7 +53,7 @@ export function decompressZstd(input: Uint8Array, maxOutput: number): Buffer {
   const out = Buffer.allocUnsafe(maxOutput);
   let length = 0;
   let ended = false;
-  const stream = new Decompress((chunk: Uint8Array, final?: boolean) => {
+  const stream = new (fzstd())((chunk: Uint8Array, final?: boolean) => {
     if (length + chunk.length > maxOutput) throw new DecompressError(`zstd: output exceeds ${maxOutput} bytes`);
     out.set(chunk, length);
     length += chunk.length;
