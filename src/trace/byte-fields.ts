@@ -53,10 +53,11 @@ export class ByteStrings {
 
   /** The string bytes[start, end) stands for (UTF-8, backslash escapes undone). */
   get(bytes: Buffer, start: number, end: number): string {
-    // FNV-1a over the bytes
-    let h = 0x811c9dc5 | 0;
-    for (let k = start; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
     const n = end - start;
+    // FNV-1a over the length and the last 24 bytes: paths share long prefixes and differ at the
+    // end, and a hit is checked byte by byte anyway
+    let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
+    for (let k = Math.max(start, end - 24); k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
     let slot = h & this.mask;
     for (;;) {
       const key = this.keys[slot];
