@@ -19,12 +19,13 @@ const DEV = /^\d{1,4}:\d{1,7}$/;
 const DASH = 0x2d;
 
 type EventKind = FileEvent['kind'] | 'sqread';
-const KINDS: readonly EventKind[] = ['fault', 'read', 'open', 'exec', 'sqread'];
 
 /** The event column, compared as bytes (no string per record); undefined for an unknown event. */
 function eventKind(f: TsvRow): EventKind | undefined {
-  for (const kind of KINDS) if (fieldEquals(f, 2, kind)) return kind;
-  return undefined;
+  // the first byte picks the one candidate, then the whole field is compared
+  const first = f.bytes[f.starts[2]!];
+  const kind = first === 0x66 ? 'fault' : first === 0x72 ? 'read' : first === 0x6f ? 'open' : first === 0x65 ? 'exec' : first === 0x73 ? 'sqread' : undefined;
+  return kind !== undefined && fieldEquals(f, 2, kind) ? kind : undefined;
 }
 
 export function looksLikeKmodEvents(head: Buffer): boolean {
