@@ -148,3 +148,52 @@ t.test('module events: the scanner keeps csv-parse\'s checks', async (t) => {
   }
   t.ok(checked > 3);
 });
+
+t.test('module log in chunks: the same trace, or the same error, wherever the chunks are cut', async (t) => {
+  const good = readFileSync(traceFixture('kmod-events.tsv'));
+  const text = good.toString('latin1');
+  const lines = text.split('\n');
+  const bad = [...lines.slice(0, 5), lines[5]!.replace('\t', ''), ...lines.slice(6)].join('\n');
+  const cut = text.slice(0, -1);
+  const noHeaderEnd = lines[0]!;
+  for (const [name, input] of [['good', text], ['bad line 6', bad], ['cut short', cut], ['header only, unterminated', noHeaderEnd]] as const) {
+    const bytes = Buffer.from(input, 'latin1');
+    const whole = outcome(() => parseKmodEvents(bytes, 'k.tsv'));
+    for (let k = 0; k < 60; k++) {
+      const cuts = [0, ...Array.from({ length: 1 + rand(6) }, () => rand(bytes.length + 1)), bytes.length].sort((a, b) => a - b);
+      const chunks = cuts.slice(1).map((end, i) => bytes.subarray(cuts[i]!, end));
+      const got = outcome(() => parseKmodEvents(chunks, 'k.tsv'));
+      if (JSON.stringify(got) !== JSON.stringify(whole)) {
+        t.same(got, whole, `${name} cut at ${cuts.join(',')}`);
+        return;
+      }
+    }
+    t.pass(`${name}: 60 ways of cutting it agree`);
+  }
+});
+
+t.test('readTrace streams a big module log: same events, errors at file offsets', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { readTrace } = await import('../src/trace/read.js');
+  const dir = mkdtempSync(join(tmpdir(), 'bootprof-chunks-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const rows = ['#bootprof-events v1\tseq\ttime_ns\tevent\tpid\tcomm\tdev\tino\toffset\tlength\tpath'];
+  for (let i = 0; i < 120_000; i++) rows.push(`${i}\t${1e9 + i}\tfault\t7\tsh\t7:0\t${i % 900}\t4096\t4096\t/usr/lib/some/dir/file-${i % 900}.so`);
+  const text = `${rows.join('\n')}\n`;
+  t.ok(text.length > 2 * 4 * 1024 * 1024, 'more than two 4 MiB chunks');
+  const path = join(dir, 'events.tsv');
+  writeFileSync(path, text);
+  const streamed = await readTrace(path);
+  const whole = parseKmodEvents(Buffer.from(text), path);
+  t.equal(streamed.events.length, 120_000);
+  t.same(streamed, whole, 'the same trace as the whole-buffer parse');
+  // a bad record deep in the file (past the first chunk): named by its line and file offset
+  const badLine = 100_000;
+  const badRows = [...rows];
+  badRows[badLine] = badRows[badLine]!.replace('\tfault\t', '\tfaulty\t');
+  writeFileSync(path, `${badRows.join('\n')}\n`);
+  const offset = badRows.slice(0, badLine).join('\n').length + 1;
+  await t.rejects(readTrace(path), { message: `${path} at byte ${offset}: line ${badLine + 1}: unknown event "faulty"` });
+});

@@ -32,12 +32,15 @@ export function looksLikeKmodEvents(head: Buffer): boolean {
   return head.subarray(0, EVENTS_MAGIC.length).toString('latin1') === EVENTS_MAGIC;
 }
 
-export function parseKmodEvents(bytes: Buffer, source: string): Trace {
-  const headerEnd = bytes.indexOf(0x0a);
-  const header = bytes.toString('utf8', 0, headerEnd === -1 ? Math.min(bytes.length, 200) : headerEnd).replace(/\r$/, '');
+function checkHeader(line: Buffer, source: string): void {
+  const header = line.toString('utf8').replace(/\r$/, '');
   if (header !== HEADER) {
     throw new FormatError(source, 0, `unexpected header ${JSON.stringify(header.slice(0, 120))} (expected the v1 columns)`);
   }
+}
+
+/** `bytes`: the whole log, or its consecutive chunks (readTrace streams a big file through). */
+export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string): Trace {
   const events: TraceEvent[] = [];
   const squashfsDevices = new Map<string, number>();
   let previousSeq = -1;
@@ -110,7 +113,7 @@ export function parseKmodEvents(bytes: Buffer, source: string): Trace {
     if (ino !== undefined) event.ino = ino;
     if (dev !== undefined) event.dev = dev;
     events.push(event);
-  });
+  }, { onHeader: (line) => checkHeader(line, source) });
 
   const devices: TraceDevice[] = [...squashfsDevices].map(([id, n]) => ({
     id,

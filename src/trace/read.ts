@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { FormatError, InputError, LimitError, describeSystemError } from '../errors.js';
@@ -41,6 +42,8 @@ export const STDIN_NAME = 'stdin';
 /** `-` is standard input (read once: a second `-` gets the same bytes); anything else is a file. */
 export async function readTrace(path: string, stdin: StdinReader = stdinReader()): Promise<Trace> {
   if (path === STDIN_PATH) return parseTrace(await stdin(), STDIN_NAME);
+  const streamed = readModuleLogInChunks(path);
+  if (streamed !== undefined) return streamed;
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -98,6 +101,53 @@ export function streamReader(stream: NodeJS.ReadableStream, name: string): Stdin
       }
       return Buffer.concat(chunks, total);
     })());
+}
+
+/** A module log is read this many bytes at a time. */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The module's event log, the biggest trace there is, parsed as it is read: the file is never
+ * held whole (peak memory is one chunk plus what the events keep). undefined: not a plain
+ * module log (compressed, empty, another format, unreadable): read it whole instead.
+ */
+function readModuleLogInChunks(path: string): Trace | undefined {
+  let fd: number;
+  try {
+    // a regular file only: opening a FIFO here would take (or block on) its only reader
+    if (!statSync(path).isFile()) return undefined;
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined; // the whole-file read reports it
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return undefined;
+    const head = Buffer.alloc(65536);
+    const headLength = readSync(fd, head, 0, head.length, 0);
+    const first = head.subarray(0, headLength);
+    if (headLength === 0 || isGzip(first) || !looksLikeKmodEvents(first)) return undefined;
+    const chunks = function* (): Generator<Buffer> {
+      yield first;
+      let position = headLength;
+      for (;;) {
+        const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+        let n: number;
+        try {
+          n = readSync(fd, chunk, 0, CHUNK_BYTES, position);
+        } catch (err) {
+          throw new InputError(describeSystemError(path, err), { cause: err });
+        }
+        if (n === 0) return;
+        position += n;
+        yield chunk.subarray(0, n);
+      }
+    };
+    const trace = parseKmodEvents(chunks(), path);
+    if (trace.events.length === 0) throw new FormatError(path, 0, 'no events in this bootprof-events trace');
+    return trace;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function parseTrace(raw: Buffer, source: string): Trace {

@@ -17,9 +17,9 @@ import { countAt, type ByteStrings } from './byte-fields.js';
 
 export const MAX_RECORD_BYTES = 64 * 1024;
 
-/** One record: field i is bytes[starts[i], ends[i]). Valid only during the visit. */
+/** One record: field i is bytes[starts[i], ends[i]). Valid only during the visit. `offset` is in the file. */
 export interface TsvRow {
-  readonly bytes: Buffer;
+  bytes: Buffer;
   readonly starts: Int32Array;
   readonly ends: Int32Array;
   /** 1-based line number and byte offset of the record's first byte. */
@@ -33,77 +33,132 @@ export interface ScanOptions {
    * empty line); the scan then skips that record and goes on. Without it the first one is thrown.
    */
   onProblem?: (error: FormatError) => void;
+  /** Called with the header line (without its newline; its first 200 bytes when it has none) before any record. */
+  onHeader?: (header: Buffer) => void;
 }
 
-/** Visit the records after the header line of `bytes`. */
+/**
+ * Visit the records after the header line. `input` is the whole file, or its consecutive chunks
+ * (a file read piece by piece: only one chunk and one partial line are held at a time).
+ */
 export function scanTsvRecords(
-  bytes: Buffer,
+  input: Buffer | Iterable<Buffer>,
   source: string,
   columns: number,
   visit: (row: TsvRow) => void,
   options: ScanOptions = {},
 ): void {
-  const headerEnd = bytes.indexOf(0x0a);
-  if (headerEnd === -1) throw new FormatError(source, 0, 'header line is not terminated: the file is cut short');
-  // NUL is never valid in a text trace; memchr over the whole buffer costs far less than a check per byte
-  const nul = bytes.indexOf(0, headerEnd + 1);
-  if (nul !== -1) throw new FormatError(source, nul, 'NUL byte in a text trace');
-  const row: TsvRow = { bytes, starts: new Int32Array(columns), ends: new Int32Array(columns), line: 1, offset: 0 };
-  const { starts, ends } = row;
-  const report = (offset: number, line: number, message: string): void => {
-    const error = new FormatError(source, offset, `line ${line}: ${message}`);
-    if (options.onProblem === undefined) throw error;
-    options.onProblem(error);
-  };
-  const length = bytes.length;
-  let pos = headerEnd + 1;
-  let line = 1;
-  while (pos < length) {
-    line++;
-    const lineStart = pos;
-    let field = 0;
-    let fieldStart = pos;
-    let tooMany = false;
-    let c = 0;
-    // one pass over the line's bytes: tabs split fields, a newline ends the record
-    for (; pos < length; pos++) {
-      c = bytes[pos]!;
-      if (c === 0x0a) break;
-      if (c === 0x09) {
-        if (field < columns) {
-          starts[field] = fieldStart;
-          ends[field] = pos;
-        } else tooMany = true;
-        field++;
-        fieldStart = pos + 1;
+  const chunks = Buffer.isBuffer(input) ? [input] : input;
+  const scan = new Scan(source, columns, visit, options);
+  let carry: Buffer | undefined;
+  let base = 0; // file offset of carry's (or the chunk's) first byte
+  for (const chunk of chunks) {
+    if (chunk.length === 0) continue;
+    const window = carry === undefined || carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
+    const used = scan.window(window, base, false);
+    base += used;
+    carry = window.subarray(used);
+  }
+  if (carry !== undefined && carry.length > 0) scan.window(carry, base, true);
+  else if (!scan.headerSeen) scan.noHeader(Buffer.alloc(0));
+}
+
+class Scan {
+  headerSeen = false;
+  private line = 1;
+  private readonly row: TsvRow;
+  constructor(
+    private readonly source: string,
+    private readonly columns: number,
+    private readonly visit: (row: TsvRow) => void,
+    private readonly options: ScanOptions,
+  ) {
+    this.row = { bytes: Buffer.alloc(0), starts: new Int32Array(columns), ends: new Int32Array(columns), line: 1, offset: 0 };
+  }
+
+  noHeader(bytes: Buffer): never {
+    // an unterminated first line is shown by its start
+    this.options.onHeader?.(bytes.subarray(0, 200));
+    throw new FormatError(this.source, 0, 'header line is not terminated: the file is cut short');
+  }
+
+  private report(offset: number, line: number, message: string): void {
+    const error = new FormatError(this.source, offset, `line ${line}: ${message}`);
+    if (this.options.onProblem === undefined) throw error;
+    this.options.onProblem(error);
+  }
+
+  /**
+   * Scan the whole lines of `bytes` (at file offset `base`); `last`: no more input follows, so a
+   * final line without a newline is a record cut short. Returns how many bytes were consumed.
+   */
+  window(bytes: Buffer, base: number, last: boolean): number {
+    const { source, columns, row } = this;
+    const { starts, ends } = row;
+    const length = bytes.length;
+    let pos = 0;
+    if (!this.headerSeen) {
+      const headerEnd = bytes.indexOf(0x0a);
+      if (headerEnd === -1) {
+        if (last || length > MAX_RECORD_BYTES) this.noHeader(bytes);
+        return 0;
+      }
+      this.options.onHeader?.(bytes.subarray(0, headerEnd));
+      this.headerSeen = true;
+      pos = headerEnd + 1;
+    }
+    // NUL is never valid in a text trace; memchr over the window costs far less than a check per byte
+    const nul = bytes.indexOf(0, pos);
+    if (nul !== -1) throw new FormatError(source, base + nul, 'NUL byte in a text trace');
+    row.bytes = bytes;
+    while (pos < length) {
+      const lineStart = pos;
+      let field = 0;
+      let fieldStart = pos;
+      let tooMany = false;
+      // one pass over the line's bytes: tabs split fields, a newline ends the record
+      for (; pos < length; pos++) {
+        const c = bytes[pos]!;
+        if (c === 0x0a) break;
+        if (c === 0x09) {
+          if (field < columns) {
+            starts[field] = fieldStart;
+            ends[field] = pos;
+          } else tooMany = true;
+          field++;
+          fieldStart = pos + 1;
+        }
+      }
+      const lineEnd = pos;
+      if (lineEnd - lineStart > MAX_RECORD_BYTES) {
+        throw new FormatError(source, base + lineStart, `line longer than ${MAX_RECORD_BYTES} bytes: this is not a trace`);
+      }
+      if (lineEnd === length && !last) return lineStart; // the rest of this line is in the next chunk
+      const line = ++this.line;
+      if (field < columns) {
+        starts[field] = fieldStart;
+        ends[field] = lineEnd;
+      }
+      field++;
+      pos = lineEnd + 1; // past the newline (or past the end)
+      if (tooMany || field !== columns) {
+        this.report(base + lineStart, line, lineEnd === lineStart ? 'empty line' : `${field} fields, expected ${columns}`);
+        continue;
+      }
+      if (lineEnd === length) {
+        this.report(base + lineStart, line, 'cut short (no newline at the end of the file)');
+        continue;
+      }
+      row.line = line;
+      row.offset = base + lineStart;
+      try {
+        this.visit(row);
+      } catch (err) {
+        if (!(err instanceof RecordProblem)) throw err;
+        this.report(base + lineStart, line, err.message);
       }
     }
-    const lineEnd = pos;
-    if (lineEnd - lineStart > MAX_RECORD_BYTES) {
-      throw new FormatError(source, lineStart, `line longer than ${MAX_RECORD_BYTES} bytes: this is not a trace`);
-    }
-    if (field < columns) {
-      starts[field] = fieldStart;
-      ends[field] = lineEnd;
-    }
-    field++;
-    pos = lineEnd + 1; // past the newline (or past the end)
-    if (tooMany || field !== columns) {
-      report(lineStart, line, lineEnd === lineStart ? 'empty line' : `${field} fields, expected ${columns}`);
-      continue;
-    }
-    if (lineEnd === length) {
-      report(lineStart, line, 'cut short (no newline at the end of the file)');
-      continue;
-    }
-    row.line = line;
-    row.offset = lineStart;
-    try {
-      visit(row);
-    } catch (err) {
-      if (!(err instanceof RecordProblem)) throw err;
-      report(lineStart, line, err.message);
-    }
+    return length;
   }
 }
 
