@@ -77,7 +77,11 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
     const compressor = compressorOf(args, layout);
     const fileChunks = opened !== undefined ? (await import('../../image/file-content.js')).fileChunks : undefined;
     const readHeader = (rel: string): Buffer | undefined =>
-      opened !== undefined ? imageFileHeader(fileChunks!, opened, `/${rel}`, ELF_HEADER_BYTES) : hostFileHeader(join(args.root!, rel), ELF_HEADER_BYTES);
+      opened !== undefined
+        ? imageFileHeader(fileChunks!, opened, `/${rel}`, ELF_HEADER_BYTES)
+        : args.root !== undefined
+          ? hostFileHeader(join(args.root, rel), ELF_HEADER_BYTES)
+          : undefined; // a manifest (inspect --json) holds no file contents
     const extra = compressorOptions(
       compressor,
       codeShare(
