@@ -181,7 +181,8 @@ const table = [
   '',
   '| measured | figures | ratio | target | verdict |',
   '|---|---|---:|---:|---|',
-  ...rows.map((r) => `| ${r.goal} | ${r.measured} | ${r.ratio} | ${r.target} | ${r.verdict} |`),
+  ...rows.map((r) => `| ${[r.goal, r.measured, r.ratio, r.target, r.verdict].map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`),
+  '',
   '',
 ].join('\n');
 writeFileSync(join(repo, 'bench', 'results', 'speed.md'), table);
