@@ -56,6 +56,7 @@ struct bp_stats {
 	u64 bytes_used;
 	u64 bytes_max;
 	bool running;
+	bool full;		/* a drop happened: nothing more is logged until a clear */
 };
 
 /* bootprof_ring.c: a preallocated append-only log; writers never sleep. */
@@ -71,9 +72,11 @@ void bp_ring_read_end(void);
 const struct bp_record *bp_ring_record_at(size_t offset, size_t limit);
 
 /* bootprof_probes.c */
+int bp_probes_check_params(const char *hooks, const char *fail_hook, const char *scope);
 int bp_probes_register(const char *hooks);
 void bp_probes_unregister(void);
-unsigned long bp_probes_missed(void);
+/* Events the kprobe layer skipped, in total and per kprobe hook (index: BP_OPEN, BP_READ, BP_SQREAD). */
+unsigned long bp_probes_missed(unsigned long per_kind[BP_NR_KINDS]);
 bool bp_fs_wanted(const struct inode *inode);
 extern char bp_fs_types[];
 

@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/jhash.h>
 #include <linux/kdev_t.h>
 #include <linux/kernel.h>
@@ -208,13 +209,17 @@ DEFINE_SHOW_ATTRIBUTE(files);
 
 static int stats_show(struct seq_file *m, void *v)
 {
+	unsigned long per_kind[BP_NR_KINDS];
+	unsigned long missed = bp_probes_missed(per_kind);
 	struct bp_stats s;
 
 	bp_ring_stats(&s);
 	seq_printf(m, "produced %llu\nlogged %llu\ndropped %llu\n", s.produced, s.logged, s.dropped);
-	seq_printf(m, "bytes_used %llu\nbytes_max %llu\nrunning %d\n", s.bytes_used, s.bytes_max,
-		   s.running ? 1 : 0);
-	seq_printf(m, "missed %lu\nfs_types %s\n", bp_probes_missed(), bp_fs_types);
+	seq_printf(m, "bytes_used %llu\nbytes_max %llu\nrunning %d\nfull %d\n", s.bytes_used,
+		   s.bytes_max, s.running ? 1 : 0, s.full ? 1 : 0);
+	seq_printf(m, "missed %lu\nmissed_open %lu\nmissed_read %lu\nmissed_sqread %lu\n", missed,
+		   per_kind[BP_OPEN], per_kind[BP_READ], per_kind[BP_SQREAD]);
+	seq_printf(m, "fs_types %s\n", bp_fs_types);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
@@ -249,17 +254,43 @@ static const struct file_operations control_fops = {
 	.llseek = noop_llseek,
 };
 
+/* Root only: the log names every file the system touched (debugfs's own 0700 root is not enough). */
+static const struct {
+	const char *name;
+	umode_t mode;
+	const struct file_operations *fops;
+} bp_files[] = {
+	{ "events", 0400, &events_fops },
+	{ "files", 0400, &files_fops },
+	{ "stats", 0400, &stats_fops },
+	{ "control", 0200, &control_fops },
+};
+
 int bp_debugfs_create(void)
 {
+	struct dentry *d;
+	unsigned int i;
+
 	bp_dir = debugfs_create_dir("bootprof", NULL);
 	if (IS_ERR(bp_dir)) {
 		pr_err("cannot create the debugfs directory (is debugfs enabled?)\n");
 		return PTR_ERR(bp_dir);
 	}
-	debugfs_create_file("events", 0444, bp_dir, NULL, &events_fops);
-	debugfs_create_file("files", 0444, bp_dir, NULL, &files_fops);
-	debugfs_create_file("stats", 0444, bp_dir, NULL, &stats_fops);
-	debugfs_create_file("control", 0200, bp_dir, NULL, &control_fops);
+	for (i = 0; i < ARRAY_SIZE(bp_files); i++) {
+		d = debugfs_create_file(bp_files[i].name, bp_files[i].mode, bp_dir, NULL, bp_files[i].fops);
+		if (IS_ERR(d)) {
+			pr_err("cannot create debugfs file %s: %ld\n", bp_files[i].name, PTR_ERR(d));
+			bp_debugfs_remove();
+			/*
+			 * A reader may have opened an earlier file: it holds a module reference, and
+			 * its close must run before a failed init frees our code. Removal made its
+			 * reads fail, so it closes soon. (The loader holds one reference during init.)
+			 */
+			while (module_refcount(THIS_MODULE) > 1)
+				msleep(20);
+			return PTR_ERR(d);
+		}
+	}
 	return 0;
 }
 

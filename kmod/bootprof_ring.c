@@ -2,7 +2,9 @@
 /*
  * The event log: one preallocated byte area filled front to back. A boot profile wants the
  * *first* accesses, so when the area is full new events are dropped (and counted) rather than
- * overwriting old ones.
+ * overwriting old ones. "Full" is sticky: after the first drop every later event is dropped too,
+ * even a small one that would still fit, so the log is always exactly the first `logged` events
+ * produced and the drops are all at its end (seq stays gapless and means "produced order").
  *
  * Writers run in probe context (preemption off, maybe interrupts off): they only take ring_lock
  * with irqsave and copy bytes. Readers (debugfs, process context) take clear_rwsem for reading;
@@ -29,6 +31,7 @@ static u64 generation;		/* bumped by every clear, so readers notice */
 static u64 produced;
 static u64 dropped;
 static bool running;
+static bool full;
 
 int bp_ring_init(size_t max)
 {
@@ -59,7 +62,8 @@ void bp_ring_log(const struct bp_event *ev, const char *path, size_t path_len)
 	if (!running)
 		goto out_unlock;
 	produced++;
-	if (size > bytes_max - used) {
+	if (full || size > bytes_max - used) {
+		full = true;
 		dropped++;
 		goto out_unlock;
 	}
@@ -94,6 +98,7 @@ void bp_ring_clear(void)
 	next_seq = 0;
 	produced = 0;
 	dropped = 0;
+	full = false;
 	spin_unlock_irqrestore(&ring_lock, flags);
 	up_write(&clear_rwsem);
 }
@@ -109,6 +114,7 @@ void bp_ring_stats(struct bp_stats *s)
 	s->bytes_used = used;
 	s->bytes_max = bytes_max;
 	s->running = running;
+	s->full = full;
 	spin_unlock_irqrestore(&ring_lock, flags);
 }
 
