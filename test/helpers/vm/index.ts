@@ -8,3 +8,4 @@ export { bootAndCapture, type BootOptions, type BootResult } from './boot.js';
 export { CACHE_ROOT, cachedDir } from './cache.js';
 export { buildCliRoot, GUEST_PROJECT_DIR } from './cli-root.js';
 export { withQemuLock } from './qemu-lock.js';
+export { buildBigread } from './guest-tools.js';

@@ -4,8 +4,9 @@
  * it collected as a tar onto the second disk (/dev/vda) and powers off.
  *
  * Kernel command line knobs (unknown key=value parameters reach init as environment variables):
- *   bpmode=workload|stress|cli   what to run (default workload); cli runs the real
- *                            \`bootprof capture\` in the root (see cli-root.ts) around the workload
+ *   bpmode=workload|stress|cli|hardening   what to run (default workload); cli runs the real
+ *                            \`bootprof capture\` in the root (see cli-root.ts) around the workload;
+ *                            hardening checks the module's failure paths (issue 11, needs /bigread)
  *   bp_buf_kb=N              bootprof.ko buf_kb
  *   bp_blktrace=0            do not run blktrace
  *   bp_stress_s=N            stress duration in seconds (default 8)
@@ -25,7 +26,7 @@ BP=/sys/kernel/debug/bootprof
 mode=${'${bpmode:-workload}'}
 
 # bootprof first: it must see squashfs arrive (module notifier) and log from the first open.
-if [ "$mode" != cli ]; then
+if [ "$mode" != cli ] && [ "$mode" != hardening ]; then
   if insmod /bootprof.ko ${'${bp_buf_kb:+buf_kb=$bp_buf_kb}'}; then say "bootprof loaded"; else say "insmod bootprof failed"; fi
 fi
 for m in $(cat /modules/order); do insmod /modules/$m.ko || say "insmod $m failed"; done
@@ -86,9 +87,66 @@ stress() {
   say "stress done"
 }
 
+# Issue 11: bad parameters, a hook that cannot attach, the read clamp, scope, pending opens, drops.
+hardening() {
+  KO=/bootprof.ko
+  for p in hooks=open,bogus hooks= fs_types=a,b,c,d,e,f,g,h,i fs_types=overlay,abcdefghijklmnopqrstuvwxyz0123456 \
+      scope=host maxactive=8 fail_hook=nothing; do
+    insmod $KO "$p" 2>>/out/badparam.err; echo "$p $?" >> /out/badparam.txt
+    if [ -d /sys/module/bootprof ]; then echo "$p loaded" >> /out/badparam.txt; rmmod bootprof; fi
+  done
+  # each hook fails to attach in turn while a reader tries to hold a debugfs file open
+  for h in exec fault open read sqread; do
+    (while :; do for f in events files stats; do sleep 2 < $BP/$f && echo "$h opened $f" >> /out/failhook-reader.txt; done; done) 2>/dev/null & R=$!
+    insmod $KO fail_hook=$h 2>>/out/failhook.err; echo "$h $?" >> /out/failhook.txt
+    kill $R; wait $R 2>/dev/null
+    if [ -d /sys/module/bootprof ]; then echo "$h loaded" >> /out/failhook.txt; rmmod bootprof; fi
+    if [ -d $BP ]; then echo "$h debugfs-left" >> /out/failhook.txt; fi
+  done
+
+  insmod $KO; echo $? > /out/load.rc
+  stat -c '%n %a' $BP/events $BP/files $BP/stats $BP/control > /out/modes.txt
+  /bigread /root/usr/share/bootprof-data/filler-a.bin > /out/bigread.txt 2>&1
+  stat -c %s /root/usr/share/bootprof-data/filler-a.bin > /out/filler-a.size
+  # a "container": its own mount namespace and its own root (the bare squashfs)
+  unshare -m chroot /sq /usr/bin/cat /usr/share/bootprof-data/filler-c.bin > /dev/null; echo "container $?" >> /out/scope.txt
+  # its own namespace over the live root (a sandboxed service): still the system being profiled
+  unshare -m cat /sq/usr/share/bootprof-data/filler-m.bin > /dev/null; echo "sandboxed $?" >> /out/scope.txt
+  # more do_filp_open calls pending at once than the old maxactive (64): readers of a FIFO block inside it
+  mkfifo /root/tmp/bp-fifo
+  W=; n=0
+  while [ $n -lt 150 ]; do cat /root/tmp/bp-fifo > /dev/null & W="$W $!"; n=$((n+1)); done
+  i=0
+  while [ $i -lt 100 ]; do
+    b=0; for p in $W; do case "$(cat /proc/$p/wchan 2>/dev/null)" in *fifo*|*partner*|*pipe*) b=$((b+1));; esac; done
+    [ $b -ge 150 ] && break; sleep 0.2; i=$((i+1))
+  done
+  echo $b > /out/fifo-blocked.txt
+  echo x > /root/tmp/bp-fifo
+  wait $W
+  echo stop > $BP/control
+  cat $BP/events > /out/events.tsv
+  cat $BP/stats > /out/stats.txt
+  rmmod bootprof; echo $? > /out/rmmod.rc
+
+  # drops: a 16 KiB log fills; after the first drop nothing more is logged, small or not
+  insmod $KO buf_kb=16; echo $? > /out/load-small.rc
+  chroot /root /bin/bash -c 'md5sum /usr/bin/*' > /dev/null 2>&1
+  cat $BP/stats > /out/drop-stats-1.txt
+  echo 3 > /proc/sys/vm/drop_caches
+  chroot /root /bin/bash -c 'md5sum /usr/lib/x86_64-linux-gnu/* /usr/share/bootprof-data/*' > /dev/null 2>&1
+  cat $BP/stats > /out/drop-stats-2.txt
+  echo stop > $BP/control
+  cat $BP/events > /out/drop-events.tsv
+  rmmod bootprof; echo $? >> /out/rmmod.rc
+  say "hardening done"
+}
+
 say "workload start mode=$mode"
 if [ "$mode" = stress ]; then
   stress
+elif [ "$mode" = hardening ]; then
+  hardening
 elif [ "$mode" = cli ]; then
   mount -t sysfs sysfs /root/sys
   mount -t debugfs debugfs /root/sys/kernel/debug

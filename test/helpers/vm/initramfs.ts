@@ -18,6 +18,8 @@ export interface InitramfsOptions {
   kernel: DebianKernel;
   bootprofKo: string;
   withBlktrace?: boolean;
+  /** More files for the initramfs: guest path (no leading /) -> host file, installed 0755. */
+  extraFiles?: Record<string, string>;
 }
 
 async function libraries(program: string): Promise<string[]> {
@@ -40,6 +42,7 @@ export async function buildInitramfs(options: InitramfsOptions): Promise<string>
     busybox: fileKey('/usr/bin/busybox'),
     programs: [...programs, ...libs].map(fileKey),
     script,
+    ...(options.extraFiles ? { extra: Object.entries(options.extraFiles).map(([guest, host]) => [guest, fileKey(host)]) } : {}),
   };
   const dir = await cachedDir('initramfs', key, async (tmp) => {
     const entries: CpioEntry[] = [];
@@ -53,6 +56,9 @@ export async function buildInitramfs(options: InitramfsOptions): Promise<string>
     for (const m of modules) entries.push({ type: 'file', path: `modules/${m.name}.ko`, data: await readModule(m.source) });
     entries.push({ type: 'file', path: 'modules/order', data: Buffer.from(`${modules.map((m) => m.name).join('\n')}\n`) });
     for (const p of programs) entries.push({ type: 'file', path: p, data: readFileSync(p), mode: 0o755 });
+    for (const [guest, host] of Object.entries(options.extraFiles ?? {})) {
+      entries.push({ type: 'file', path: guest, data: readFileSync(host), mode: 0o755 });
+    }
     // Libraries go where ldd (and the ELF interpreter path) name them; the initramfs has no merged /usr.
     for (const lib of libs) entries.push({ type: 'file', path: lib, data: readFileSync(realpathSync(lib)), mode: 0o755 });
     writeFileSync(join(tmp, 'initrd.img'), buildCpio(entries));
