@@ -3,7 +3,7 @@ import t from 'tap';
 import { parseKmodEvents } from '../src/trace/kmod-events.js';
 import { parseTrace, readTrace } from '../src/trace/read.js';
 import { isFileEvent, type BlockEvent, type FileEvent } from '../src/trace/types.js';
-import { formatErrorOf, traceFixture as fixture } from './helpers/trace-samples.js';
+import { traceFixture as fixture } from './helpers/trace-samples.js';
 
 const HEADER = '#bootprof-events v1\tseq\ttime_ns\tevent\tpid\tcomm\tdev\tino\toffset\tlength\tpath\n';
 
@@ -43,37 +43,73 @@ t.test('escaping and event fields', async (t) => {
   t.same([meta.offset, meta.device], [1667958, '7:0'], 'a metadata sqread has length 0');
 });
 
-t.test('truncated and garbled logs end with a FormatError naming the line', async (t) => {
+t.test('a bad row is skipped and named (line, byte); the rest of the capture is kept', async (t) => {
   const bytes = readFileSync(fixture('captured/bootprof-events.tsv'));
+  const all = parseKmodEvents(bytes, 'all.tsv').events.length;
   const lineStart = bytes.indexOf('\n', 5000) + 1;
-  const cut = formatErrorOf(() => parseTrace(bytes.subarray(0, lineStart + 25), 'cut.tsv'));
-  t.equal(cut.offset, lineStart);
-  t.match(cut.message, /^cut\.tsv at byte \d+: line \d+: \d+ fields, expected 10/);
+  const cut = parseTrace(bytes.subarray(0, lineStart + 25), 'cut.tsv');
+  t.equal(cut.events.length, bytes.subarray(0, lineStart).toString().split('\n').length - 2, 'every whole line before the cut');
+  t.match(cut.notes!.join('\n'), new RegExp(`^row skipped: cut\\.tsv at byte ${lineStart}: line \\d+: \\d+ fields, expected 10$`, 'm'));
 
   // cut inside the last field: right column count, no newline
   const pathStart = bytes.indexOf('\t/usr/', 5000) + 1;
-  const cut2 = formatErrorOf(() => parseTrace(bytes.subarray(0, pathStart + 4), 'cut2.tsv'));
-  t.equal(cut2.offset, bytes.lastIndexOf(0x0a, pathStart) + 1);
-  t.match(cut2.message, /cut short/);
+  const cut2 = parseTrace(bytes.subarray(0, pathStart + 4), 'cut2.tsv');
+  t.match(cut2.notes!.join(), new RegExp(`cut2\\.tsv at byte ${bytes.lastIndexOf(0x0a, pathStart) + 1}: line \\d+: cut short`));
 
   const mutate = (from: string, to: string): Buffer => {
     const text = bytes.toString('latin1');
     const at = text.indexOf(from, 3000);
     return Buffer.from(text.slice(0, at) + to + text.slice(at + from.length), 'latin1');
   };
-  t.match(formatErrorOf(() => parseKmodEvents(mutate('\tfault\t', '\tfaulty\t'), 'k.tsv')).message, /unknown event "faulty"/);
-  t.match(formatErrorOf(() => parseKmodEvents(mutate('\t7:0\t', '\t7x0\t'), 'k.tsv')).message, /bad dev "7x0"/);
-  t.match(formatErrorOf(() => parseKmodEvents(mutate('\t4096\t', '\t40z6\t'), 'k.tsv')).message, /needs a decimal offset and length/);
-  t.match(formatErrorOf(() => parseKmodEvents(Buffer.from('#bootprof-events v2\tseq\n'), 'h.tsv')).message, /unexpected header/);
+  const oneBad = (from: string, to: string, message: RegExp): void => {
+    const trace = parseKmodEvents(mutate(from, to), 'k.tsv');
+    t.equal(trace.events.length, all - 1, `one row left out for ${JSON.stringify(to)}`);
+    t.match(trace.notes!.join('\n'), message);
+  };
+  oneBad('\tfault\t', '\tfaulty\t', /row skipped: k\.tsv at byte \d+: line \d+: unknown event "faulty"/);
+  oneBad('\t7:0\t', '\t7x0\t', /bad dev "7x0"/);
+  oneBad('\t4096\t', '\t40z6\t', /needs a decimal offset and length/);
+  oneBad('\t4096\t', '\t18446744073709551616\t', /needs a decimal offset and length/);
+  t.throws(() => parseKmodEvents(Buffer.from('#bootprof-events v2\tseq\n'), 'h.tsv'), { name: 'FormatError', message: /unexpected header/ });
   const nul = Buffer.from(bytes);
   nul[4000] = 0;
-  t.equal(formatErrorOf(() => parseKmodEvents(nul, 'n.tsv')).offset, 4000);
-  const backwards = Buffer.from(`${HEADER}5\t1\topen\t1\tc\t-\t-\t-\t-\t/a\n4\t2\topen\t1\tc\t-\t-\t-\t-\t/b\n`);
-  t.match(formatErrorOf(() => parseKmodEvents(backwards, 'b.tsv')).message, /b\.tsv at byte \d+: line 3: seq 4 does not follow 5/);
+  // a NUL byte means binary data, not a damaged row: that file is still refused
+  t.throws(() => parseKmodEvents(nul, 'n.tsv'), { name: 'FormatError', message: /at byte 4000: NUL byte/ });
+  const backwards = Buffer.from(`${HEADER}5\t1\topen\t1\tc\t-\t-\t-\t-\t/a\n4\t2\topen\t1\tc\t-\t-\t-\t-\t/b\n6\t3\topen\t1\tc\t-\t-\t-\t-\t/c\n`);
+  const back = parseKmodEvents(backwards, 'b.tsv');
+  t.same(back.events.map((e) => (e as FileEvent).path), ['/a', '/c']);
+  t.match(back.notes!.join(), /b\.tsv at byte \d+: line 3: seq 4 does not follow 5/);
   const gap = parseKmodEvents(Buffer.from(`${HEADER}0\t1\topen\t1\tc\t-\t-\t-\t-\t/a\n3\t2\topen\t1\tc\t-\t-\t-\t-\t/b\n`), 'gap.tsv');
   t.match(gap.notes!.join(), /2 events missing/);
-  const nothing = Buffer.from(`${HEADER}0\t1\tfault\t1\tc\t7:0\t-\t0\t4096\t-\n`);
-  t.match(formatErrorOf(() => parseKmodEvents(nothing, 'x.tsv')).message, /neither a path nor an inode/);
+  const nothing = parseKmodEvents(Buffer.from(`${HEADER}0\t1\tfault\t1\tc\t7:0\t-\t0\t4096\t-\n`), 'x.tsv');
+  t.match(nothing.notes!.join(), /neither a path nor an inode/);
+  t.equal(nothing.events.length, 0);
+  // a file that is mostly not a bootprof log is still refused
+  const junk = Buffer.from(HEADER + 'junk\n'.repeat(500));
+  t.throws(() => parseKmodEvents(junk, 'junk.tsv'), { name: 'FormatError', message: /500 bad rows and 0 good ones|101 bad rows and 0 good ones/ });
+});
+
+t.test('u64 extremes: huge values are kept, never a reason to drop the capture', async (t) => {
+  const U64_MAX = '18446744073709551615';
+  const text = [
+    `${HEADER}0\t9007199254740993\topen\t1\tc\t-\t-\t-\t-\t/after-104-days`,
+    `1\t${U64_MAX}\tread\t1\tc\t7:0\t${U64_MAX}\t100000000000000000\t${U64_MAX}\t/usr/huge`,
+    `9007199254740993\t1\tsqread\t1\tc\t7:0\t-\t${U64_MAX}\t0\t-`,
+    `${U64_MAX}\t2\topen\t1\tc\t-\t-\t-\t-\t/last`,
+    '',
+  ].join('\n');
+  const trace = parseKmodEvents(Buffer.from(text), 'u64.tsv');
+  t.equal(trace.events.length, 4, 'every row');
+  const [first, read, sq] = trace.events as [FileEvent, FileEvent, BlockEvent];
+  t.equal(first.timeNs, 9007199254740992, 'time_ns past 2^53 kept (nearest double)');
+  t.same([read.offset, read.length, read.ino, read.timeNs], [1e17, 2 ** 64, 2 ** 64, 2 ** 64]);
+  t.equal(sq.offset, 2 ** 64);
+  t.match(trace.notes!.join(), /^\d+ events missing \(gaps in seq\)/, 'the gaps between the huge seqs are counted');
+  t.notMatch(trace.notes!.join(), /row skipped/);
+  // what `bootprof sort` does with it: the mapper clamps ranges to the file
+  const bad = parseKmodEvents(Buffer.from(`${HEADER}0\t1\topen\t1\tc\t-\t-\t-\t-\t/a\n1\t${U64_MAX}0\topen\t1\tc\t-\t-\t-\t-\t/b\n`), 'big.tsv');
+  t.equal(bad.events.length, 1, 'a value past u64 is a bad row, skipped');
+  t.match(bad.notes!.join(), /big\.tsv at byte \d+: line 3: bad time_ns/);
 });
 
 // How fast: npm run bench:parse (a test asserts behaviour, never time).

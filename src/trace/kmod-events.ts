@@ -10,6 +10,12 @@ import type { FileEvent, Trace, TraceDevice, TraceEvent } from './types.js';
  *   seq time_ns event pid comm dev ino offset length path
  * open/exec/read/fault become FileEvents (fault and read may carry only dev/ino, which the mapper
  * resolves through the image); sqread is squashfs's own block read, at an offset inside the squashfs.
+ *
+ * Every number is a u64 in the module. Values past 2^53 are accepted and kept as the nearest double:
+ * time_ns passes 2^53 after 104 days of uptime (2 ns steps until 208 days), and an offset, length
+ * or inode that large is never a real file range or a squashfs inode, so rounding changes nothing
+ * (the mapper clamps ranges to the file). A bad row is left out and reported in `notes` with its
+ * line and byte offset; only a file that is mostly not a bootprof log is refused.
  */
 
 export const EVENTS_MAGIC = '#bootprof-events v1';
@@ -17,6 +23,27 @@ const HEADER = `${EVENTS_MAGIC}\tseq\ttime_ns\tevent\tpid\tcomm\tdev\tino\toffse
 const COLUMNS = 10;
 const DEV = /^\d{1,4}:\d{1,7}$/;
 const DASH = 0x2d;
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
+/** Rows listed one by one in the notes; the rest are counted. */
+const LISTED_PROBLEMS = 20;
+/** More bad rows than this, and more bad than good: the file is not a bootprof log. */
+const TOLERATED_PROBLEMS = 100;
+
+/** Field i as a u64: a number when it is a safe integer, else a bigint; undefined when not a u64. */
+function u64At(f: TsvRow, i: number): number | bigint | undefined {
+  const n = fieldCount(f, i);
+  if (n !== undefined) return n;
+  const text = fieldText(f, i); // rare: past 2^53 or not a number at all
+  if (text.length === 0 || text.length > 20 || !/^\d+$/.test(text)) return undefined;
+  const big = BigInt(text);
+  return big <= U64_MAX ? big : undefined;
+}
+
+/** Field i as a u64 number (the nearest double past 2^53), or undefined. */
+function u64NumberAt(f: TsvRow, i: number): number | undefined {
+  const v = u64At(f, i);
+  return typeof v === 'bigint' ? Number(v) : v;
+}
 
 type EventKind = FileEvent['kind'] | 'sqread';
 
@@ -43,8 +70,9 @@ function checkHeader(line: Buffer, source: string): void {
 export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string): Trace {
   const events: TraceEvent[] = [];
   const squashfsDevices = new Map<string, number>();
-  let previousSeq = -1;
+  let previousSeq: number | bigint = -1;
   let missing = 0;
+  const problems: FormatError[] = [];
 
   // the hot path of a big trace: a byte scanner, not csv-parse (see tsv-scan.ts for the figures)
   const strings = new ByteStrings();
@@ -52,13 +80,20 @@ export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string
   const goodDevs = new Set<string>();
   scanTsvRecords(bytes, source, COLUMNS, (f) => {
     const bad = (what: string): RecordProblem => new RecordProblem(what);
-    const seq = fieldCount(f, 0);
+    const seq = u64At(f, 0);
     if (seq === undefined) throw bad(`bad seq ${JSON.stringify(fieldText(f, 0))}`);
     if (seq <= previousSeq) throw bad(`seq ${seq} does not follow ${previousSeq}`);
-    // the module numbers logged events without gaps: a gap means lines were lost on the way
-    if (previousSeq >= 0) missing += seq - previousSeq - 1;
-    previousSeq = seq;
-    const timeNs = fieldCount(f, 1);
+    // called once the row is known good: the module numbers logged events without gaps, so a gap
+    // means lines were lost on the way
+    const accept = (): void => {
+      if (previousSeq !== -1) {
+        missing += typeof seq === 'number' && typeof previousSeq === 'number'
+          ? seq - previousSeq - 1
+          : Number(BigInt(seq) - BigInt(previousSeq) - 1n);
+      }
+      previousSeq = seq;
+    };
+    const timeNs = u64NumberAt(f, 1);
     if (timeNs === undefined) throw bad(`bad time_ns ${JSON.stringify(fieldText(f, 1))}`);
     const kind = eventKind(f);
     const pid = fieldCount(f, 3);
@@ -72,17 +107,18 @@ export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string
       }
     }
     const noIno = fieldIsByte(f, 6, DASH);
-    const ino = noIno ? undefined : fieldCount(f, 6);
+    const ino = noIno ? undefined : u64NumberAt(f, 6);
     if (!noIno && ino === undefined) throw bad(`bad ino ${JSON.stringify(fieldText(f, 6))}`);
     const ranged = kind === 'read' || kind === 'fault' || kind === 'sqread';
-    const rangeOffset = ranged ? fieldCount(f, 7) : undefined;
-    const rangeLength = ranged ? fieldCount(f, 8) : undefined;
+    const rangeOffset = ranged ? u64NumberAt(f, 7) : undefined;
+    const rangeLength = ranged ? u64NumberAt(f, 8) : undefined;
     if (ranged && (rangeOffset === undefined || rangeLength === undefined)) {
       throw bad(`${kind} event needs a decimal offset and length, got ${JSON.stringify(fieldText(f, 7))} ${JSON.stringify(fieldText(f, 8))}`);
     }
 
     if (kind === 'sqread') {
       if (dev === undefined) throw bad('sqread event without a device');
+      accept();
       squashfsDevices.set(dev, (squashfsDevices.get(dev) ?? 0) + 1);
       events.push({
         kind: 'block',
@@ -100,6 +136,7 @@ export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string
     const path = fieldIsByte(f, 9, DASH) ? '' : fieldString(strings, f, 9);
     if (path === '' && ino === undefined) throw bad(`${kind} event with neither a path nor an inode`);
     const comm = fieldString(strings, f, 4);
+    accept();
     if (ranged && ino !== undefined && dev !== undefined) {
       // the common fault/read record, built in one literal: one hidden class, no property transitions
       events.push({ kind, seq: events.length, timeNs, path, pid, comm, offset: rangeOffset!, length: rangeLength!, ino, dev });
@@ -113,7 +150,16 @@ export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string
     if (ino !== undefined) event.ino = ino;
     if (dev !== undefined) event.dev = dev;
     events.push(event);
-  }, { onHeader: (line) => checkHeader(line, source) });
+  }, {
+    onHeader: (line) => checkHeader(line, source),
+    onProblem: (problem) => {
+      problems.push(problem);
+      if (problems.length > TOLERATED_PROBLEMS && problems.length > events.length) {
+        throw new FormatError(source, problem.offset, `${problems.length} bad rows and ${events.length} good ones: ` +
+          `this is not a bootprof events log (first: ${problems[0]!.message})`);
+      }
+    },
+  });
 
   const devices: TraceDevice[] = [...squashfsDevices].map(([id, n]) => ({
     id,
@@ -121,5 +167,7 @@ export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string
     description: `${id} (squashfs block reads logged by the module, ${n} reads; offsets inside the squashfs)`,
   }));
   const notes = missing > 0 ? [`${missing} events missing (gaps in seq): the log is not complete`] : [];
+  for (const p of problems.slice(0, LISTED_PROBLEMS)) notes.push(`row skipped: ${p.message}`);
+  if (problems.length > LISTED_PROBLEMS) notes.push(`${problems.length - LISTED_PROBLEMS} more bad rows skipped`);
   return { source, format: 'bootprof-events', events, devices, notes };
 }
