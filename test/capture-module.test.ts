@@ -104,3 +104,21 @@ t.test('an events file without the v1 header is refused and nothing is written',
   });
   t.notOk(existsSync(join(dir, 'out', 'bootprof-events.tsv')));
 });
+
+t.test('a capture reports every loss: drops, kprobe misses, seq gaps and bad rows', async (t) => {
+  const dir = t.testdir();
+  const header = '#bootprof-events v1\tseq\ttime_ns\tevent\tpid\tcomm\tdev\tino\toffset\tlength\tpath\n';
+  const sys = loadedModule(join(dir, 'sys'), `${header}0\t1\topen\t1\tc\t-\t-\t-\t-\t/a\n2\t2\topen\t1\tc\t-\t-\t-\t-\t/b\nx\n`);
+  writeFileSync(join(sys.debugfsDir, 'bootprof', 'stats'),
+    'produced 10\nlogged 3\ndropped 7\nfull 1\nmissed 5\nmissed_open 4\nmissed_read 1\nmissed_sqread 0\n');
+  const result = await captureWithModule({ outDir: join(dir, 'out'), ...sys, uid: 0, durationMs: 0, keep: true });
+  t.match(result.losses, [
+    /^7 of 10 events dropped when the log filled \(it holds the first 3\): load the module with a larger buf_kb=$/,
+    /^5 events missed by the kprobe layer \(open 4, read 1, sqread 0\)/,
+    /bootprof-events\.tsv: 1 events missing \(gaps in seq\)/,
+    /bootprof-events\.tsv: row skipped: .* at byte \d+: line 4: 1 fields, expected 10/,
+  ]);
+  t.equal(result.losses.length, 4);
+  const clean = loadedModule(join(dir, 'clean'), readFileSync(capturedEvents));
+  t.same((await captureWithModule({ outDir: join(dir, 'out2'), ...clean, uid: 0, durationMs: 0, keep: true })).losses, [], 'no loss, no message');
+});

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, wri
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { FormatError, InputError, ToolError, describeSystemError } from '../errors.js';
+import { parseKmodEvents } from '../trace/kmod-events.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 export const EVENTS_FILE = 'bootprof-events.tsv';
@@ -42,6 +43,8 @@ export interface ModuleCaptureResult {
   /** Why rmmod failed, when it did (the capture itself is complete). */
   unloadError?: string;
   stoppedBy: 'duration' | 'until-file' | 'signal';
+  /** Every loss the module or the log shows (drops, kprobe misses, gaps, bad rows), as sentences. */
+  losses: string[];
 }
 
 const MAX_WAIT_MS = 7 * 24 * 3600 * 1000;
@@ -149,6 +152,31 @@ function parseStats(text: string): Record<string, string> {
 }
 
 /**
+ * What a capture lost, from the module's counters and from the log itself: events dropped when
+ * the log filled (the log keeps the first `logged`), events the kprobe layer missed (more calls
+ * pending than maxactive=, or recursion), and gaps or bad rows the events parser found.
+ */
+export function captureLosses(stats: Record<string, string>, events: Buffer, eventsSource: string): string[] {
+  const losses: string[] = [];
+  const count = (key: string): bigint => (/^\d{1,20}$/.test(stats[key] ?? '') ? BigInt(stats[key]!) : 0n);
+  if (count('dropped') > 0n) {
+    losses.push(`${count('dropped')} of ${count('produced')} events dropped when the log filled (it holds the first ` +
+      `${count('logged')}): load the module with a larger buf_kb=`);
+  }
+  if (count('missed') > 0n) {
+    losses.push(`${count('missed')} events missed by the kprobe layer (open ${count('missed_open')}, read ` +
+      `${count('missed_read')}, sqread ${count('missed_sqread')}): more calls were pending than maxactive=`);
+  }
+  try {
+    for (const n of parseKmodEvents(events, eventsSource).notes ?? []) losses.push(`${eventsSource}: ${n}`);
+  } catch (err) {
+    if (!(err instanceof FormatError)) throw err;
+    losses.push(err.message);
+  }
+  return losses;
+}
+
+/**
  * In-VM capture: load bootprof.ko (or use the loaded one), wait, stop logging, copy the debugfs files
  * atomically into outDir, and unload the module unless asked to keep it.
  */
@@ -184,7 +212,9 @@ export async function captureWithModule(options: ModuleCaptureOptions): Promise<
     loadedByUs: !loaded,
     unloaded: false,
     stoppedBy,
+    losses: [],
   };
+  result.losses = captureLosses(result.stats, events, result.eventsPath);
   writeFileAtomic(result.eventsPath, events);
   writeFileAtomic(result.filesPath, files);
   writeFileAtomic(result.statsPath, statsText);

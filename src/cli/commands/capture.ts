@@ -57,7 +57,7 @@ async function captureInVm(args: CaptureArgs): Promise<void> {
     });
     const s = result.stats;
     note(`logged ${s.logged ?? '?'} events, dropped ${s.dropped ?? '?'}; wrote ${result.eventsPath}, ${result.filesPath}`);
-    if (s.dropped !== undefined && s.dropped !== '0') note('events were dropped: load the module with a larger buf_kb=');
+    for (const loss of result.losses) note(loss);
     if (result.unloadError !== undefined) note(`could not unload bootprof: ${result.unloadError}`);
   } finally {
     stop.dispose();
