@@ -3,6 +3,7 @@ import t from 'tap';
 import { parseKmodEvents } from '../src/trace/kmod-events.js';
 import { parseTrace, readTrace } from '../src/trace/read.js';
 import { isFileEvent, type BlockEvent, type FileEvent } from '../src/trace/types.js';
+import { runCli } from './helpers/cli.js';
 import { traceFixture as fixture } from './helpers/trace-samples.js';
 
 const HEADER = '#bootprof-events v1\tseq\ttime_ns\tevent\tpid\tcomm\tdev\tino\toffset\tlength\tpath\n';
@@ -122,4 +123,15 @@ t.test('a million events parse, every one', async (t) => {
   const result = parseKmodEvents(bytes, 'big.tsv');
   t.equal(result.events.length, 1_000_000);
   t.match(result.events.at(-1), { kind: 'fault', seq: 999_999, path: `/usr/lib/x86_64-linux-gnu/libc.so.${999_999 % 300}` }, 'the last line, whole');
+});
+
+t.test('`bootprof sort` keeps the good rows of a capture and names the bad one', async (t) => {
+  const dir = t.testdir({
+    'events.tsv': `${HEADER}0\t1\topen\t1\tc\t-\t-\t-\t-\t/usr/bin/a\n1\tbogus\topen\t1\tc\t-\t-\t-\t-\t/usr/bin/b\n2\t3\topen\t1\tc\t-\t-\t-\t-\t/usr/bin/c\n`,
+  });
+  const res = runCli(['sort', '--order', 'first-access', `${dir}/events.tsv`]);
+  t.equal(res.status, 0, res.stderr);
+  t.match(res.stdout, /usr\/bin\/a[\s\S]*usr\/bin\/c/);
+  t.notMatch(res.stdout, /usr\/bin\/b/);
+  t.match(res.stderr, /events\.tsv: row skipped: .*events\.tsv at byte \d+: line 3: bad time_ns "bogus"/);
 });

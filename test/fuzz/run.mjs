@@ -73,6 +73,9 @@ export function stepsFor(seed) {
         cli('sort-image', 'sort', '--image', img, '$INPUT'),
         cli('sort-manifest', 'sort', '--image', '$AUX/captured-layout.json', '$INPUT'),
         cli('sort', 'sort', '$INPUT'),
+        // the optimizer's own inputs: its action file (through the output rules, to a device) and tune
+        cli('sort-actions', 'sort', '--image', img, '--actions', '/dev/null', '$INPUT'),
+        { ...cli('tune', 'tune', '--image', img, '$INPUT'), every: 4, limitMs: 5000 },
         cli('readahead', 'readahead', '--image', img, '$INPUT'),
         cli('simulate', 'simulate', '--image', img, '$INPUT'),
         // The HTML report costs ~200 ms warm and more in a fresh worker (d3 + jsdom): one trace

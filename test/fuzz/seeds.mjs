@@ -11,7 +11,7 @@ import { basename, join, relative } from 'node:path';
 import { describeIso, describeSquashfs } from './structure.mjs';
 
 /** Bump when the seed recipe changes: the cache key. */
-const SEED_VERSION = 9;
+const SEED_VERSION = 10;
 
 const SQUASHFS_SEEDS = [
   // Uncompressed metadata and data first: mutations hit inodes, directories and tables directly.
@@ -225,6 +225,20 @@ export function buildSeeds(cacheRoot, repoRoot, lib) {
       copyFileSync(f, join(tmp, `trace__${rel}`));
       seeds.push({ name: `trace:${relative(fixtures, f)}`, class: 'trace', file: `trace__${rel}`, structure: {} });
     }
+    // A module log at the u64 limits (issue 11): time_ns past 104 days, offsets, lengths, inodes
+    // and seqs up to 2^64-1, the reads an unprivileged process could once make the module log.
+    const U64_MAX = '18446744073709551615';
+    writeFileSync(join(tmp, 'trace__kmod-u64-extremes.tsv'), [
+      '#bootprof-events v1\tseq\ttime_ns\tevent\tpid\tcomm\tdev\tino\toffset\tlength\tpath',
+      '0\t9007199254740993\topen\t1\tinit\t0:25\t12\t-\t-\t/usr/bin/bash',
+      `1\t9007199254741993\tread\t1\tinit\t0:25\t12\t100000000000000000\t1\t/usr/bin/bash`,
+      `2\t9007199254742993\tread\t1\tinit\t0:25\t12\t0\t${U64_MAX}\t/usr/bin/bash`,
+      `3\t${U64_MAX}\tfault\t1\tinit\t0:25\t${U64_MAX}\t${U64_MAX}\t4096\t-`,
+      `9007199254740993\t1\tsqread\t1\tinit\t7:0\t-\t${U64_MAX}\t${U64_MAX}\t-`,
+      `${U64_MAX}\t2\texec\t1\tinit\t0:25\t12\t-\t-\t/usr/bin/bash`,
+      '',
+    ].join('\n'));
+    seeds.push({ name: 'trace:kmod-u64-extremes', class: 'trace', file: 'trace__kmod-u64-extremes.tsv', structure: {} });
     copyFileSync(join(fixtures, 'captured-layout.json'), join(tmp, 'captured-layout.json'));
     for (const seed of seeds.filter((s) => s.class === 'squashfs' || s.class === 'iso')) {
       // The file-level profile `bootprof map` writes is itself a trace format.

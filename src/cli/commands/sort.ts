@@ -76,6 +76,8 @@ export const sortCommand: CommandModule<object, SortArgs> = {
     const { tree, layout } = await openImageOrRoot(args);
     const traces = await readTraces(args.traces);
     const excludes = excludesOf(args);
+    // skipped rows and gaps in a capture: the sort file is made from the rest, but say so
+    for (const trace of traces) for (const n of trace.notes ?? []) if (/row skipped|bad rows|missing/.test(n)) note(`${trace.source}: ${n}`);
 
     if (args.format === 'draklive') {
       const { drakliveSortFile } = await import('../../emit/draklive.js');
