@@ -106,7 +106,7 @@ export const captureCommand: CommandModule<object, CaptureArgs> = {
       .option('qemu', { type: 'boolean', default: false, describe: 'Boot --iso under qemu on the host and record its block reads' })
       .option('method', { type: 'string', default: 'kmod', describe: 'In-VM method (kmod)' })
       .option('module', { type: 'string', describe: 'bootprof.ko to load when it is not loaded' })
-      .option('param', { type: 'string', array: true, describe: 'Module parameter for insmod (buf_kb=N, fs_types=..., hooks=...)' })
+      .option('param', { type: 'string', array: true, describe: 'Module parameter for insmod (buf_kb=N, fs_types=..., hooks=..., scope=live|all, maxactive=N)' })
       .option('duration', { type: 'number', describe: 'Stop after this many seconds' })
       .option('until-file', { type: 'string', describe: 'Stop once this file exists' })
       .option('keep', { type: 'boolean', default: false, describe: 'Leave the module loaded (and logging)' })
