@@ -199,6 +199,32 @@ export function universeFromLayout(layout: Layout, rels: readonly string[]): Uni
     source: 'image',
   };
   if (layout.compressor !== undefined) universe.compressor = layout.compressor;
+  return checkPlanSize(universe, layout.source);
+}
+
+/**
+ * Every candidate layout places each block of each profiled file: past this many blocks (at the
+ * image's block size) the plans would not fit in memory. 2^19 blocks is 64 GiB of profiled data at
+ * mksquashfs's default block size, far beyond any live system's boot; a manifest that claims more
+ * (a 4 GiB file in a 100 KiB image, found by fuzzing) is refused with the largest file named.
+ */
+export const MAX_PLANNED_BLOCKS = 1 << 19;
+
+function checkPlanSize(universe: Universe, source: string): Universe {
+  const B = universe.baseBlockSize;
+  let blocks = 0;
+  let largest: PlannedFile | undefined;
+  for (const f of universe.files) {
+    blocks += Math.ceil(f.size / B);
+    if (largest === undefined || f.size > largest.size) largest = f;
+  }
+  if (blocks > MAX_PLANNED_BLOCKS && largest !== undefined) {
+    throw new LimitError(
+      source,
+      undefined,
+      `the profiled files hold ${blocks} blocks of ${B} bytes, more than the optimizer plans (${MAX_PLANNED_BLOCKS}); the largest is /${largest.rel} (${largest.size} bytes)`,
+    );
+  }
   return universe;
 }
 
@@ -295,7 +321,7 @@ export function universeFromRoot(root: string, rels: readonly string[]): Univers
   // the profiled files' mean ratio stands in for files not sampled, and for the rest of the tree
   const mean = sampledRaw > 0 ? sampledPacked / sampledRaw : DEFAULT_RATIO;
   for (const f of files) if (Number.isNaN(f.ratio)) f.ratio = mean;
-  return {
+  return checkPlanSize({
     files,
     byRel,
     rest: {
@@ -310,5 +336,5 @@ export function universeFromRoot(root: string, rels: readonly string[]): Univers
     baseBlockSize: DEFAULT_BLOCK_SIZE,
     totalFiles: total,
     source: 'root',
-  };
+  }, root);
 }
