@@ -1,0 +1,155 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { runCli } from './helpers/cli.js';
+import { fileBytes } from './helpers/sample-tree.js';
+
+// The shipped boot-time reader (integrations/bootprof-readahead) run by the shells and dd's an
+// initramfs has: busybox (ash + its dd applet) and dash with coreutils' dd. strace records which
+// bytes of the image each dd really read.
+const READER = fileURLToPath(new URL('../integrations/bootprof-readahead', import.meta.url));
+const MKINITCPIO_HOOK = fileURLToPath(new URL('../integrations/mkinitcpio/hooks/bootprof-readahead', import.meta.url));
+
+interface Traced {
+  status: number | null;
+  stderr: string;
+  /** [offset, end) of every read of the image, in the order they happened. */
+  reads: [number, number][];
+}
+
+/** Runs `script` under strace and returns the byte intervals read from `image`. */
+function traced(dir: string, shell: string[], env: NodeJS.ProcessEnv, script: string[], image: string): Traced {
+  const log = join(dir, `strace-${Math.random().toString(36).slice(2)}.log`);
+  const res = spawnSync('/usr/bin/strace', ['-f', '-qq', '-y', '-e', 'trace=openat,lseek,read', '-e', 'signal=none', '-o', log, ...shell, ...script], {
+    encoding: 'utf8',
+    env,
+  });
+  const pos = new Map<string, number>();
+  const reads: [number, number][] = [];
+  const tag = `<${image}>`;
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
+    const m = /^(\d+)\s+(\w+)\((\d+)(<[^>]*>)?(.*)\)\s+=\s+(-?\d+)/.exec(line);
+    if (!m || m[4] !== tag) continue;
+    const key = `${m[1]}:${m[3]}`;
+    const result = Number(m[6]);
+    if (m[2] === 'lseek') {
+      const whence = /SEEK_(SET|CUR)/.exec(m[5]!)?.[1];
+      if (result >= 0 && whence !== undefined) pos.set(key, result);
+    } else if (m[2] === 'read' && result > 0) {
+      const at = pos.get(key) ?? 0;
+      reads.push([at, at + result]);
+      pos.set(key, at + result);
+    }
+  }
+  return { status: res.status, stderr: res.stderr, reads };
+}
+
+function busyboxPath(dir: string): string {
+  const bin = join(dir, 'busybox-bin');
+  mkdirSync(bin, { recursive: true });
+  for (const applet of ['sh', 'dd', 'cat']) symlinkSync('/bin/busybox', join(bin, applet));
+  return bin;
+}
+
+/** A squashfs with 40 files and the ranges a profile of 5 of them gives. */
+function fixture(dir: string): { image: string; ranges: [number, number][]; list: string } {
+  const root = join(dir, 'root');
+  mkdirSync(join(root, 'usr/lib'), { recursive: true });
+  for (let i = 0; i < 40; i++) writeFileSync(join(root, `usr/lib/f${i}`), fileBytes(i + 1, 20000 + i * 3000));
+  const image = join(dir, 'filesystem.squashfs');
+  execFileSync('mksquashfs', [root, image, '-noappend', '-quiet', '-no-progress', '-b', '16384', '-no-xattrs'], { stdio: 'ignore' });
+  const trace = join(dir, 'bootlog.list');
+  writeFileSync(trace, ['/usr/lib/f3', '/usr/lib/f30', '/usr/lib/f17', '/usr/lib/f8', '/usr/lib/f39'].join('\n') + '\n');
+  const res = runCli(['readahead', '--ranges', '--gap', '0', '--image', image, trace]);
+  if (res.status !== 0) throw new Error(res.stderr);
+  const list = join(dir, 'readahead.ranges');
+  writeFileSync(list, res.stdout);
+  const ranges = res.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ').map(Number) as [number, number]);
+  return { image, ranges, list };
+}
+
+t.test('the reader reads every listed range of the image, front to back, in whole pages', (t) => {
+  const dir = t.testdir();
+  const { image, ranges } = fixture(dir);
+  t.ok(ranges.length >= 3, `several ranges (${ranges.length})`);
+  const bb = busyboxPath(dir);
+  const shells: [string, string[], NodeJS.ProcessEnv][] = [
+    ['busybox ash + busybox dd', [join(bb, 'sh')], { PATH: bb }],
+    ['dash + coreutils dd', ['/bin/dash'], { PATH: '/usr/bin:/bin' }],
+  ];
+  for (const [name, shell, env] of shells) {
+    // LIST defaults to readahead.ranges next to IMAGE
+    const run = traced(dir, shell, env, [READER, image], image);
+    t.equal(run.status, 0, `${name}: exit 0`);
+    const pages = ranges.reduce((n, [o, l]) => n + Math.ceil((o + l) / 4096) - Math.floor(o / 4096), 0);
+    t.match(run.stderr, `bootprof-readahead: ${ranges.length} ranges, ${pages * 4096} bytes of ${image}`, `${name}: summary line`);
+    for (const [o, l] of ranges) {
+      let at = o;
+      for (const [s, e] of run.reads) if (s <= at && e > at) at = Math.max(at, e);
+      t.ok(at >= o + l, `${name}: ${o}+${l} was read`);
+    }
+    const inPage = run.reads.every(([s, e]) => ranges.some(([o, l]) => s >= Math.floor(o / 4096) * 4096 && e <= Math.ceil((o + l) / 4096) * 4096));
+    t.ok(inPage, `${name}: nothing read outside the ranges' pages`);
+    // Two ranges that share a page read that page twice (from the cache the second time).
+    const forward = run.reads.every((r, i) => i === 0 || r[0] >= run.reads[i - 1]![1] || (r[0] >= run.reads[i - 1]![0] && r[0] % 4096 === 0 && r[0] + 4096 >= run.reads[i - 1]![1]));
+    t.ok(forward, `${name}: forward, one sweep (${run.reads.length} reads)`);
+  }
+  t.end();
+});
+
+t.test('the reader does nothing when the list or the image is absent, and skips malformed lines', (t) => {
+  const dir = t.testdir();
+  const { image, list } = fixture(dir);
+  const none = traced(dir, ['/bin/dash'], { PATH: '/usr/bin:/bin' }, [READER, image, join(dir, 'absent.ranges')], image);
+  t.equal(none.status, 0);
+  t.equal(none.stderr, '', 'silent');
+  t.same(none.reads, [], 'the image is not read');
+  const noImage = spawnSync('/bin/dash', [READER, join(dir, 'absent.squashfs'), list], { encoding: 'utf8' });
+  t.equal(noImage.status, 0);
+  t.equal(noImage.stderr, '');
+
+  const bad = join(dir, 'bad.ranges');
+  writeFileSync(bad, '# a comment\n\n4096 100\nx 5\n8192\n-1 10\n');
+  const run = traced(dir, ['/bin/dash'], { PATH: '/usr/bin:/bin' }, [READER, image, bad], image);
+  t.equal(run.status, 0);
+  t.match(run.stderr, 'bootprof-readahead: 1 ranges, 4096 bytes of');
+  t.match(run.stderr, '(3 malformed lines skipped)');
+  t.same(run.reads, [[4096, 8192]]);
+  t.end();
+});
+
+t.test('mkinitcpio hook: after archiso, reads the ranges before archiso mounts the squashfs', (t) => {
+  // mkinitcpio sources every runtime hook into one busybox ash and calls its run_hook; archiso's
+  // hook defines _mnt_sfs IMG MNT. A stand-in archiso hook with that one function records the call.
+  const dir = t.testdir();
+  const { image, ranges } = fixture(dir);
+  const bb = busyboxPath(dir);
+  const archisoHook = join(dir, 'archiso');
+  writeFileSync(archisoHook, '_mnt_sfs() { echo "archiso _mnt_sfs $1 $2" >&2; }\n');
+  const script = [
+    `bootprof_archiso_hook=${archisoHook}`,
+    `bootprof_reader="${join(bb, 'sh')} ${READER}"`,
+    `. ${archisoHook}`,
+    `. ${MKINITCPIO_HOOK}`,
+    'run_hook',
+    `_mnt_sfs ${image} /run/archiso/airootfs`,
+    // a second mount goes straight to archiso's function
+    `_mnt_sfs ${image} /again`,
+  ].join('\n');
+  const run = traced(dir, [join(bb, 'sh'), '-c'], { PATH: bb }, [script], image);
+  t.equal(run.status, 0, run.stderr);
+  const lines = run.stderr.trim().split('\n');
+  t.match(lines[0], `bootprof-readahead: ${ranges.length} ranges`, 'the readahead first');
+  t.equal(lines[1], `archiso _mnt_sfs ${image} /run/archiso/airootfs`, "then archiso's own _mnt_sfs, same arguments");
+  t.equal(lines[2], `archiso _mnt_sfs ${image} /again`, 'once only');
+  t.ok(run.reads.length > 0, 'the image was read');
+
+  const off = spawnSync(join(bb, 'sh'), ['-c', `bootprof_readahead=0\n${script}`], { encoding: 'utf8', env: { PATH: bb } });
+  t.notMatch(off.stderr, 'bootprof-readahead:', 'bootprof.readahead=0: no readahead');
+  t.end();
+});
