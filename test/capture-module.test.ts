@@ -52,6 +52,9 @@ t.test('refusals come before anything touches the kernel', async (t) => {
     name: 'InputError',
     message: new RegExp(`built for kernel ${kernel.version}, this kernel is ${release().replace(/[.+]/g, '\\$&')}`),
   });
+  t.throws(() => checkCaptureEnvironment({ outDir: dir, ...sys, uid: 0, modulePath: ko, kernelRelease: '6.1.0-99-amd64' }), {
+    message: /linux-headers-6\.1\.0-99-amd64.*KDIR=\/lib\/modules\/6\.1\.0-99-amd64\/build.*DKMS/,
+  }, 'the refusal says what to do: headers and rebuild, or DKMS');
   t.same(checkCaptureEnvironment({ outDir: dir, ...sys, uid: 0, modulePath: ko, kernelRelease: kernel.version }), { loaded: false });
   const loaded = system(join(dir, 'l'), { loaded: true });
   t.same(checkCaptureEnvironment({ outDir: dir, ...loaded, uid: 0 }), { loaded: true }, 'a loaded module needs no .ko');

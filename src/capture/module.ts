@@ -108,7 +108,9 @@ export function checkCaptureEnvironment(options: ModuleCaptureOptions): { loaded
     if (builtFor !== kernel) {
       throw new InputError(
         `${options.modulePath} was built for kernel ${builtFor}, this kernel is ${kernel}: ` +
-          `rebuild with make -C kmod KDIR=/lib/modules/${kernel}/build`,
+          `install this kernel's headers (Debian: apt-get install linux-headers-${kernel}) and ` +
+          `rebuild with make -C kmod KDIR=/lib/modules/${kernel}/build, ` +
+          `or let DKMS build it for every installed kernel (kmod/dkms.conf; kmod/README.md, "DKMS")`,
       );
     }
   }
