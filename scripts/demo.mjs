@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const top = fileURLToPath(new URL('..', import.meta.url));
 const cli = `${top}dist/cli/main.js`;
 if (!existsSync(cli)) {
-  process.stderr.write('demo: dist/ is missing; run "npm ci" (it builds) or "npm run build" first\n');
+  process.stderr.write('demo: dist/ is missing; run "npm run build" first (npm run demo builds it)\n');
   process.exit(1);
 }
 // The default is a real Debian live boot (scripts/bench-real); vm-workload is the small test image's boot.

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -151,5 +151,45 @@ t.test('mkinitcpio hook: after archiso, reads the ranges before archiso mounts t
 
   const off = spawnSync(join(bb, 'sh'), ['-c', `bootprof_readahead=0\n${script}`], { encoding: 'utf8', env: { PATH: bb } });
   t.notMatch(off.stderr, 'bootprof-readahead:', 'bootprof.readahead=0: no readahead');
+  t.end();
+});
+
+t.test('systemd unit: systemd accepts it and it runs the shipped reader', (t) => {
+  const unit = fileURLToPath(new URL('../integrations/systemd/bootprof-readahead.service', import.meta.url));
+  const res = spawnSync('systemd-analyze', ['verify', '--man=no', unit], { encoding: 'utf8' });
+  t.equal(res.status, 0, res.stderr);
+  t.equal(res.stderr, '', 'no warnings');
+  const text = readFileSync(unit, 'utf8');
+  t.match(text, /^ExecStart=\/bin\/sh \/usr\/share\/bootprof\/bootprof-readahead \/run\/live\/medium\/live\/filesystem\.squashfs$/m);
+  t.match(text, /^DefaultDependencies=no$/m, 'starts before sysinit');
+  t.end();
+});
+
+t.test('bootprof-mksquashfs: mksquashfs with every option, then readahead.ranges of the image it wrote', (t) => {
+  const dir = t.testdir();
+  const root = join(dir, 'root');
+  mkdirSync(join(root, 'usr/lib'), { recursive: true });
+  for (let i = 0; i < 10; i++) writeFileSync(join(root, `usr/lib/f${i}`), fileBytes(i + 7, 25000 + i * 2000));
+  const trace = join(dir, 'bootlog.list');
+  writeFileSync(trace, '/usr/lib/f8\n/usr/lib/f1\n');
+  const sortFile = join(dir, 'boot.sort');
+  writeFileSync(sortFile, 'usr/lib/f8 100\nusr/lib/f1 99\n');
+  const wrapper = fileURLToPath(new URL('../integrations/bootprof-mksquashfs', import.meta.url));
+  const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  mkdirSync(join(dir, 'out'));
+  const image = join(dir, 'out/airootfs.sfs');
+  const env = { PATH: process.env.PATH ?? '', BOOTPROF: `${process.execPath} ${cli}`, BOOTPROF_PROFILE: trace, BOOTPROF_READAHEAD_ARGS: '--gap 0' };
+  const res = spawnSync(wrapper, [root, image, '-noappend', '-quiet', '-no-progress', '-b', '16384', '-no-xattrs', '-sort', sortFile], { encoding: 'utf8', env });
+  t.equal(res.status, 0, res.stderr);
+  const expected = runCli(['readahead', '--ranges', '--gap', '0', '--image', image, trace]);
+  t.equal(readFileSync(join(dir, 'out/readahead.ranges'), 'utf8'), expected.stdout, 'the ranges of the image just built, next to it');
+  const listing = execFileSync('unsquashfs', ['-lls', '-d', '', image], { encoding: 'utf8' });
+  t.match(listing, /usr\/lib\/f8/);
+  const first = runCli(['readahead', '--image', image, join(dir, 'bootlog.list')]).stdout.split('\n')[0];
+  t.equal(first, '/usr/lib/f8', 'the -sort option reached mksquashfs: f8 is first in the image');
+
+  const plain = spawnSync(wrapper, [root, join(dir, 'plain.sfs'), '-noappend', '-quiet', '-no-progress'], { encoding: 'utf8', env: { PATH: env.PATH } });
+  t.equal(plain.status, 0);
+  t.notOk(readdirSync(dir).includes('readahead.ranges'), 'no BOOTPROF_PROFILE: mksquashfs only');
   t.end();
 });

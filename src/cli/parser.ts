@@ -1,6 +1,7 @@
 import yargs, { type Argv } from 'yargs';
 import { BootprofError, EXIT, EXIT_CODE_HELP, type ExitCode } from '../errors.js';
 import { commands } from './commands/index.js';
+import { withCompletion } from './commands/completion.js';
 import { ExitStatus, UsageError } from './output.js';
 
 /*
@@ -90,7 +91,7 @@ export function createParser(argv: readonly string[], io: CliIo = processIo): Ar
       throw new UsageError(unguardText(msg));
     });
   for (const command of commands) parser = parser.command(command);
-  return parser;
+  return withCompletion(parser);
 }
 
 /**

@@ -1,6 +1,6 @@
-import { compareImages } from '../sim/compare.js';
+import { compareImages, type ImageComparison } from '../sim/compare.js';
 import type { DeviceModel } from '../sim/device.js';
-import { evaluateScenarios, type ScenarioInput } from '../sim/scenarios.js';
+import { evaluateScenarios, type Evaluation, type ScenarioInput } from '../sim/scenarios.js';
 import { shapeReportModel, type ReportModel, type ReportViewOptions } from '../report/model.js';
 import { renderReport } from '../report/render.js';
 
@@ -21,12 +21,16 @@ export interface ReportInput extends ScenarioInput, ReportViewOptions {
 
 /** Evaluate the inputs (src/sim) and shape the page's view-model. */
 export function buildReportModel(input: ReportInput): ReportModel {
+  return evaluateReport(input).model;
+}
+
+function evaluateReport(input: ReportInput): { model: ReportModel; evaluation: Evaluation; comparison: ImageComparison } {
   const evaluation = evaluateScenarios({
     ...input,
     ...(input.chartDevice !== undefined ? { detailDevice: input.chartDevice } : {}),
   });
   const comparison = compareImages(evaluation, input.regressionThreshold);
-  return shapeReportModel(evaluation, comparison, input);
+  return { model: shapeReportModel(evaluation, comparison, input), evaluation, comparison };
 }
 
 /** The whole report as one self-contained HTML string (no network, no external assets, no script). */
@@ -34,8 +38,8 @@ export function buildReport(input: ReportInput): string {
   return renderReport(buildReportModel(input));
 }
 
-/** The page and the model (for exit codes on regressions, and JSON output). */
-export function buildReportWithModel(input: ReportInput): { html: string; model: ReportModel } {
-  const model = buildReportModel(input);
-  return { html: renderReport(model), model };
+/** The page, the model (for exit codes on regressions) and the evaluation (for JSON output). */
+export function buildReportWithModel(input: ReportInput): { html: string; model: ReportModel; evaluation: Evaluation; comparison: ImageComparison } {
+  const evaluated = evaluateReport(input);
+  return { html: renderReport(evaluated.model), ...evaluated };
 }

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { InputError, TimeoutError, UnsupportedError } from '../../errors.js';
 import { note, progress, progressDone, UsageError } from '../output.js';
+import { emitJson, withJson } from '../options/json.js';
 
 interface CaptureArgs {
   out: string;
@@ -21,6 +22,7 @@ interface CaptureArgs {
   accel: 'auto' | 'kvm' | 'tcg';
   'trace-event'?: string[];
   timestamps: boolean;
+  json: boolean;
 }
 
 /** SIGINT/SIGTERM end the capture gracefully (files are still written) instead of killing us. */
@@ -59,6 +61,20 @@ async function captureInVm(args: CaptureArgs): Promise<void> {
     note(`logged ${s.logged ?? '?'} events, dropped ${s.dropped ?? '?'}; wrote ${result.eventsPath}, ${result.filesPath}`);
     for (const loss of result.losses) note(loss);
     if (result.unloadError !== undefined) note(`could not unload bootprof: ${result.unloadError}`);
+    if (args.json) {
+      emitJson({
+        command: 'capture',
+        method: 'kmod',
+        events: result.eventsPath,
+        files: result.filesPath,
+        stats: result.statsPath,
+        counters: result.stats,
+        stoppedBy: result.stoppedBy,
+        loadedByUs: result.loadedByUs,
+        unloaded: result.unloaded,
+        ...(result.unloadError !== undefined ? { unloadError: result.unloadError } : {}),
+      });
+    }
   } finally {
     stop.dispose();
   }
@@ -89,6 +105,19 @@ async function captureUnderQemu(args: CaptureArgs): Promise<void> {
     progressDone();
     const how = result.endedBy === 'poweroff' ? 'guest powered off' : result.endedBy === 'timeout' ? 'timed out' : 'stopped';
     note(`${how} after ${(result.durationMs / 1000).toFixed(1)} s (${result.accel}); wrote ${result.tracePath}, ${result.consolePath}`);
+    if (args.json) {
+      emitJson({
+        command: 'capture',
+        method: 'qemu',
+        trace: result.tracePath,
+        console: result.consolePath,
+        endedBy: result.endedBy,
+        exitCode: result.exitCode ?? null,
+        durationMs: result.durationMs,
+        accel: result.accel,
+        qemu: result.command,
+      });
+    }
     if (result.endedBy === 'timeout') {
       throw new TimeoutError(`the guest did not power off within ${args.timeout} s; the trace so far is kept`);
     }
@@ -101,7 +130,7 @@ export const captureCommand: CommandModule<object, CaptureArgs> = {
   command: 'capture',
   describe: 'Capture a boot trace: with bootprof.ko inside the VM, or with --qemu on the host',
   builder: (yargs: Argv) =>
-    yargs
+    withJson(yargs, 'Also print what was captured (files, counters, how it ended) as JSON on stdout', false)
       .option('out', { alias: 'o', type: 'string', default: '.', describe: 'Directory for the capture files' })
       .option('qemu', { type: 'boolean', default: false, describe: 'Boot --iso under qemu on the host and record its block reads' })
       .option('method', { type: 'string', default: 'kmod', describe: 'In-VM method (kmod)' })

@@ -8,6 +8,7 @@ import { countDrops } from '../../profile/describe-drops.js';
 import { emitData, note, UsageError } from '../output.js';
 import { squashfsPathOf, withImage, type ImageArgs } from '../options/image.js';
 import { withBlockEvents, type BlockEventsArgs } from '../options/mapping.js';
+import { emitJson, withJson, type JsonArgs } from '../options/json.js';
 import { withOutput, type OutputArgs } from '../options/output.js';
 import { excludesOf, withProfileFilters, type ProfileFilterArgs } from '../options/profile-filters.js';
 import { withTraces, type TracesArgs } from '../options/traces.js';
@@ -16,6 +17,7 @@ type ReadaheadArgs = TracesArgs &
   ImageArgs &
   ProfileFilterArgs &
   BlockEventsArgs &
+  JsonArgs &
   OutputArgs & {
     ranges: boolean;
     'whole-files': boolean;
@@ -33,10 +35,10 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
   command: 'readahead <traces..>',
   describe: 'Profiled files in image order (readahead list), or the byte ranges of the loopback to read (--ranges)',
   builder: (yargs: Argv) =>
-    withOutput(withBlockEvents(withProfileFilters(withImage(
+    withJson(withOutput(withBlockEvents(withProfileFilters(withImage(
       withTraces(yargs, 'Profiles: module log, bootlog.list, map output, qemu or blktrace block traces'),
       { manifest: true },
-    ))))
+    )))), 'Also print the summary (files, ranges, bytes, metadata source) as JSON on stdout; needs -o FILE', true)
       .option('ranges', {
         type: 'boolean',
         default: false,
@@ -99,6 +101,7 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
         if (bad !== undefined) throw new InputError(`${JSON.stringify(bad.path)} has a newline in its name: use --null`);
         emitData(placed.map((p) => p.path + end).join(''), args.output);
         note(`${placed.length} files in image order`);
+        if (args.json) emitJson({ command: 'readahead', output: args.output, kind: 'files', files: placed.length, ...dropSummary(plan) });
       }
       const dropped = [...profile.dropped, ...selection.dropped];
       if (dropped.length > 0) note(`dropped ${countDrops(dropped).map((c) => c.text).join(', ')}`);
@@ -109,6 +112,15 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
     }
   },
 };
+
+function dropSummary({ profile, selection, empty }: ReadaheadPlan): object {
+  const dropped = [...profile.dropped, ...selection.dropped];
+  return {
+    dropped: Object.fromEntries(countDrops(dropped).map((c) => [c.reason, c.count])),
+    emptyFiles: empty,
+    unmappedBlockEvents: profile.unmappedBlockEvents,
+  };
+}
 
 /** A profile none of whose files is in the image is the wrong profile or the wrong image: say so, write nothing. */
 function requireFiles(args: ReadaheadArgs, { profile, selection }: ReadaheadPlan): void {
@@ -160,6 +172,30 @@ async function emitRanges(args: ReadaheadArgs, layout: Layout, collected: Collec
       `probe windows (${args['probe-windows']}): ${probes.addedBytes} bytes more, ` +
         (medium > 0 ? `${medium} of the ${probes.lines.length} lines on the medium's device ("medium")` : 'on the loopback only'),
     );
+  }
+  if (args.json) {
+    const chosen = args['whole-files'] ? whole : boot.ranges;
+    emitJson({
+      command: 'readahead',
+      output: args.output,
+      kind: args['whole-files'] ? 'whole-files' : 'ranges',
+      gap,
+      offsets: args.absolute ? 'image' : 'loopback',
+      ranges: chosen.length,
+      lines: probes.lines.length,
+      mediumLines: probes.lines.filter((l) => l.medium).length,
+      probeWindows: args['probe-windows'],
+      probeWindowBytes: probes.addedBytes,
+      bytes: args['whole-files'] ? wholeBytes : boot.bytes,
+      dataBytes: boot.dataBytes,
+      metadataBytes: boot.metadataBytes,
+      metadata: collected.metadata === 'tables' ? 'tables' : 'traced',
+      filesRead: boot.filesWithData,
+      filesOpenedOnly: collected.openedOnly.length,
+      wholeFiles: { ranges: whole.length, bytes: wholeBytes },
+      traces: collected.traces.map((t) => ({ source: t.source, squashfsReads: t.check.evidence, ranged: t.ranged, unresolvedInodeEvents: t.unresolvedInodeEvents })),
+      ...dropSummary(plan),
+    });
   }
   if (args['whole-files']) return;
   if (collected.metadata !== 'tables') {

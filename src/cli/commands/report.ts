@@ -1,10 +1,13 @@
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT } from '../../errors.js';
 import { DEVICES } from '../../sim/devices.js';
-import { emitData, ExitStatus, note } from '../output.js';
+import { emitData, ExitStatus, note, progress, progressDone } from '../output.js';
+import { evaluationJson } from '../evaluation-json.js';
+import { emitJson, withJson, type JsonArgs } from '../options/json.js';
 import { evaluationInputOf, withSimulation, type SimulationArgs } from '../options/simulation.js';
 
-type ReportArgs = SimulationArgs & {
+type ReportArgs = SimulationArgs &
+  JsonArgs & {
   title?: string;
   threshold: number;
   'fail-on-regression': boolean;
@@ -17,7 +20,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   command: 'report <traces..>',
   describe: 'Write the self-contained HTML seek-cost report',
   builder: (yargs: Argv) =>
-    withSimulation(yargs)
+    withJson(withSimulation(yargs), 'Also print every layout\'s figures on every device and the regressions as JSON on stdout (as simulate --json); needs -o FILE', true)
       .option('chart-device', {
         type: 'string',
         describe: `Device model whose per-read detail feeds the charts (default: the first; one of ${DEVICES.map((d) => d.id).join(', ')})`,
@@ -35,7 +38,8 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const { inputs, evaluation } = await evaluationInputOf(args);
     // d3-node brings jsdom: load it only when a report is really written
     const { buildReportWithModel } = await import('../report-pipeline.js');
-    const { html, model } = buildReportWithModel({
+    progress('report: replaying the boots on every layout and device');
+    const { html, model, evaluation: evaluated, comparison } = buildReportWithModel({
       ...evaluation,
       ...(evaluation.detailDevice !== undefined ? { chartDevice: evaluation.detailDevice } : {}),
       regressionThreshold: Math.max(0, args.threshold) / 100,
@@ -43,7 +47,9 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       generatedAt: new Date().toISOString(),
       traceNames: inputs.traceNames,
     });
+    progressDone();
     emitData(html, args.output);
+    if (args.json) emitJson({ command: 'report', output: args.output, ...evaluationJson(evaluated, comparison) });
     if (args.output !== undefined && args.output !== '-') note(`report written to ${args.output}`);
     for (const r of model.regressions) note(`regression: ${r}`);
     if (args['fail-on-regression'] && model.regressions.length > 0) throw new ExitStatus(REGRESSION_EXIT_CODE);

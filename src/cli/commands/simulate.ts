@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { ImageComparison } from '../../sim/compare.js';
 import type { Evaluation } from '../../sim/scenarios.js';
+import { evaluationJson } from '../evaluation-json.js';
 import { emitData, note } from '../output.js';
 import { evaluationInputOf, withSimulation, type SimulationArgs } from '../options/simulation.js';
 
@@ -26,19 +27,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
 };
 
 function formatJson(e: Evaluation, c: ImageComparison): string {
-  const json = {
-    devices: e.devices.map((d) => d.id),
-    readaheadBytes: e.kernel.readaheadBytes,
-    scenarios: e.results.map((r) => ({
-      image: r.scenario.image,
-      layout: r.scenario.layout,
-      missing: r.scenario.missing.length,
-      devices: Object.fromEntries(r.runs.map((x) => [x.device, x.totals])),
-    })),
-    comparisons: c.comparisons,
-    regressions: c.regressions.map((r) => r.message),
-  };
-  return `${JSON.stringify(json, null, 2)}\n`;
+  return `${JSON.stringify(evaluationJson(e, c), null, 2)}\n`;
 }
 
 function formatTable(e: Evaluation): string {

@@ -10,6 +10,7 @@ import { emitData, note, progress, progressDone } from '../output.js';
 import { deviceOf, withDevice, type DeviceArgs } from '../options/device.js';
 import { openImageOrRoot, withImageOrRoot, type ImageOrRootArgs } from '../options/image.js';
 import { withBlockEvents, type BlockEventsArgs } from '../options/mapping.js';
+import { emitJson, withJson, type JsonArgs } from '../options/json.js';
 import { withOutput, type OutputArgs } from '../options/output.js';
 import { excludesOf, withProfileFilters, type ProfileFilterArgs } from '../options/profile-filters.js';
 import { withTraces, type TracesArgs } from '../options/traces.js';
@@ -19,6 +20,7 @@ type SortArgs = TracesArgs &
   ProfileFilterArgs &
   DeviceArgs &
   BlockEventsArgs &
+  JsonArgs &
   OutputArgs & {
     layout: Placement | 'auto';
     order: 'optimized' | 'first-access';
@@ -35,10 +37,10 @@ export const sortCommand: CommandModule<object, SortArgs> = {
   command: 'sort <traces..>',
   describe: 'Turn boot profiles into a mksquashfs sort file (stdout)',
   builder: (yargs: Argv) =>
-    withOutput(withBlockEvents(withDevice(withProfileFilters(withImageOrRoot(
+    withJson(withOutput(withBlockEvents(withDevice(withProfileFilters(withImageOrRoot(
       withTraces(yargs, 'Profiles in access order: bootlog.list, module log, qemu/blktrace trace, map output'),
       { required: false },
-    )))))
+    ))))), 'Also print the summary (counts, dropped paths by reason, the plan and its prediction) as JSON on stdout; needs -o FILE', true)
       .option('layout', {
         choices: ['auto', 'beginning', 'end'] as const,
         default: 'auto' as const,
@@ -168,15 +170,33 @@ export const sortCommand: CommandModule<object, SortArgs> = {
     }
     if (result.written === 0) throw new InputError('no file of the profile could be written to the sort file');
     if (sortPlan !== undefined) describePlan(sortPlan, device.name);
+    let actionsWritten: number | undefined;
     if (args.actions !== undefined) {
       const { renderActionFile } = await import('../../emit/action-file.js');
       const actions = renderActionFile(sortPlan?.unfragment.map((f) => ({ rel: f.rel, path: f.entry.path })) ?? [], { action: 'no-fragments' });
       for (const d of actions.dropped) note(`  not in the action file: ${describeDrop(d)}`);
       if (sortPlan === undefined) note('--actions: no plan (give --root or --image and --order optimized); the action file is empty');
       emitData(actions.text, args.actions);
+      actionsWritten = actions.written;
       note(`${actions.written} files in the action file ${args.actions} (mksquashfs -action-file)`);
     }
     emitData(result.text, args.output);
+    if (args.json) {
+      emitJson({
+        command: 'sort',
+        output: args.output,
+        format: args.format,
+        events: profile.events,
+        distinctPaths: profile.entries.length,
+        repeatedAccesses: profile.repeats,
+        written: result.written,
+        dropped: Object.fromEntries(countDrops(dropped).map((c) => [c.reason, c.count])),
+        unmappedBlockEvents: profile.unmappedBlockEvents,
+        placement,
+        ...(args.actions !== undefined ? { actions: { file: args.actions, written: actionsWritten } } : {}),
+        ...(sortPlan !== undefined ? { plan: planSummary(sortPlan, device.name) } : {}),
+      });
+    }
   },
 };
 
@@ -195,6 +215,19 @@ function describePlan(sortPlan: SortPlan, deviceName: string): void {
   );
   const delta = plan.cost.squashfsBytes - plan.baseline.squashfsBytes;
   note(`predicted image size change: ${delta >= 0 ? '+' : ''}${delta.toFixed(0)} bytes (${pct(plan.cost.squashfsBytes, plan.baseline.squashfsBytes)})`);
+}
+
+function planSummary(sortPlan: SortPlan, deviceName: string): object {
+  const { plan } = sortPlan;
+  const cost = (c: typeof plan.cost) => ({ ms: c.ms, farSeeks: c.farSeeks, bytes: c.bytes, squashfsBytes: c.squashfsBytes });
+  return {
+    device: deviceName,
+    decisions: plan.decisions,
+    layoutsCosted: plan.evaluations,
+    noFragments: sortPlan.unfragment.length,
+    predicted: cost(plan.cost),
+    firstAccessOrder: cost(plan.baseline),
+  };
 }
 
 function reportDrops(dropped: readonly DroppedPath[], verbose: boolean): void {
