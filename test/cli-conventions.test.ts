@@ -106,5 +106,6 @@ t.test('package: built on prepack (not prepare), ships docs, integrations and th
   t.match(pkg.scripts.pretest, /tsc -p tsconfig\.json/, 'npm test builds first');
   for (const f of ['dist', 'docs', 'integrations', 'kmod', 'man']) t.ok(pkg.files.includes(f), `files has ${f}`);
   t.same(pkg.man, ['./man/bootprof.1']);
+  t.equal(pkg.engines.node, '>=22', 'Node 22 and 24 (20 is end of life)');
   t.end();
 });
