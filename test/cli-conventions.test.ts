@@ -109,3 +109,20 @@ t.test('package: built on prepack (not prepare), ships docs, integrations and th
   t.equal(pkg.engines.node, '>=22', 'Node 22 and 24 (20 is end of life)');
   t.end();
 });
+
+t.test('progress on stderr only when stderr is a terminal', (t) => {
+  const dir = t.testdir();
+  const { image, trace } = fixture(dir);
+  const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const args = ['simulate', '--image', image, '--device', 'cd52x', trace];
+  // script(1) gives the command a pseudo-terminal; stdout goes to a file, stderr stays on the pty
+  const cmd = `${process.execPath} ${cli} ${args.join(' ')} > ${join(dir, 'out.txt')}`;
+  const tty = execFileSync('script', ['-q', '-e', '-c', cmd, '/dev/null'], { encoding: 'utf8' });
+  t.match(tty, 'simulate: replaying the boots', 'a progress line on the terminal');
+  t.match(tty, '\r\x1b[K', 'cleared in place');
+  const piped = runCli(args);
+  t.equal(piped.status, 0);
+  t.notMatch(piped.stderr, 'replaying', 'none when stderr is not a terminal');
+  t.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), piped.stdout, 'stdout carries the same data either way');
+  t.end();
+});

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { dataOwner, type ExtentKind, type Layout } from '../../image/layout.js';
 import type { OpenedImage } from '../../image/open.js';
-import { emitData } from '../output.js';
+import { emitData, progress, progressDone } from '../output.js';
 import { squashfsPathOf, withImagePositional, type ImageArgs } from '../options/image.js';
 import { withOutput, type OutputArgs } from '../options/output.js';
 
@@ -17,7 +17,9 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
   handler: async (args) => {
     // loaded when the command runs, not at start-up
     const { openImage } = await import('../../image/open.js');
+    progress(`inspect: reading the layout of ${args.image}`);
     const image = openImage(args.image, { allowIsoOnly: true, ...squashfsPathOf(args) });
+    progressDone();
     try {
       emitData(args.json ? `${JSON.stringify(image.layout)}\n` : renderText(image, args.files), args.output);
     } finally {

@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { ImageComparison } from '../../sim/compare.js';
 import type { Evaluation } from '../../sim/scenarios.js';
 import { evaluationJson } from '../evaluation-json.js';
-import { emitData, note } from '../output.js';
+import { emitData, note, progress, progressDone } from '../output.js';
 import { evaluationInputOf, withSimulation, type SimulationArgs } from '../options/simulation.js';
 
 type SimulateArgs = SimulationArgs & { json: boolean };
@@ -19,7 +19,10 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     // loaded when the command runs, not at start-up
     const { compareImages } = await import('../../sim/compare.js');
     const { evaluateScenarios } = await import('../../sim/scenarios.js');
-    const evaluation = evaluateScenarios((await evaluationInputOf(args)).evaluation);
+    const input = (await evaluationInputOf(args)).evaluation;
+    progress('simulate: replaying the boots on every layout and device');
+    const evaluation = evaluateScenarios(input);
+    progressDone();
     const comparison = compareImages(evaluation);
     emitData(args.json ? formatJson(evaluation, comparison) : formatTable(evaluation), args.output);
     for (const r of comparison.regressions) note(`regression: ${r.message}`);
