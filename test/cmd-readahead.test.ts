@@ -16,7 +16,7 @@ function rdStat(image: string, path: string): { start: number; blocks: number[];
   return { start, blocks, fragment };
 }
 
-/** A byte-exact dd loop over the ranges (as integrations/bootprof-readahead reads them, to the byte), writing into a sparse copy. */
+/** A byte-exact dd loop over the ranges (integrations/bootprof-readahead reads the same ranges rounded out to whole pages), writing into a sparse copy. */
 const DD_LOOP =
   'while read -r off len; do dd if="$1" of="$2" bs=64K iflag=skip_bytes,count_bytes oflag=seek_bytes conv=notrunc,sparse skip="$off" seek="$off" count="$len" status=none; done < "$3"';
 
