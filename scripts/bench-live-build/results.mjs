@@ -82,7 +82,8 @@ function variant(name) {
 
 const v = ['unsorted', 'optimized'].map(variant);
 const sort = JSON.parse(text(join(cache, 'sort.json')) || '{}');
-const out = { tune: tune ?? null, sort, verifyExit: Number(text(join(cache, 'verify.rc')).trim()), seconds: Number(seconds), variants: v };
+const rebuild = text(join(cache, 'rebuild-mode')).trim() || 'lb';
+const out = { tune: tune ?? null, rebuild, sort, verifyExit: Number(text(join(cache, 'verify.rc')).trim()), seconds: Number(seconds), variants: v };
 writeFileSync(join(repo, 'bench/results/live-build.json'), `${JSON.stringify(out, null, 2)}\n`);
 
 const mib = (n) => (n / 1048576).toFixed(1);
@@ -97,7 +98,7 @@ ISO's own initramfs (\`boot=live\`), with bootprof's initramfs-tools hook and li
 it. A unit in the image runs a small workload once multi-user is reached and powers off. The profile
 is the unsorted boot's qemu CD trace (\`bootprof map\`); the rebuilt image has the sort file
 (\`config/rootfs/squashfs.sort\`), the action file and tune's options (\`${tune}\`), and the binary
-hook's \`live/readahead.ranges\`. Figures: each boot's own qemu trace costed by \`bootprof simulate\`
+hook's \`live/readahead.ranges\`. ${rebuild === 'lb' ? 'Both images were built by lb build.' : 'The rebuilt image was not made by a second lb build (LB_REBUILD=mksquashfs): the same mksquashfs command live-build runs (-comp xz -no-progress, -sort, the action file, tune\'s options) on the unsorted image\'s tree, the binary hook\'s readahead command, and xorriso replacing /live/filesystem.squashfs in the live-build ISO; kernel and initramfs are the live-build ones.'} Figures: each boot's own qemu trace costed by \`bootprof simulate\`
 (CD 52x CAV; CD 24x CLV total alongside); raw far jumps: >= 256 KiB either way in the trace.
 
 | image | reads | MiB read | seeks | far seeks | CD 52x est. (s) | CD 24x est. (s) | raw far jumps | loopback (bytes) |
