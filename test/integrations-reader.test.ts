@@ -49,7 +49,7 @@ function traced(dir: string, shell: string[], env: NodeJS.ProcessEnv, script: st
 function busyboxPath(dir: string): string {
   const bin = join(dir, 'busybox-bin');
   mkdirSync(bin, { recursive: true });
-  for (const applet of ['sh', 'dd', 'cat']) symlinkSync('/bin/busybox', join(bin, applet));
+  for (const applet of ['sh', 'dd', 'cat', 'ls']) symlinkSync('/bin/busybox', join(bin, applet));
   return bin;
 }
 
@@ -191,5 +191,38 @@ t.test('bootprof-mksquashfs: mksquashfs with every option, then readahead.ranges
   const plain = spawnSync(wrapper, [root, join(dir, 'plain.sfs'), '-noappend', '-quiet', '-no-progress'], { encoding: 'utf8', env: { PATH: env.PATH } });
   t.equal(plain.status, 0);
   t.notOk(readdirSync(dir).includes('readahead.ranges'), 'no BOOTPROF_PROFILE: mksquashfs only');
+  t.end();
+});
+
+t.test('the reader reads "medium" lines from the medium device, negative offsets from its end', (t) => {
+  const dir = t.testdir();
+  const { image } = fixture(dir);
+  const medium = join(dir, 'medium.iso');
+  writeFileSync(medium, fileBytes(99, 1_000_000));
+  const list = join(dir, 'with-medium.ranges');
+  writeFileSync(list, '0 96\n8192 100 medium\n20000 5000\n-8192 8192 medium\n');
+  const bb = busyboxPath(dir);
+  const args = [READER, image, list, medium];
+  const onImage = traced(dir, [join(bb, 'sh')], { PATH: bb }, args, image);
+  const onMedium = traced(dir, [join(bb, 'sh')], { PATH: bb }, args, medium);
+  t.equal(onImage.status, 0, onImage.stderr);
+  t.match(onImage.stderr, `bootprof-readahead: 4 ranges, ${(1 + 1 + 3 + 3) * 4096} bytes of ${image} and ${medium}`);
+  t.ok(onImage.reads.length > 0, 'the image was read');
+  const covers = (reads: [number, number][], from: number, to: number): boolean => {
+    let at = from;
+    for (const [s, e] of reads) if (s <= at && e > at) at = e;
+    return at >= to;
+  };
+  t.ok(covers(onImage.reads, 0, 96) && covers(onImage.reads, 20000, 25000), 'the loopback lines read from the image');
+  t.notOk(onImage.reads.some(([s]) => s >= 8192 && s < 12288), 'the medium line is not read from the image');
+  t.ok(covers(onMedium.reads, 8192, 8292), 'a medium line read from the medium');
+  t.ok(covers(onMedium.reads, 1_000_000 - 8192, 1_000_000), 'a negative offset counts from the end of the medium');
+  t.equal(onMedium.reads.length, 4, 'and nothing else (1 page, then 3 pages up to the end)');
+
+  // No medium given and none found (the image is not under a mount of a block device): skipped, said.
+  const none = spawnSync(join(bb, 'sh'), [READER, image, list, join(dir, 'absent-device')], { encoding: 'utf8', env: { PATH: bb } });
+  t.equal(none.status, 0);
+  t.match(none.stderr, 'bootprof-readahead: 2 ranges');
+  t.match(none.stderr, '(2 medium lines skipped: no readable medium device)');
   t.end();
 });
