@@ -109,8 +109,7 @@ ${rows.join('\n')}
 - The sweep in the raw trace: ${o.raw.sweep ? `reads ${o.raw.sweep.firstRead} to ${o.raw.sweep.lastRead} of ${o.raw.cdReads}; far jumps before it ${o.raw.sweep.farJumpsBefore}, inside it ${o.raw.sweep.farJumpsInside}, after it ${o.raw.sweep.farJumpsAfter} (${o.raw.sweep.farJumpsAfterIntoLoopback} into the loopback outside the ranges)` : 'not found'}.
 - Far jumps by target, rebuilt image: ${JSON.stringify(o.raw.farJumpsByTarget)}; unsorted: ${JSON.stringify(v[0].raw.farJumpsByTarget)}.
 - sort: ${sort.written ?? '?'} files in the sort file, ${sort.actions?.written ?? '?'} in the action file; \`bootprof verify --actions\` exit ${out.verifyExit}.
-- This run took ${seconds} s (cached builds and boots are reused).
-
+${Number(seconds) > 0 ? `- This run took ${seconds} s (cached builds and boots are reused).\n` : ''}
 Reproduce: \`sudo scripts/bench-live-build/run\` (Debian bookworm; installs live-build; network for the packages).
 `;
 writeFileSync(join(repo, 'bench/results/live-build.md'), md);
