@@ -64,14 +64,16 @@ function variant(name) {
   const dir = join(cache, name);
   const sim = JSON.parse(readFileSync(join(dir, 'simulate.json'), 'utf8'));
   const measured = sim.scenarios.find((s) => s.layout.startsWith('measured')) ?? sim.scenarios[0];
-  const ranges = text(join(dir, 'readahead.ranges')).trim().split('\n').filter(Boolean).map((l) => l.split(' ').map(Number));
+  const lines = text(join(dir, 'readahead.ranges')).trim().split('\n').filter(Boolean).map((l) => l.split(' '));
+  // loopback ranges only (lines ending in "medium" are windows of the CD device itself)
+  const ranges = lines.filter((l) => l[2] !== 'medium').map((l) => [Number(l[0]), Number(l[1])]);
   const consoleText = text(join(dir, 'boot/console.log'));
   const capture = JSON.parse(text(join(dir, 'boot.json')) || '{}');
   return {
     name,
     squashfsBytes: statSync(join(dir, 'filesystem.squashfs')).size,
-    readaheadRanges: ranges.length,
-    readaheadBytes: ranges.reduce((n, r) => n + r[1], 0),
+    readaheadRanges: lines.length,
+    readaheadBytes: lines.reduce((n, l) => n + Number(l[1]), 0),
     readerLine: /bootprof-readahead: [^\r\n]*/.exec(consoleText)?.[0] ?? null,
     bootSeconds: capture.durationMs ? capture.durationMs / 1000 : null,
     accel: capture.accel ?? null,
@@ -80,7 +82,8 @@ function variant(name) {
   };
 }
 
-const v = ['unsorted', 'optimized'].map(variant);
+// probes: the optimized image with a list that also holds the udev/blkid probe windows (if booted)
+const v = ['unsorted', 'optimized', 'probes'].filter((n) => existsSync(join(cache, n, 'simulate.json'))).map(variant);
 const sort = JSON.parse(text(join(cache, 'sort.json')) || '{}');
 const rebuild = text(join(cache, 'rebuild-mode')).trim() || 'lb';
 const out = { tune: tune ?? null, rebuild, sort, verifyExit: Number(text(join(cache, 'verify.rc')).trim()), seconds: Number(seconds), variants: v };
@@ -89,7 +92,6 @@ writeFileSync(join(repo, 'bench/results/live-build.json'), `${JSON.stringify(out
 const mib = (n) => (n / 1048576).toFixed(1);
 const d = (x, k) => x.devices['cd52-cav']?.[k];
 const rows = v.map((x) => `| ${x.name} | ${d(x, 'reads')} | ${mib(d(x, 'bytes'))} | ${d(x, 'seeks')} | ${d(x, 'farSeeks')} | ${(d(x, 'totalMs') / 1000).toFixed(2)} | ${((x.devices['cd24-clv']?.totalMs ?? NaN) / 1000).toFixed(2)} | ${x.raw.farJumps} | ${x.squashfsBytes} |`);
-const o = v[1];
 const md = `# bench-live-build: live-build ISO, unsorted vs sorted + readahead
 
 A Debian bookworm live ISO built by live-build 20230502 from Debian's packages (live-boot, systemd,
@@ -105,9 +107,9 @@ hook's \`live/readahead.ranges\`. ${rebuild === 'lb' ? 'Both images were built b
 |---|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 
-- The reader in the rebuilt image's initramfs: \`${o.readerLine ?? 'no line on the console'}\`; the list: ${o.readaheadRanges} ranges, ${mib(o.readaheadBytes)} MiB.
-- The sweep in the raw trace: ${o.raw.sweep ? `reads ${o.raw.sweep.firstRead} to ${o.raw.sweep.lastRead} of ${o.raw.cdReads}; far jumps before it ${o.raw.sweep.farJumpsBefore}, inside it ${o.raw.sweep.farJumpsInside}, after it ${o.raw.sweep.farJumpsAfter} (${o.raw.sweep.farJumpsAfterIntoLoopback} into the loopback outside the ranges)` : 'not found'}.
-- Far jumps by target, rebuilt image: ${JSON.stringify(o.raw.farJumpsByTarget)}; unsorted: ${JSON.stringify(v[0].raw.farJumpsByTarget)}.
+${v.slice(1).map((o) => `- ${o.name}: the reader in the initramfs: \`${o.readerLine ?? 'no line on the console'}\`; the list: ${o.readaheadRanges} lines, ${mib(o.readaheadBytes)} MiB. The sweep in the raw trace: ${o.raw.sweep ? `reads ${o.raw.sweep.firstRead} to ${o.raw.sweep.lastRead} of ${o.raw.cdReads}; far jumps before it ${o.raw.sweep.farJumpsBefore}, inside it ${o.raw.sweep.farJumpsInside}, after it ${o.raw.sweep.farJumpsAfter} (${o.raw.sweep.farJumpsAfterIntoLoopback} into the loopback outside the ranges)` : 'not found'}. Far jumps by target: ${JSON.stringify(o.raw.farJumpsByTarget)}.`).join('\n')}
+- unsorted: far jumps by target ${JSON.stringify(v[0].raw.farJumpsByTarget)}.
+- probes (when present): the optimized image, its list made by \`readahead --ranges --image live.iso\` with the default \`--probe-windows udev\` (the medium's and the loop device's probe windows; \`medium\` lines read from /dev/sr0).
 - sort: ${sort.written ?? '?'} files in the sort file, ${sort.actions?.written ?? '?'} in the action file; \`bootprof verify --actions\` exit ${out.verifyExit}.
 ${Number(seconds) > 0 ? `- This run took ${seconds} s (cached builds and boots are reused).\n` : ''}
 Reproduce: \`sudo scripts/bench-live-build/run\` (Debian bookworm; installs live-build; network for the packages).
