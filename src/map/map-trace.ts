@@ -3,6 +3,7 @@ import type { AccessKind } from '../trace/map-output-format.js';
 import type { BlockEvent, FileEvent, Trace } from '../trace/types.js';
 import { chooseDeviceCoordinates, type DeviceChoice, type DeviceOverrides } from './devices.js';
 import { assessOwners, type BlockOwners, type BlockRequest, type OwnerAssessment } from './evidence.js';
+import { checkInodeEvents } from './inode-match.js';
 import { InodeResolver } from './inodes.js';
 
 /**
@@ -120,6 +121,7 @@ export interface MappedTrace {
 export function mapTrace(trace: Trace, layout: Layout, options: MapOptions = {}): MappedTrace {
   const choices = chooseDeviceCoordinates(trace, layout, options.devices);
   const inodes = new InodeResolver(layout, trace, options.squashfsDevices);
+  checkInodeEvents(trace, layout, inodes);
   const byPath = pathIndexOf(layout);
   const fileEvents: FileEvent[] = [];
   const touches: Touch[] = [];

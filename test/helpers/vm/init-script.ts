@@ -9,6 +9,11 @@
  *   bp_buf_kb=N              bootprof.ko buf_kb
  *   bp_blktrace=0            do not run blktrace
  *   bp_stress_s=N            stress duration in seconds (default 8)
+ *   bp_tracefs=1             arm tracefs (integrations/tracefs, copied to /tracefs) before any
+ *                            driver loads, save it to /out/tracefs after the workload
+ *   bp_tracefs_kb=N          its per-CPU buffer in KiB
+ *   bp_method=tracefs        with bpmode=cli: run \`bootprof capture --method tracefs\` instead
+ *   bp_try_insmod=1          with bpmode=cli: try insmod bootprof.ko anyway (rc in /out/insmod.rc)
  */
 export function initScript(): string {
   return String.raw`#!/bin/busybox sh
@@ -24,9 +29,18 @@ say() { echo "bootprof-vm: $*"; }
 BP=/sys/kernel/debug/bootprof
 mode=${'${bpmode:-workload}'}
 
+# tracefs before everything else too: it sees the same boot as the module, from the same point
+if [ "${'${bp_tracefs:-0}'}" = 1 ]; then
+  if BOOTPROF_BUF_KB=${'${bp_tracefs_kb:-16384}'} sh /tracefs/bootprof-tracefs-arm 2>/out/tracefs-arm.err; then say "tracefs armed"; else say "tracefs arm failed"; fi
+fi
+
 # bootprof first: it must see squashfs arrive (module notifier) and log from the first open.
 if [ "$mode" != cli ]; then
-  if insmod /bootprof.ko ${'${bp_buf_kb:+buf_kb=$bp_buf_kb}'}; then say "bootprof loaded"; else say "insmod bootprof failed"; fi
+  if insmod /bootprof.ko ${'${bp_buf_kb:+buf_kb=$bp_buf_kb}'} 2>/out/insmod.err; then say "bootprof loaded"; else say "insmod bootprof failed"; fi
+elif [ "${'${bp_try_insmod:-0}'}" = 1 ]; then
+  insmod /bootprof.ko 2>/out/insmod.err
+  echo $? > /out/insmod.rc
+  rmmod bootprof 2>/dev/null
 fi
 for m in $(cat /modules/order); do insmod /modules/$m.ko || say "insmod $m failed"; done
 i=0
@@ -92,10 +106,19 @@ if [ "$mode" = stress ]; then
 elif [ "$mode" = cli ]; then
   mount -t sysfs sysfs /root/sys
   mount -t debugfs debugfs /root/sys/kernel/debug
-  chroot /root /usr/bin/node /opt/bootprof/dist/cli/main.js capture --module /opt/bootprof/bootprof.ko \
-    --until-file /tmp/workload-done -o /tmp/capture > /out/cli.out 2>&1 & P=$!
+  if [ "${'${bp_method:-kmod}'}" = tracefs ]; then
+    mount -t tracefs tracefs /root/sys/kernel/tracing
+    chroot /root /usr/bin/node /opt/bootprof/dist/cli/main.js capture --method tracefs \
+      --until-file /tmp/workload-done -o /tmp/capture > /out/cli.out 2>&1 & P=$!
+    READY=/sys/kernel/tracing/instances/bootprof/tracing_on
+  else
+    chroot /root /usr/bin/node /opt/bootprof/dist/cli/main.js capture --module /opt/bootprof/bootprof.ko \
+      --until-file /tmp/workload-done -o /tmp/capture > /out/cli.out 2>&1 & P=$!
+    READY=/sys/kernel/debug/bootprof
+  fi
   i=0
-  while [ ! -d /sys/kernel/debug/bootprof ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
+  # tracefs: the CLI creates the instance, then turns tracing on
+  while { [ ! -e $READY ] || [ "$(cat $READY 2>/dev/null)" = 0 ]; } && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
   say "bootprof capture started after $i ticks"
   chroot /root /bin/bash /workload.sh > /out/workload.out 2>&1
   echo $? > /out/workload.rc
@@ -116,6 +139,7 @@ else
   cat $BP/stats > /out/stats.txt
   rmmod bootprof
   echo $? > /out/rmmod.rc
+  if [ "${'${bp_tracefs:-0}'}" = 1 ]; then sh /tracefs/bootprof-tracefs-save /out/tracefs 2>/out/tracefs-save.err; fi
 fi
 cat /proc/modules > /out/modules-after.txt
 [ -d $BP ] && echo present > /out/debugfs-left.txt
