@@ -158,6 +158,13 @@ export function parseTracefs(bytes: Buffer, source: string): Trace {
     if (!emit(event, false)) pending = event;
   });
   if (pending !== undefined) emit(pending, true);
+  // `trace` and `trace_pipe` merge the CPUs by time; per-CPU files given one after another do not
+  let ordered = true;
+  for (let i = 1; i < events.length && ordered; i++) if (events[i]!.timeNs! < events[i - 1]!.timeNs!) ordered = false;
+  if (!ordered) {
+    events.sort((a, b) => a.timeNs! - b.timeNs! || a.seq - b.seq);
+    events.forEach((e, i) => (e.seq = i));
+  }
 
   const notes: string[] = [];
   const lost = [...lostByCpu.values()].reduce((a, b) => a + b, 0);

@@ -25,6 +25,7 @@ mount -t devtmpfs devtmpfs /dev
 mount -t debugfs debugfs /sys/kernel/debug
 mkdir -p /out /cdrom /sq /rw /root
 mount -t tmpfs -o size=256m tmpfs /out
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null && cat /sys/kernel/security/lockdown > /out/lockdown.txt 2>/dev/null
 say() { echo "bootprof-vm: $*"; }
 BP=/sys/kernel/debug/bootprof
 mode=${'${bpmode:-workload}'}
@@ -108,6 +109,7 @@ elif [ "$mode" = cli ]; then
   mount -t debugfs debugfs /root/sys/kernel/debug
   if [ "${'${bp_method:-kmod}'}" = tracefs ]; then
     mount -t tracefs tracefs /root/sys/kernel/tracing
+    mount -t tracefs tracefs /sys/kernel/tracing
     chroot /root /usr/bin/node /opt/bootprof/dist/cli/main.js capture --method tracefs \
       --until-file /tmp/workload-done -o /tmp/capture > /out/cli.out 2>&1 & P=$!
     READY=/sys/kernel/tracing/instances/bootprof/tracing_on
