@@ -20,8 +20,8 @@ import type { FileEvent, Trace } from './types.js';
  */
 
 const PAGE_SIZE = 4096;
-/** comm-pid, optional (tgid), [cpu], optional irq flags, timestamp, event name. */
-const EVENT_LINE = /^\s*(.*)-(\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[(\d{1,5})\]\s+(?:[^\s\d][^\s]{2,5}\s+)?(\d+)(?:\.(\d+))?:\s+([A-Za-z_][\w]*):\s?(.*)$/;
+/** comm-pid (comm is at most 15 bytes: bounded, so a long line cannot backtrack for long), optional (tgid), [cpu], optional irq flags, timestamp, event name. */
+const EVENT_LINE = /^\s*(.{0,64})-(\d{1,10})\s+(?:\(\s*[\d-]+\)\s+)?\[(\d{1,5})\]\s+(?:[^\s\d][^\s]{2,5}\s+)?(\d+)(?:\.(\d+))?:\s+([A-Za-z_][\w]*):\s?(.*)$/;
 const LOST = /^CPU:(\d+) \[LOST (\d+) EVENTS\]$/;
 const BUFFER_STARTED = /^##### CPU \d+ buffer started ####$/;
 const PAGE_CACHE = 'mm_filemap_add_to_page_cache';
