@@ -4,6 +4,7 @@ import type { BlockEvent, FileEvent, Trace } from '../trace/types.js';
 import { chooseDeviceCoordinates, type DeviceChoice, type DeviceOverrides } from './devices.js';
 import { assessOwners, type BlockOwners, type BlockRequest, type OwnerAssessment } from './evidence.js';
 import { checkInodeEvents } from './inode-match.js';
+import { keepSquashfsPathEvents } from './tracefs-paths.js';
 import { InodeResolver } from './inodes.js';
 
 /**
@@ -118,10 +119,11 @@ export interface MappedTrace {
   owners: OwnerStats;
 }
 
-export function mapTrace(trace: Trace, layout: Layout, options: MapOptions = {}): MappedTrace {
+export function mapTrace(input: Trace, layout: Layout, options: MapOptions = {}): MappedTrace {
+  const inodes = new InodeResolver(layout, input, options.squashfsDevices);
+  checkInodeEvents(input, layout, inodes);
+  const trace = input.format === 'tracefs' ? keepSquashfsPathEvents(input, layout, inodes) : input;
   const choices = chooseDeviceCoordinates(trace, layout, options.devices);
-  const inodes = new InodeResolver(layout, trace, options.squashfsDevices);
-  checkInodeEvents(trace, layout, inodes);
   const byPath = pathIndexOf(layout);
   const fileEvents: FileEvent[] = [];
   const touches: Touch[] = [];
