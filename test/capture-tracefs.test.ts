@@ -4,8 +4,12 @@
  *    (integrations/tracefs/bootprof-tracefs-arm, run from the initramfs before any driver loads)
  *    record the same workload; the sort files built from each list the same squashfs files, and the
  *    inode numbers the kernel reports are the image reader's.
+ *    blktrace runs from the initramfs in that boot: its opens of the initramfs's libc share names
+ *    with image files, and must not reach the profile.
  * 2. lockdown=integrity: Debian's kernel refuses the unsigned module, and the real
  *    `bootprof capture --method tracefs` (node, dist/) inside the guest still captures the boot.
+ *    module.sig_enforce=1 (no lockdown): refused too; the CLI adopts the instance the early-boot
+ *    script armed in the initramfs.
  * 3. Both sort files rebuilt into images and booted again: the far seeks of the re-boots compare.
  * Boots run one after another (bootAndCapture holds the machine-wide qemu lock).
  */
@@ -84,7 +88,7 @@ let moduleSort = '';
 let tracefsSort = '';
 
 t.test('one boot, two captures: the module and tracefs profile the same squashfs files', async (t) => {
-  const boot = await bootAndCapture({ iso: image.iso, initrd, kernel, outDir: join(work, 'both'), cpus: 2, append: 'bp_tracefs=1 bp_blktrace=0' });
+  const boot = await bootAndCapture({ iso: image.iso, initrd, kernel, outDir: join(work, 'both'), cpus: 2, append: 'bp_tracefs=1' });
   const guest = (name: string): string => readGuestFile(boot.guestDir, name);
   t.equal(boot.qemu.endedBy, 'poweroff');
   t.match(boot.console, /bootprof-vm: bootprof loaded/, 'without lockdown the unsigned module loads');
@@ -173,6 +177,35 @@ t.test('lockdown=integrity: the unsigned module is refused, capture --method tra
   t.equal(tracefsLoss(guest('cli-capture/tracefs-stats.txt')).lost, 0);
   const sortFile = join(work, 'sort-lockdown.txt');
   cli(t, ['sort', '--image', cliImage.iso, join(boot.guestDir, 'cli-capture', 'tracefs-trace.txt'), '-o', sortFile]);
+  const listed = sortPaths(readFileSync(sortFile, 'utf8'));
+  t.same(root.workloadFiles.filter((f) => !listed.includes(f) && !f.includes('\n')), [], 'the sort file lists every workload file');
+});
+
+t.test('module.sig_enforce=1: the module is refused, the CLI saves what the initramfs armed', async (t) => {
+  const cliRoot = await buildCliRoot(root.dir, module.path);
+  const cliImage = await cachedLiveIso({ root: cliRoot, compressor: 'lz4' });
+  const boot = await bootAndCapture({
+    iso: cliImage.iso,
+    initrd,
+    kernel,
+    outDir: join(work, 'sig-enforce'),
+    memoryMiB: 1024,
+    append: 'module.sig_enforce=1 bp_tracefs=1 bpmode=cli bp_method=tracefs bp_try_insmod=1 bp_blktrace=0',
+  });
+  const guest = (name: string): string => readGuestFile(boot.guestDir, name);
+  t.equal(boot.qemu.endedBy, 'poweroff');
+  t.match(guest('lockdown.txt'), /\[none\]/, 'no lockdown this time');
+  t.not(guest('insmod.rc').trim(), '0', `insmod bootprof.ko fails: ${guest('insmod.err').trim()}`);
+  t.match(boot.console, /bootprof-vm: tracefs armed/, 'armed from the initramfs, before the CD was mounted');
+  t.equal(guest('cli.rc').trim(), '0', `bootprof capture --method tracefs exited 0: ${guest('cli.out')}`);
+  t.match(guest('cli.out'), /tracefs instance was already armed \(early-boot script\)/);
+  t.match(guest('cli.out'), /, lost 0; wrote /);
+  const tracePath = join(boot.guestDir, 'cli-capture', 'tracefs-trace.txt');
+  // the mount is in the log (the loop's first read of filesystem.squashfs on the CD, at offset 0):
+  // it began before the CLI could run
+  t.match(readFileSync(tracePath, 'latin1'), / mm_filemap_add_to_page_cache: dev 11:0 ino [0-9a-f]+ pfn=0x[0-9a-f]+ ofs=0 /);
+  const sortFile = join(work, 'sort-sig-enforce.txt');
+  cli(t, ['sort', '--image', cliImage.iso, tracePath, '-o', sortFile]);
   const listed = sortPaths(readFileSync(sortFile, 'utf8'));
   t.same(root.workloadFiles.filter((f) => !listed.includes(f) && !f.includes('\n')), [], 'the sort file lists every workload file');
 });

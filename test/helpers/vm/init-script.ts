@@ -32,7 +32,9 @@ mode=${'${bpmode:-workload}'}
 
 # tracefs before everything else too: it sees the same boot as the module, from the same point
 if [ "${'${bp_tracefs:-0}'}" = 1 ]; then
-  if BOOTPROF_BUF_KB=${'${bp_tracefs_kb:-16384}'} sh /tracefs/bootprof-tracefs-arm 2>/out/tracefs-arm.err; then say "tracefs armed"; else say "tracefs arm failed"; fi
+  # without bp_tracefs_kb the script sizes its buffer from RAM and CPUs
+  [ -n "${'${bp_tracefs_kb:-}'}" ] && export BOOTPROF_BUF_KB=$bp_tracefs_kb
+  if sh /tracefs/bootprof-tracefs-arm 2>/out/tracefs-arm.err; then say "tracefs armed"; else say "tracefs arm failed"; fi
 fi
 
 # bootprof first: it must see squashfs arrive (module notifier) and log from the first open.
