@@ -162,25 +162,32 @@ t.test('without an image the log is refused: its opens alone would be another pr
   t.match(r.stderr, /^bootprof: .*trace\.txt: a tracefs log names files by inode; give --image \(the image or its manifest\) to map them\n$/);
 });
 
-t.test('opens and execs count only after the squashfs appears, and only for files the log fills', async (t) => {
+t.test('opens and execs count only after the squashfs appears, and before the switch to the real root only for files the log fills', async (t) => {
   const layout = readLayoutManifest(LAYOUT);
-  const line = (time: string, event: string, fields: string): string =>
-    `            bash-128     [000] .....     ${time}: ${event}: ${fields}`;
+  const line = (time: string, event: string, fields: string, pid = 128): string =>
+    `            bash-${pid}     [000] .....     ${time}: ${event}: ${fields}`;
   const open = (time: string, path: string): string => line(time, 'bootprof_open', `(do_filp_open+0x0/0x160) path="${path}"`);
   const fill = (time: string, ino: string, ofs: number): string =>
     line(time, 'mm_filemap_add_to_page_cache', `dev 7:0 ino ${ino} pfn=0x1 ofs=${ofs} order=0`);
   const bash = layout.files.find((f) => f.path === '/usr/bin/bash')!.inode!.toString(16);
-  const text = [
-    '# tracer: nop',
+  const trace = (...lines: string[]): string[] => {
+    const mapped = mapTrace(parseTrace(Buffer.from(['# tracer: nop', ...lines, ''].join('\n')), 'paths.txt'), layout);
+    return mapped.fileEvents.filter((e) => e.kind !== 'fault').map((e) => e.path);
+  };
+  const initramfs = [
     open('1.000000', '/usr/bin/ls'), // the initramfs's own file of that name: no squashfs yet
     ...Array.from({ length: 8 }, (_, i) => fill(`2.00000${i}`, bash, i * 4096)),
     open('3.000000', '/bin/bash'), // through the /bin symlink: filled, kept
-    open('3.000001', '/usr/bin/cat'), // an image file the log never fills: another filesystem's
+    open('3.000001', '/usr/bin/cat'), // an image file the log never fills: the initramfs's own
     open('3.000002', '/etc/ld.so.cache'), // not in the image: passes, the profile drops it
     line('3.000003', 'sched_process_exec', 'filename=/usr/bin/cat pid=128 old_pid=128'),
-    '',
-  ].join('\n');
-  const mapped = mapTrace(parseTrace(Buffer.from(text), 'paths.txt'), layout);
-  const paths = mapped.fileEvents.filter((e) => e.kind !== 'fault').map((e) => e.path);
-  t.same(paths, ['/bin/bash', '/etc/ld.so.cache']);
+  ];
+  t.same(trace(...initramfs, line('4.000000', 'sched_process_exec', 'filename=/sbin/init pid=1 old_pid=1', 1), open('5.000000', '/usr/bin/cat')), [
+    '/bin/bash',
+    '/etc/ld.so.cache',
+    '/sbin/init',
+    '/usr/bin/cat', // after the switch: the real root's
+  ]);
+  // no switch in the log (a capture started in the running system): opens after the first fill stand
+  t.same(trace(...initramfs), ['/bin/bash', '/usr/bin/cat', '/etc/ld.so.cache', '/usr/bin/cat']);
 });
