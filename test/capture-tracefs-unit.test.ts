@@ -4,11 +4,12 @@
  * test/capture-tracefs.test.ts, inside the guest).
  */
 import t from 'tap';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { captureWithTracefs, checkTracefsEnvironment, parseCpuStats, tracefsBufferKb } from '../src/capture/tracefs.js';
 import { InputError } from '../src/errors.js';
+import { runCli } from './helpers/cli.js';
 
 const realTrace = readFileSync(fileURLToPath(new URL('./fixtures/trace/tracefs/trace.txt', import.meta.url)));
 const realStats = readFileSync(fileURLToPath(new URL('./fixtures/trace/tracefs/stats.txt', import.meta.url)), 'utf8');
@@ -111,4 +112,15 @@ t.test('an instance the early-boot script armed is adopted as it is; loss is rep
   t.notOk(result.removed);
   t.ok(result.removeError);
   await t.rejects(captureWithTracefs({ outDir: join(dir, 'o2'), ...sys, uid: 0, durationMs: -1 }), InputError);
+});
+
+t.test('the CLI: --method tracefs refuses without root; --buffer-kb must be a positive integer', async (t) => {
+  const dir = t.testdir();
+  chmodSync(dir, 0o777);
+  const r = runCli(['capture', '--method', 'tracefs', '--duration', '0', '-o', join(dir, 'out')], { asUser: 65534, cwd: dir });
+  t.equal(r.status, 1, r.stderr);
+  t.match(r.stderr, /^bootprof: capture --method tracefs must run as root: it arms kernel trace events$/m);
+  const bad = runCli(['capture', '--method', 'tracefs', '--buffer-kb', '0', '-o', join(dir, 'out')], { asUser: 65534, cwd: dir });
+  t.equal(bad.status, 2);
+  t.match(bad.stderr, /--buffer-kb must be a positive integer/);
 });
