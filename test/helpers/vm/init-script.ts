@@ -114,15 +114,17 @@ elif [ "$mode" = cli ]; then
     mount -t tracefs tracefs /sys/kernel/tracing
     chroot /root /usr/bin/node /opt/bootprof/dist/cli/main.js capture --method tracefs \
       --until-file /tmp/workload-done -o /tmp/capture > /out/cli.out 2>&1 & P=$!
-    READY=/sys/kernel/tracing/instances/bootprof/tracing_on
+    I=/sys/kernel/tracing/instances/bootprof
+    # a new instance starts with tracing_on=1 and no events: ready once the CLI has enabled the
+    # page-cache event (after it turned tracing off) and turned tracing back on
+    ready() { [ "$(cat $I/events/filemap/mm_filemap_add_to_page_cache/enable 2>/dev/null)" = 1 ] && [ "$(cat $I/tracing_on 2>/dev/null)" = 1 ]; }
   else
     chroot /root /usr/bin/node /opt/bootprof/dist/cli/main.js capture --module /opt/bootprof/bootprof.ko \
       --until-file /tmp/workload-done -o /tmp/capture > /out/cli.out 2>&1 & P=$!
-    READY=/sys/kernel/debug/bootprof
+    ready() { [ -d /sys/kernel/debug/bootprof ]; }
   fi
   i=0
-  # tracefs: the CLI creates the instance, then turns tracing on
-  while { [ ! -e $READY ] || [ "$(cat $READY 2>/dev/null)" = 0 ]; } && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
+  while ! ready && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
   say "bootprof capture started after $i ticks"
   chroot /root /bin/bash /workload.sh > /out/workload.out 2>&1
   echo $? > /out/workload.rc
