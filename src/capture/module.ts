@@ -117,7 +117,10 @@ export function checkCaptureEnvironment(options: ModuleCaptureOptions): { loaded
   return { loaded };
 }
 
-function waitForStop(options: ModuleCaptureOptions): Promise<ModuleCaptureResult['stoppedBy']> {
+/** Resolves when the first stop trigger fires (shared with the tracefs capture). */
+export function waitForStop(
+  options: Pick<ModuleCaptureOptions, 'durationMs' | 'untilFile' | 'signal' | 'pollMs'>,
+): Promise<ModuleCaptureResult['stoppedBy']> {
   const { durationMs, untilFile, signal } = options;
   if (durationMs !== undefined && !(durationMs >= 0 && durationMs <= MAX_WAIT_MS)) {
     throw new InputError(`duration ${durationMs} ms is out of range`);

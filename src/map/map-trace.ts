@@ -3,6 +3,8 @@ import type { AccessKind } from '../trace/map-output-format.js';
 import type { BlockEvent, FileEvent, Trace } from '../trace/types.js';
 import { chooseDeviceCoordinates, type DeviceChoice, type DeviceOverrides } from './devices.js';
 import { assessOwners, type BlockOwners, type BlockRequest, type OwnerAssessment } from './evidence.js';
+import { checkInodeEvents } from './inode-match.js';
+import { keepSquashfsPathEvents } from './tracefs-paths.js';
 import { InodeResolver } from './inodes.js';
 
 /**
@@ -117,9 +119,11 @@ export interface MappedTrace {
   owners: OwnerStats;
 }
 
-export function mapTrace(trace: Trace, layout: Layout, options: MapOptions = {}): MappedTrace {
+export function mapTrace(input: Trace, layout: Layout, options: MapOptions = {}): MappedTrace {
+  const inodes = new InodeResolver(layout, input, options.squashfsDevices);
+  checkInodeEvents(input, layout, inodes);
+  const trace = input.format === 'tracefs' ? keepSquashfsPathEvents(input, layout, inodes) : input;
   const choices = chooseDeviceCoordinates(trace, layout, options.devices);
-  const inodes = new InodeResolver(layout, trace, options.squashfsDevices);
   const byPath = pathIndexOf(layout);
   const fileEvents: FileEvent[] = [];
   const touches: Touch[] = [];

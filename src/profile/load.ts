@@ -62,6 +62,10 @@ function fileEventsOf(trace: Trace): { fileEvents: FileEvent[]; unmapped: number
   if (!needsLayout) return { fileEvents: trace.events as FileEvent[], unmapped: 0 };
   // Without a layout, a trace that also names files (the module's log) still gives a profile.
   const named = trace.events.filter((e): e is FileEvent => isFileEvent(e) && e.path !== '');
+  // a tracefs log names its files by inode; its opens and execs alone would be another profile
+  if (trace.format === 'tracefs') {
+    throw new UnsupportedError(`${trace.source}: a tracefs log names files by inode; give --image (the image or its manifest) to map them`);
+  }
   if (named.length === 0) {
     throw new UnsupportedError(
       `${trace.source}: this ${trace.format} trace records block reads only; give --image so they can be mapped to files`,

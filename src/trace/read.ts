@@ -9,6 +9,7 @@ import { looksLikeKmodEvents, parseKmodEvents } from './kmod-events.js';
 import { looksLikeProfile, looksLikeProfileJson, parseProfile, parseProfileJson } from './map-output-format.js';
 import { looksLikeQemuLog, parseQemuLog } from './qemu.js';
 import { mergeBlktraceCpus } from './merge-cpus.js';
+import { looksLikeTracefs, parseTracefs } from './tracefs.js';
 import type { Trace, TraceFormat } from './types.js';
 import { isGzip } from '../util/gzip.js';
 
@@ -27,6 +28,7 @@ export const traceParsers: TraceParser[] = [
   { format: 'bootprof-profile', detect: looksLikeProfileJson, parse: parseProfileJson },
   { format: 'blktrace', detect: looksLikeBlktrace, parse: parseBlktrace },
   { format: 'qemu', detect: looksLikeQemuLog, parse: parseQemuLog },
+  { format: 'tracefs', detect: looksLikeTracefs, parse: parseTracefs },
   { format: 'blkparse', detect: looksLikeBlkparse, parse: parseBlkparse },
   { format: 'bootlog', detect: looksLikeBootlog, parse: parseBootlog },
 ];

@@ -20,6 +20,8 @@ export interface FileEvent {
   ino?: number;
   /** The file's device as "major:minor" (its superblock's s_dev), when the trace records it. */
   dev?: string;
+  /** Line of the source file the event came from (text logs), for messages. */
+  line?: number;
 }
 
 export interface BlockEvent {
@@ -44,7 +46,8 @@ export type TraceFormat =
   | 'bootprof-profile'
   | 'qemu'
   | 'blkparse'
-  | 'blktrace';
+  | 'blktrace'
+  | 'tracefs';
 
 /**
  * What a trace knows about a device its block events name. The mapper decides from `kind`

@@ -7,6 +7,7 @@ interface CaptureArgs {
   out: string;
   qemu: boolean;
   method: string;
+  'buffer-kb'?: number;
   module?: string;
   param?: string[];
   duration?: number;
@@ -41,7 +42,8 @@ function stopSignal(): { signal: AbortSignal; dispose: () => void } {
 }
 
 async function captureInVm(args: CaptureArgs): Promise<void> {
-  if (args.method !== 'kmod') throw new UnsupportedError(`--method ${args.method} is not built yet; use kmod`);
+  if (args.method === 'tracefs') return captureTracefs(args);
+  if (args.method !== 'kmod') throw new UnsupportedError(`--method ${args.method} is not built; use kmod or tracefs`);
   const stop = stopSignal();
   try {
     if (args.duration === undefined && args['until-file'] === undefined && process.stderr.isTTY) {
@@ -75,6 +77,32 @@ async function captureInVm(args: CaptureArgs): Promise<void> {
         ...(result.unloadError !== undefined ? { unloadError: result.unloadError } : {}),
       });
     }
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function captureTracefs(args: CaptureArgs): Promise<void> {
+  const stop = stopSignal();
+  try {
+    if (args.duration === undefined && args['until-file'] === undefined && process.stderr.isTTY) {
+      note('capturing until Ctrl-C (or give --duration / --until-file)');
+    }
+    const { captureWithTracefs } = await import('../../capture/tracefs.js'); // loaded when used, not at start-up
+    const result = await captureWithTracefs({
+      outDir: args.out,
+      bufferKb: args['buffer-kb'],
+      durationMs: args.duration === undefined ? undefined : args.duration * 1000,
+      untilFile: args['until-file'],
+      keep: args.keep,
+      signal: stop.signal,
+    });
+    if (!result.armedByUs) note('tracefs instance was already armed (early-boot script): saved it as it was');
+    if (result.kprobeError !== undefined) note(`no open events: the do_filp_open kprobe was refused (${result.kprobeError})`);
+    const cpus = result.perCpu.map((c) => `cpu${c.cpu} ${c.entries}`).join(', ');
+    note(`logged ${result.entries} events (${cpus}), lost ${result.lost}; wrote ${result.tracePath}, ${result.statsPath}`);
+    if (result.lost > 0) note('events were lost (per_cpu/cpuN/stats overrun or dropped events): give a larger --buffer-kb');
+    if (result.removeError !== undefined) note(`could not remove the tracefs instance: ${result.removeError}`);
   } finally {
     stop.dispose();
   }
@@ -128,12 +156,13 @@ async function captureUnderQemu(args: CaptureArgs): Promise<void> {
 
 export const captureCommand: CommandModule<object, CaptureArgs> = {
   command: 'capture',
-  describe: 'Capture a boot trace: with bootprof.ko inside the VM, or with --qemu on the host',
+  describe: 'Capture a boot trace: with bootprof.ko or tracefs inside the VM, or with --qemu on the host',
   builder: (yargs: Argv) =>
     withJson(yargs, 'Also print what was captured (files, counters, how it ended) as JSON on stdout', false)
       .option('out', { alias: 'o', type: 'string', default: '.', describe: 'Directory for the capture files' })
       .option('qemu', { type: 'boolean', default: false, describe: 'Boot --iso under qemu on the host and record its block reads' })
-      .option('method', { type: 'string', default: 'kmod', describe: 'In-VM method (kmod)' })
+      .option('method', { choices: ['kmod', 'tracefs'], default: 'kmod', describe: 'In-VM method: kmod (bootprof.ko) or tracefs (no module; works under lockdown)' })
+      .option('buffer-kb', { type: 'number', describe: 'tracefs: per-CPU trace buffer in KiB (default sized from RAM so a boot loses nothing)' })
       .option('module', { type: 'string', describe: 'bootprof.ko to load when it is not loaded' })
       .option('param', { type: 'string', array: true, describe: 'Module parameter for insmod (buf_kb=N, fs_types=..., hooks=..., scope=live|all, maxactive=N)' })
       .option('duration', { type: 'number', describe: 'Stop after this many seconds' })
@@ -151,6 +180,8 @@ export const captureCommand: CommandModule<object, CaptureArgs> = {
       .option('timestamps', { type: 'boolean', default: false, describe: '--qemu: prefix trace lines with PID@SEC.USEC' })
       .check((argv) => {
         if (argv.duration !== undefined && !(argv.duration >= 0)) throw new UsageError('--duration must be a number of seconds');
+        const kb = argv['buffer-kb'];
+        if (kb !== undefined && !(Number.isSafeInteger(kb) && kb > 0)) throw new UsageError('--buffer-kb must be a positive integer');
         if (!(argv.timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds');
         return true;
       }) as unknown as Argv<CaptureArgs>,

@@ -10,6 +10,11 @@
  *   bp_buf_kb=N              bootprof.ko buf_kb
  *   bp_blktrace=0            do not run blktrace
  *   bp_stress_s=N            stress duration in seconds (default 8)
+ *   bp_tracefs=1             arm tracefs (integrations/tracefs, copied to /tracefs) before any
+ *                            driver loads, save it to /out/tracefs after the workload
+ *   bp_tracefs_kb=N          its per-CPU buffer in KiB
+ *   bp_method=tracefs        with bpmode=cli: run \`bootprof capture --method tracefs\` instead
+ *   bp_try_insmod=1          with bpmode=cli: try insmod bootprof.ko anyway (rc in /out/insmod.rc)
  */
 export function initScript(): string {
   return String.raw`#!/bin/busybox sh
@@ -21,13 +26,25 @@ mount -t devtmpfs devtmpfs /dev
 mount -t debugfs debugfs /sys/kernel/debug
 mkdir -p /out /cdrom /sq /rw /root
 mount -t tmpfs -o size=256m tmpfs /out
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null && cat /sys/kernel/security/lockdown > /out/lockdown.txt 2>/dev/null
 say() { echo "bootprof-vm: $*"; }
 BP=/sys/kernel/debug/bootprof
 mode=${'${bpmode:-workload}'}
 
+# tracefs before everything else too: it sees the same boot as the module, from the same point
+if [ "${'${bp_tracefs:-0}'}" = 1 ]; then
+  # without bp_tracefs_kb the script sizes its buffer from RAM and CPUs
+  [ -n "${'${bp_tracefs_kb:-}'}" ] && export BOOTPROF_BUF_KB=$bp_tracefs_kb
+  if sh /tracefs/bootprof-tracefs-arm 2>/out/tracefs-arm.err; then say "tracefs armed"; else say "tracefs arm failed"; fi
+fi
+
 # bootprof first: it must see squashfs arrive (module notifier) and log from the first open.
 if [ "$mode" != cli ] && [ "$mode" != hardening ]; then
-  if insmod /bootprof.ko ${'${bp_buf_kb:+buf_kb=$bp_buf_kb}'}; then say "bootprof loaded"; else say "insmod bootprof failed"; fi
+  if insmod /bootprof.ko ${'${bp_buf_kb:+buf_kb=$bp_buf_kb}'} 2>/out/insmod.err; then say "bootprof loaded"; else say "insmod bootprof failed"; fi
+elif [ "$mode" = cli ] && [ "${'${bp_try_insmod:-0}'}" = 1 ]; then
+  insmod /bootprof.ko 2>/out/insmod.err
+  echo $? > /out/insmod.rc
+  rmmod bootprof 2>/dev/null
 fi
 for m in $(cat /modules/order); do insmod /modules/$m.ko || say "insmod $m failed"; done
 i=0
@@ -153,10 +170,22 @@ elif [ "$mode" = hardening ]; then
 elif [ "$mode" = cli ]; then
   mount -t sysfs sysfs /root/sys
   mount -t debugfs debugfs /root/sys/kernel/debug
-  chroot /root /usr/bin/node /opt/bootprof/dist/cli/main.js capture --module /opt/bootprof/bootprof.ko \
-    --until-file /tmp/workload-done -o /tmp/capture > /out/cli.out 2>&1 & P=$!
+  if [ "${'${bp_method:-kmod}'}" = tracefs ]; then
+    mount -t tracefs tracefs /root/sys/kernel/tracing
+    mount -t tracefs tracefs /sys/kernel/tracing
+    chroot /root /usr/bin/node /opt/bootprof/dist/cli/main.js capture --method tracefs \
+      --until-file /tmp/workload-done -o /tmp/capture > /out/cli.out 2>&1 & P=$!
+    I=/sys/kernel/tracing/instances/bootprof
+    # a new instance starts with tracing_on=1 and no events: ready once the CLI has enabled the
+    # page-cache event (after it turned tracing off) and turned tracing back on
+    ready() { [ "$(cat $I/events/filemap/mm_filemap_add_to_page_cache/enable 2>/dev/null)" = 1 ] && [ "$(cat $I/tracing_on 2>/dev/null)" = 1 ]; }
+  else
+    chroot /root /usr/bin/node /opt/bootprof/dist/cli/main.js capture --module /opt/bootprof/bootprof.ko \
+      --until-file /tmp/workload-done -o /tmp/capture > /out/cli.out 2>&1 & P=$!
+    ready() { [ -d /sys/kernel/debug/bootprof ]; }
+  fi
   i=0
-  while [ ! -d /sys/kernel/debug/bootprof ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
+  while ! ready && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
   say "bootprof capture started after $i ticks"
   chroot /root /bin/bash /workload.sh > /out/workload.out 2>&1
   echo $? > /out/workload.rc
@@ -177,6 +206,7 @@ else
   cat $BP/stats > /out/stats.txt
   rmmod bootprof
   echo $? > /out/rmmod.rc
+  if [ "${'${bp_tracefs:-0}'}" = 1 ]; then sh /tracefs/bootprof-tracefs-save /out/tracefs 2>/out/tracefs-save.err; fi
 fi
 cat /proc/modules > /out/modules-after.txt
 [ -d $BP ] && echo present > /out/debugfs-left.txt

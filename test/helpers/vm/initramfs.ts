@@ -1,7 +1,7 @@
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { execa } from 'execa';
-import { cachedDir, fileKey } from './cache.js';
+import { REPO_ROOT, cachedDir, fileKey } from './cache.js';
 import { buildCpio, type CpioEntry } from './cpio.js';
 import type { DebianKernel } from './debian-kernel.js';
 import { initScript } from './init-script.js';
@@ -13,6 +13,9 @@ export const LIVE_MODULES = ['ata_piix', 'ata_generic', 'sr_mod', 'cdrom', 'isof
 
 /** Host programs copied in with their libraries (blktrace and blkparse from Debian's blktrace package). */
 export const INITRAMFS_PROGRAMS = ['/usr/sbin/blktrace', '/usr/bin/blkparse'];
+
+/** The early-boot tracefs scripts the project ships, copied to /tracefs (init-script.ts: bp_tracefs=1). */
+export const TRACEFS_SCRIPTS = ['bootprof-tracefs-arm', 'bootprof-tracefs-save'].map((n) => join(REPO_ROOT, 'integrations', 'tracefs', n));
 
 export interface InitramfsOptions {
   kernel: DebianKernel;
@@ -43,16 +46,18 @@ export async function buildInitramfs(options: InitramfsOptions): Promise<string>
     programs: [...programs, ...libs].map(fileKey),
     script,
     ...(options.extraFiles ? { extra: Object.entries(options.extraFiles).map(([guest, host]) => [guest, fileKey(host)]) } : {}),
+    tracefs: TRACEFS_SCRIPTS.map(fileKey),
   };
   const dir = await cachedDir('initramfs', key, async (tmp) => {
     const entries: CpioEntry[] = [];
     const dirs = ['bin', 'dev', 'proc', 'sys', 'tmp', 'modules', 'usr', 'usr/bin', 'usr/sbin', 'lib', 'lib64',
-      'lib/x86_64-linux-gnu', 'out', 'cdrom', 'sq', 'rw', 'root'];
+      'lib/x86_64-linux-gnu', 'out', 'cdrom', 'sq', 'rw', 'root', 'tracefs'];
     for (const d of dirs) entries.push({ type: 'dir', path: d });
     entries.push({ type: 'chardev', path: 'dev/console', major: 5, minor: 1 });
     entries.push({ type: 'file', path: 'bin/busybox', data: readFileSync('/usr/bin/busybox'), mode: 0o755 });
     entries.push({ type: 'file', path: 'init', data: Buffer.from(script), mode: 0o755 });
     entries.push({ type: 'file', path: 'bootprof.ko', data: readFileSync(options.bootprofKo) });
+    for (const p of TRACEFS_SCRIPTS) entries.push({ type: 'file', path: `tracefs/${basename(p)}`, data: readFileSync(p), mode: 0o755 });
     for (const m of modules) entries.push({ type: 'file', path: `modules/${m.name}.ko`, data: await readModule(m.source) });
     entries.push({ type: 'file', path: 'modules/order', data: Buffer.from(`${modules.map((m) => m.name).join('\n')}\n`) });
     for (const p of programs) entries.push({ type: 'file', path: p, data: readFileSync(p), mode: 0o755 });
