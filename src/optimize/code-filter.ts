@@ -63,9 +63,12 @@ export function codeShare(sizes: readonly number[], header: (i: number) => Buffe
 /**
  * The extra compressor options for an image built with `compressor`: -Xbcj for xz when machine
  * code is at least MIN_CODE_SHARE of what the boot reads. Undefined when there is nothing to add.
+ * `measure` (reading every profiled file's header) runs only for a compressor that has filters.
  */
-export function compressorOptions(compressor: string | undefined, share: CodeShare | undefined): { options: string[]; reason: string } | undefined {
-  if (compressor !== 'xz' || share === undefined || share.profiledBytes === 0) return undefined;
+export function compressorOptions(compressor: string | undefined, measure: () => CodeShare | undefined): { options: string[]; reason: string } | undefined {
+  if (compressor !== 'xz') return undefined;
+  const share = measure();
+  if (share === undefined || share.profiledBytes === 0) return undefined;
   const fraction = share.codeBytes / share.profiledBytes;
   if (fraction < MIN_CODE_SHARE) return undefined;
   return {

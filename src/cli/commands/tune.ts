@@ -75,15 +75,14 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
     note(`predicted on ${device.name}, ${universe.files.length} profiled files, ${boots.length} boot(s)${universe.source === 'root' ? ' (sizes from --root, compression sampled)' : ''}:`);
     for (const line of formatTable(result.rows, result.winner)) note(line);
     const compressor = compressorOf(args, layout);
-    const fileChunks = opened !== undefined ? (await import('../../image/file-content.js')).fileChunks : undefined;
+    const fileChunks = opened !== undefined && compressor === 'xz' ? (await import('../../image/file-content.js')).fileChunks : undefined;
     const readHeader = (rel: string): Buffer | undefined =>
       opened !== undefined
-        ? imageFileHeader(fileChunks!, opened, `/${rel}`, ELF_HEADER_BYTES)
+        ? fileChunks && imageFileHeader(fileChunks, opened, `/${rel}`, ELF_HEADER_BYTES)
         : args.root !== undefined
           ? hostFileHeader(join(args.root, rel), ELF_HEADER_BYTES)
           : undefined; // a manifest (inspect --json) holds no file contents
-    const extra = compressorOptions(
-      compressor,
+    const extra = compressorOptions(compressor, () =>
       codeShare(
         universe.files.map((f) => f.size),
         (i) => readHeader(universe.files[i]!.rel),
@@ -97,7 +96,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
         device: device.id,
         winner: rowJson(result.winner),
         options: line,
-        compressor: compressor ?? null,
+        compressor,
         candidates: result.rows.map(rowJson),
         ...(args.rebuild ? { rebuilt: checks.map((c) => ({ name: c.name, predicted: rowJson(c.row), built: costJson(c.cost) })) } : {}),
       };
