@@ -1,5 +1,5 @@
 import type { Layout } from '../image/layout.js';
-import { coalesce, type ByteRange } from './readahead.js';
+import { coalesce, totalLength, type ByteRange } from './readahead.js';
 
 /*
  * Block-device probes: what a live boot reads that no file and no squashfs table explains. When a
@@ -81,7 +81,7 @@ export function addProbeWindows(
   windows: readonly ProbeWindow[],
   options: { base: number; gap: number },
 ): ProbeWindowsResult {
-  const before = total(ranges);
+  const before = totalLength(ranges);
   const loopSize = layout.squashfsSize ?? layout.size;
   const loopbackBase = layout.squashfsOffset ?? 0;
   const loopback: ByteRange[] = [...ranges];
@@ -95,7 +95,7 @@ export function addProbeWindows(
     position: r.offset + options.base,
     line: { offset: r.offset, length: r.length, medium: false },
   }));
-  let added = total(merged) - before;
+  let added = totalLength(merged) - before;
   // The medium's own windows: only when the loopback is a file inside it and lines are loopback-relative.
   if (loopbackBase > 0 && options.base === loopbackBase) {
     const head = coalesceSpans(resolveWindows(windows.filter((w) => w.start >= 0), layout.size));
@@ -113,12 +113,6 @@ function coalesceSpans(spans: [number, number][]): [number, number][] {
     spans.map(([s, e]) => ({ offset: s, length: e - s })),
     0,
   ).map((r) => [r.offset, r.offset + r.length]);
-}
-
-function total(list: readonly ByteRange[]): number {
-  let n = 0;
-  for (const r of list) n += r.length;
-  return n;
 }
 
 /**

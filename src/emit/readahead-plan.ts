@@ -7,7 +7,7 @@ import type { Profile } from '../profile/types.js';
 import type { Trace } from '../trace/types.js';
 import type { TreeView } from '../tree/tree-view.js';
 import { BlockIndex, bootReadRanges, collectBootReads, type BootRanges, type BootRangesOptions, type CollectedReads } from './readahead-ranges.js';
-import { extentsByFile, placeFiles, readaheadRanges, type ByteRange, type PlacedFile } from './readahead.js';
+import { extentsByFile, placeFiles, readaheadRanges, totalLength, type ByteRange, type PlacedFile } from './readahead.js';
 
 /*
  * `bootprof readahead`: from traces and an image to the profiled files in image order and, for
@@ -86,8 +86,7 @@ export interface ReadaheadRanges {
 
 export function readaheadPlanRanges(plan: ReadaheadPlan, layout: Layout, collected: CollectedReads, options: BootRangesOptions): ReadaheadRanges {
   const whole = readaheadRanges(layout, plan.placed.map((p) => p.file), options, plan.byFile);
-  let wholeBytes = 0;
-  for (const r of whole) wholeBytes += r.length;
+  const wholeBytes = totalLength(whole);
   const boot = bootReadRanges(new BlockIndex(layout), collected.files, collected.metadata, options);
   return { whole, wholeBytes, boot };
 }

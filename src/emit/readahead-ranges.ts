@@ -6,7 +6,7 @@ import { resolveRegularFile } from '../tree/resolve.js';
 import type { TreeView } from '../tree/tree-view.js';
 import { dataOwner, indexLayout, type LayoutIndex } from '../image/layout-index.js';
 import type { Trace } from '../trace/types.js';
-import { coalesce, READAHEAD_METADATA, type ByteRange } from './readahead.js';
+import { coalesce, READAHEAD_METADATA, totalLength, type ByteRange } from './readahead.js';
 
 /**
  * The byte ranges of an image that a boot read, from the profile's own read ranges: for each
@@ -258,9 +258,9 @@ export function bootReadRanges(
   const within = (list: readonly ByteRange[]): ByteRange[] => clipBelow(list, options.base);
   const dataOnly = coalesce(within(data), 0);
   const all = coalesce(within([...data, ...meta]), 0);
-  const dataBytes = sum(dataOnly);
+  const dataBytes = totalLength(dataOnly);
   const ranges = coalesce(all, options.gap).map((r) => ({ offset: r.offset - options.base, length: r.length }));
-  return { ranges, bytes: sum(ranges), dataBytes, metadataBytes: sum(all) - dataBytes, filesWithData };
+  return { ranges, bytes: totalLength(ranges), dataBytes, metadataBytes: totalLength(all) - dataBytes, filesWithData };
 }
 
 function clipBelow(list: readonly ByteRange[], base: number): ByteRange[] {
@@ -273,12 +273,6 @@ function clipBelow(list: readonly ByteRange[], base: number): ByteRange[] {
     out.push({ offset, length: end - offset });
   }
   return out;
-}
-
-function sum(list: readonly ByteRange[]): number {
-  let n = 0;
-  for (const r of list) n += r.length;
-  return n;
 }
 
 export interface CollectOptions {

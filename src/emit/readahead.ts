@@ -83,3 +83,10 @@ export function coalesce(ranges: readonly ByteRange[], gap: number): ByteRange[]
   }
   return out;
 }
+
+/** Bytes of a list of ranges (overlaps counted twice: give coalesced ranges). */
+export function totalLength(list: readonly ByteRange[]): number {
+  let n = 0;
+  for (const r of list) n += r.length;
+  return n;
+}
