@@ -24,7 +24,7 @@ import type { FileEvent } from '../src/trace/types.js';
 import { runCli } from './helpers/cli.js';
 import {
   bootAndCapture,
-  buildCliRoot,
+  bootCliImage,
   buildInitramfs,
   buildKernelModule,
   buildLiveIso,
@@ -168,17 +168,14 @@ t.test('one boot, two captures: the module and tracefs profile the same squashfs
 });
 
 t.test('lockdown=integrity: the unsigned module is refused, capture --method tracefs works', async (t) => {
-  const cliRoot = await buildCliRoot(root.dir, module.path);
-  const cliImage = await cachedLiveIso({ root: cliRoot, compressor: 'lz4' });
-  const boot = await bootAndCapture({
-    iso: cliImage.iso,
-    initrd,
+  const { boot, iso: cliIso, guest } = await bootCliImage({
+    workloadRoot: root.dir,
+    modulePath: module.path,
     kernel,
+    initrd,
     outDir: join(work, 'lockdown'),
-    memoryMiB: 1024,
     append: 'lockdown=integrity bpmode=cli bp_method=tracefs bp_try_insmod=1 bp_blktrace=0',
   });
-  const guest = (name: string): string => readGuestFile(boot.guestDir, name);
   t.equal(boot.qemu.endedBy, 'poweroff');
   t.match(guest('lockdown.txt'), /\[integrity\]/, 'the kernel runs in integrity lockdown');
   t.not(guest('insmod.rc').trim(), '0', `insmod bootprof.ko fails: ${guest('insmod.err').trim()}`);
@@ -189,23 +186,20 @@ t.test('lockdown=integrity: the unsigned module is refused, capture --method tra
   t.same(kernelTrouble(guest('dmesg.txt')), [], 'no kernel warnings');
   t.equal(tracefsLoss(guest('cli-capture/tracefs-stats.txt')).lost, 0);
   const sortFile = join(work, 'sort-lockdown.txt');
-  cli(t, ['sort', '--image', cliImage.iso, join(boot.guestDir, 'cli-capture', 'tracefs-trace.txt'), '-o', sortFile]);
+  cli(t, ['sort', '--image', cliIso, join(boot.guestDir, 'cli-capture', 'tracefs-trace.txt'), '-o', sortFile]);
   const listed = sortPaths(readFileSync(sortFile, 'utf8'));
   t.same(root.workloadFiles.filter((f) => !listed.includes(f) && !f.includes('\n')), [], 'the sort file lists every workload file');
 });
 
 t.test('module.sig_enforce=1: the module is refused, the CLI saves what the initramfs armed', async (t) => {
-  const cliRoot = await buildCliRoot(root.dir, module.path);
-  const cliImage = await cachedLiveIso({ root: cliRoot, compressor: 'lz4' });
-  const boot = await bootAndCapture({
-    iso: cliImage.iso,
-    initrd,
+  const { boot, iso: cliIso, guest } = await bootCliImage({
+    workloadRoot: root.dir,
+    modulePath: module.path,
     kernel,
+    initrd,
     outDir: join(work, 'sig-enforce'),
-    memoryMiB: 1024,
     append: 'module.sig_enforce=1 bp_tracefs=1 bpmode=cli bp_method=tracefs bp_try_insmod=1 bp_blktrace=0',
   });
-  const guest = (name: string): string => readGuestFile(boot.guestDir, name);
   t.equal(boot.qemu.endedBy, 'poweroff');
   t.match(guest('lockdown.txt'), /\[none\]/, 'no lockdown this time');
   t.not(guest('insmod.rc').trim(), '0', `insmod bootprof.ko fails: ${guest('insmod.err').trim()}`);
@@ -218,7 +212,7 @@ t.test('module.sig_enforce=1: the module is refused, the CLI saves what the init
   // it began before the CLI could run
   t.match(readFileSync(tracePath, 'latin1'), / mm_filemap_add_to_page_cache: dev 11:0 ino [0-9a-f]+ pfn=0x[0-9a-f]+ ofs=0 /);
   const sortFile = join(work, 'sort-sig-enforce.txt');
-  cli(t, ['sort', '--image', cliImage.iso, tracePath, '-o', sortFile]);
+  cli(t, ['sort', '--image', cliIso, tracePath, '-o', sortFile]);
   const listed = sortPaths(readFileSync(sortFile, 'utf8'));
   t.same(root.workloadFiles.filter((f) => !listed.includes(f) && !f.includes('\n')), [], 'the sort file lists every workload file');
 });

@@ -13,12 +13,11 @@ import { readTrace } from '../src/trace/read.js';
 import type { FileEvent } from '../src/trace/types.js';
 import {
   bootAndCapture,
+  bootCliImage,
   buildInitramfs,
   buildKernelModule,
   buildLiveIso,
   buildWorkloadRoot,
-  buildCliRoot,
-  cachedLiveIso,
   findDebianKernel,
 } from './helpers/vm/index.js';
 import {
@@ -186,17 +185,14 @@ t.test('stress: probes, debugfs readers, stop/clear and rmmod racing (issue 7)',
 });
 
 t.test('the real `bootprof capture` inside the guest loads, waits, copies and unloads', async (t) => {
-  const cliRoot = await buildCliRoot(root.dir, module.path);
-  const cliImage = await cachedLiveIso({ root: cliRoot, compressor: 'lz4' });
-  const boot = await bootAndCapture({
-    iso: cliImage.iso,
-    initrd,
+  const { boot, iso: cliIso, guest } = await bootCliImage({
+    workloadRoot: root.dir,
+    modulePath: module.path,
     kernel,
+    initrd,
     outDir: join(work, 'cli'),
-    memoryMiB: 1024,
     append: 'bpmode=cli bp_blktrace=0',
   });
-  const guest = (name: string): string => readGuestFile(boot.guestDir, name);
   t.equal(boot.qemu.endedBy, 'poweroff');
   t.equal(guest('workload.rc').trim(), '0', 'the workload ran');
   t.equal(guest('cli.rc').trim(), '0', `bootprof capture exited 0: ${guest('cli.out')}`);

@@ -7,5 +7,6 @@ export { buildInitramfs, LIVE_MODULES } from './initramfs.js';
 export { bootAndCapture, type BootOptions, type BootResult } from './boot.js';
 export { CACHE_ROOT, cachedDir } from './cache.js';
 export { buildCliRoot, GUEST_PROJECT_DIR } from './cli-root.js';
+export { bootCliImage, type CliBoot } from './boot-cli.js';
 export { withQemuLock } from './qemu-lock.js';
 export { buildBigread } from './guest-tools.js';
