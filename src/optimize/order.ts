@@ -69,6 +69,72 @@ export function deferFiles(order: readonly number[], deferred: ReadonlySet<numbe
   return [...order.filter((f) => !deferred.has(f)), ...order.filter((f) => deferred.has(f))];
 }
 
+/**
+ * mksquashfs writes a fragment block only when the next small file does not fit into it, so the
+ * small files read just before a large file land behind that file's blocks: the boot jumps over
+ * the large file to them and back. Before each large file that a pending fragment member was read
+ * ahead of, this brings forward the small files that fill the block and the one that closes it.
+ * Every fragment block keeps exactly the members it had; only its position moves ahead of the
+ * large files. `blockSize` is mksquashfs -b; `loose` are files kept out of the fragments.
+ */
+export function closeFragmentsEarly(
+  order: readonly number[],
+  sizeOf: (file: number) => number,
+  blockSize: number,
+  loose: ReadonlySet<number>,
+): { order: number[]; moved: number } {
+  const packed = (f: number): boolean => {
+    const size = sizeOf(f);
+    return size > 0 && size < blockSize && !loose.has(f);
+  };
+  const done = new Set<number>();
+  const out: number[] = [];
+  let pendingRaw = 0;
+  // the earliest original position among the pending block's members (Infinity: none)
+  let pendingFirst = Infinity;
+  let moved = 0;
+  const emit = (f: number, position: number): void => {
+    done.add(f);
+    out.push(f);
+    if (!packed(f)) return;
+    const size = sizeOf(f);
+    if (pendingRaw + size > blockSize) {
+      pendingRaw = 0;
+      pendingFirst = Infinity;
+    }
+    pendingRaw += size;
+    pendingFirst = Math.min(pendingFirst, position);
+  };
+  const positionOf = new Map<number, number>();
+  order.forEach((f, i) => positionOf.set(f, i));
+  for (let i = 0; i < order.length; i++) {
+    const f = order[i]!;
+    if (done.has(f)) continue;
+    if (sizeOf(f) >= blockSize && pendingFirst < i) {
+      // the small files after f up to the one that no longer fits: they close the pending block
+      const closing: number[] = [];
+      let raw = pendingRaw;
+      let closes = false;
+      for (let j = i + 1; j < order.length; j++) {
+        const g = order[j]!;
+        if (done.has(g) || !packed(g)) continue;
+        closing.push(g);
+        if (raw + sizeOf(g) > blockSize) {
+          closes = true;
+          break;
+        }
+        raw += sizeOf(g);
+      }
+      if (closes) {
+        for (const g of closing) emit(g, positionOf.get(g)!);
+        moved++;
+      }
+    }
+    emit(f, i);
+  }
+  return { order: out, moved };
+}
+
 function sortByKey(n: number, key: (f: number) => number): number[] {
   const keys = new Float64Array(n);
   const order: number[] = [];

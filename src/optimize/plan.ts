@@ -2,7 +2,7 @@ import type { DeviceModel } from '../sim/device.js';
 import type { KernelOptions } from '../sim/page-cache.js';
 import { bytesRead, type Boot } from './boots.js';
 import { buildObjective, costOfPlan, type Objective, type PlanCost } from './objective.js';
-import { deferFiles, firstAccessOrder, processRunOrder } from './order.js';
+import { closeFragmentsEarly, deferFiles, firstAccessOrder, processRunOrder } from './order.js';
 import type { Placement, PlanShape } from './predict-layout.js';
 import type { Universe } from './universe.js';
 
@@ -172,14 +172,25 @@ export function finishPlan(context: PlanContext, ordered: OrderDecision, B: numb
     return { shape, cost: cost(shape) };
   })();
   if (readSmall.size > 0) {
-    const shape = { ...best.shape, unfragmented: none };
-    const c = cost(shape);
-    if (c.ms < best.cost.ms * (1 - MIN_GAIN)) {
-      best = { shape, cost: c };
-      decisions.push('fragments: kept (taking the boot files out of the fragment blocks would not pay)');
-    } else {
-      decisions.push(`fragments: ${readSmall.size} small files the boot reads leave the shared fragment blocks`);
+    const kept = { ...best.shape, unfragmented: none };
+    // kept in the fragments, each block closed ahead of the large files read after its members
+    const closed = closeFragmentsEarly(kept.order, (f) => context.universe.files[f]!.size, B, none);
+    const candidates = [{ shape: kept, note: 'fragments: kept (taking the boot files out of the fragment blocks would not pay)' }];
+    if (closed.moved > 0) {
+      candidates.push({
+        shape: { ...kept, order: closed.order },
+        note: `fragments: kept, ${closed.moved} fragment block(s) closed ahead of the large files read after their first members`,
+      });
     }
+    let note = `fragments: ${readSmall.size} small files the boot reads leave the shared fragment blocks`;
+    for (const candidate of candidates) {
+      const c = cost(candidate.shape);
+      if (c.ms < best.cost.ms * (1 - MIN_GAIN)) {
+        best = { shape: candidate.shape, cost: c };
+        note = candidate.note;
+      }
+    }
+    decisions.push(note);
   }
   if (options.placement === undefined) {
     const other: Placement = best.shape.placement === 'beginning' ? 'end' : 'beginning';
