@@ -12,7 +12,7 @@ import { openImage } from '../src/image/open.js';
 import type { Layout } from '../src/image/layout.js';
 import { bootsFromTraces, type Boot } from '../src/optimize/boots.js';
 import { optimizeLayout } from '../src/optimize/plan.js';
-import { processRunOrder } from '../src/optimize/order.js';
+import { closeFragmentsEarly, processRunOrder } from '../src/optimize/order.js';
 import { predictLayout } from '../src/optimize/predict-layout.js';
 import type { Universe } from '../src/optimize/universe.js';
 import { deviceById } from '../src/sim/devices.js';
@@ -112,6 +112,55 @@ t.test('process runs: concurrent processes get their files laid out run by run',
   ]);
   t.same(processRunOrder([b], 6, () => 100), [0, 2, 4, 1, 3, 5]);
   t.same(processRunOrder([b], 6, () => 0.5), [0, 1, 2, 3, 4, 5], 'with no slack every access is its own run');
+  t.end();
+});
+
+t.test('fragment blocks closed early: same members, written ahead of the large file read after them', (t) => {
+  // s0 s1 read first (small), then L (large), then s2..s5 (small): 40 KiB each, 3 fit in one block
+  const sizes = [40960, 40960, 4 * B, 40960, 40960, 40960, 40960];
+  const u = universe(sizes);
+  const order = [0, 1, 2, 3, 4, 5, 6];
+  const closed = closeFragmentsEarly(order, (f) => sizes[f]!, B, new Set());
+  t.same(closed.order, [0, 1, 3, 4, 2, 5, 6], 's2 fills the block, s3 closes it: both go ahead of L');
+  t.equal(closed.moved, 1);
+  const shape = { placement: 'beginning' as const, unfragmented: new Set<number>(), blockSize: B };
+  const before = predictLayout(u, { ...shape, order }).layout;
+  const after = predictLayout(u, { ...shape, order: closed.order }).layout;
+  t.ok(startOf(before, '/f0') > startOf(before, '/f2'), 'first-access order: s0 lands after L');
+  t.ok(startOf(after, '/f0') < startOf(after, '/f2'), 'closed early: s0 lands before L');
+  const members = (layout: Layout): string[][] =>
+    layout.extents.filter((e) => e.kind === 'fragment-block').map((e) => (e.files ?? []).map((f) => layout.files[f]!.path).sort());
+  t.same(members(after), members(before), 'every fragment block keeps its members');
+  t.same(closeFragmentsEarly(order, (f) => sizes[f]!, B, new Set([0, 1])).moved, 0, 'nothing pending (boot files unfragmented): nothing moves');
+  t.same(closeFragmentsEarly([0, 2], (f) => sizes[f]!, B, new Set()).order, [0, 2], 'no file to close the block: the order stays');
+  t.end();
+});
+
+t.test('real mksquashfs: a fragment block closed early is written ahead of the large file', (t) => {
+  const dir = t.testdir();
+  const root = join(dir, 'root');
+  mkdirSync(root);
+  const names = ['s0', 's1', 'big', 's2', 's3', 's4', 's5'];
+  const sizes = [40960, 40960, 4 * B, 40960, 40960, 40960, 40960];
+  names.forEach((name, i) => writeFileSync(join(root, name), fileBytes(50 + i, sizes[i]!)));
+  const build = (order: number[], tag: string): Layout => {
+    // mksquashfs writes higher priorities first
+    const sort = join(dir, `${tag}.sort`);
+    writeFileSync(sort, order.map((f, rank) => `${names[f]} ${1000 - rank}`).join('\n') + '\n');
+    const image = join(dir, `${tag}.sqfs`);
+    mksquashfs(root, image, ['-comp', 'gzip', '-b', String(B), '-sort', sort]);
+    const opened = openImage(image);
+    const layout = opened.layout;
+    opened.close();
+    return layout;
+  };
+  const order = [0, 1, 2, 3, 4, 5, 6];
+  const first = build(order, 'first');
+  const closed = build(closeFragmentsEarly(order, (f) => sizes[f]!, B, new Set()).order, 'closed');
+  t.ok(startOf(first, '/s0') > startOf(first, '/big'), 'first-access order: s0 (read before big) is written after it');
+  t.ok(startOf(closed, '/s0') < startOf(closed, '/big'), 'closed early: s0 is written before big');
+  t.equal(startOf(closed, '/s0'), startOf(closed, '/s2'), 's0 and s2 still share one fragment block');
+  t.ok(startOf(closed, '/s3') > startOf(closed, '/big'), 's3 opened the next block, written later');
   t.end();
 });
 
