@@ -59,6 +59,11 @@ function buildMinutes(log) {
   const t = [...text(join(cache, log)).matchAll(/^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\]/gm)].map((m) => Date.parse(`${m[1]}Z`));
   return t.length < 2 ? null : Math.round((t[t.length - 1] - t[0]) / 60000);
 }
+/** The file paths of a bootprof-profile TSV. */
+const profilePaths = (p) => new Set(text(p).split('\n').slice(1).map((l) => l.split('\t')).filter((f) => f[1] === 'file').map((f) => f[4]));
+const profiled = profilePaths(join(cache, 'profile.tsv'));
+const evidence = profilePaths(join(cache, 'profile-unsorted-evidence.tsv'));
+const missed = [...profiled].filter((p) => !evidence.has(p)).length;
 const minutes = { first: buildMinutes('build-unsorted.log'), rebuild: buildMinutes('build-optimized.log') };
 const d = (x, k) => x.devices['cd52-cav']?.[k];
 const rows = v.map((x) => `| ${x.name} | ${d(x, 'reads')} | ${mib(d(x, 'bytes'))} | ${d(x, 'seeks')} | ${d(x, 'farSeeks')} | ${(d(x, 'totalMs') / 1000).toFixed(2)} | ${((x.devices['cd24-clv']?.totalMs ?? NaN) / 1000).toFixed(2)} | ${x.raw.farJumps} | ${x.squashfsBytes} |`);
@@ -86,7 +91,7 @@ ${optimized.map((o) => `- ${o.name}: the reader in the initramfs: \`${o.readerLi
 - Far jumps in each whole trace by target (iso: outside the squashfs; ranges: inside the list's ranges; loopback: the rest of the squashfs): ${v.map((x) => `${x.name} ${JSON.stringify(x.raw.farJumpsByTarget)}`).join('; ')}.
 - optimized2: the optimized image booted a second time${v.find((x) => x.name === 'optimized2') && JSON.stringify(v.find((x) => x.name === 'optimized2').raw.afterReads) === JSON.stringify(v.find((x) => x.name === 'optimized').raw.afterReads) && v.find((x) => x.name === 'optimized2').raw.cdReads === v.find((x) => x.name === 'optimized').raw.cdReads ? ' (the same number of CD reads, the same after the sweep)' : ''}.
 - profiling: the profile's boot, with the CD's readahead off (every 4 KiB page its own request): its row is there for the record, not to compare.
-- The demo's bundled profile (profiles/debian-bookworm-live) is kept: it is bootprof.ko's record of a
+${evidence.size > 0 ? `- Why the profiling boot: the ordinary unsorted boot's trace mapped with map's default (\`--block-owners evidence\`, the last round's profile) names ${evidence.size} files and misses ${missed} of the ${profiled.size} the profiling boot names: with readahead on, a file the page cache's readahead ran over has no CD read of its own when the boot opens it; on a rebuilt image those files lie outside the ranges: the likely source of the last round's far jumps into the loopback after the sweep (that round's list came from such a profile; with the profiling boot's, none are left).\n` : ''}- The demo's bundled profile (profiles/debian-bookworm-live) is kept: it is bootprof.ko's record of a
   Debian live boot (every open, exec, read and fault, by path, in first-access order, 893 files),
   with a longer first-use workload; this run's profile is a block trace, which names every file whose
   blocks were read, plus the other files in each fragment block read (${sort.distinctPaths ?? '?'} paths, not a
