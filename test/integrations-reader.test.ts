@@ -226,3 +226,25 @@ t.test('the reader reads "medium" lines from the medium device, negative offsets
   t.match(none.stderr, '(2 medium lines skipped: no readable medium device)');
   t.end();
 });
+
+t.test('live-boot component: bootprof.profiling=1 or the marker file turns readahead off instead of reading', (t) => {
+  // /bin/live-boot sources the component into one shell and later calls Verify_checksums MEDIUM;
+  // Bootprof_readahead_off (which writes sysfs) is replaced by a stand-in that says what it got.
+  const component = fileURLToPath(new URL('../integrations/initramfs-tools/live-boot/9995-bootprof-readahead', import.meta.url));
+  const dir = t.testdir();
+  const bb = busyboxPath(dir);
+  const medium = join(dir, 'medium');
+  mkdirSync(join(medium, 'live'), { recursive: true });
+  const run = (cmdline: string): string => {
+    const script = [`LIVE_BOOT_CMDLINE="${cmdline}"`, `. ${component}`, 'Bootprof_readahead_off () { echo "off $1" >&2; }', `Verify_checksums ${medium}`].join('\n');
+    const res = spawnSync(join(bb, 'sh'), ['-c', script], { encoding: 'utf8', env: { PATH: bb } });
+    t.equal(res.status, 0, res.stderr);
+    return res.stderr;
+  };
+  t.equal(run('boot=live bootprof.profiling=1'), `off ${medium}\n`, 'the parameter');
+  t.equal(run('boot=live'), '', 'neither: nothing (no reader here, no ranges)');
+  t.equal(run('boot=live bootprof.readahead=0 bootprof.profiling=1'), '', 'bootprof.readahead=0 wins');
+  writeFileSync(join(medium, 'live/bootprof-profiling'), '');
+  t.equal(run('boot=live'), `off ${medium}\n`, 'the marker file');
+  t.end();
+});

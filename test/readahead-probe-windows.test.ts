@@ -135,5 +135,15 @@ t.test('an ISO: loopback windows join the ranges, medium windows get their own l
   t.equal(bare.status, 0, bare.stderr);
   t.notOk(parseLines(bare.stdout).some((l) => l.medium), 'bare squashfs: no medium line');
   t.match(bare.stderr, /on the loopback only/);
+
+  // --on-medium: the squashfs will go onto a medium (a live-build binary hook, before the ISO
+  // exists): the same medium windows as the ISO gives, those from its start first, its end last
+  const onMedium = runCli(['readahead', '--ranges', '--on-medium', '--gap', '0', '--image', sq, events]);
+  t.equal(onMedium.status, 0, onMedium.stderr);
+  const om = parseLines(onMedium.stdout);
+  t.same(om.filter((l) => !l.medium), parseLines(bare.stdout), 'the loopback lines are the bare ones');
+  t.same(om.filter((l) => l.medium), medium, "the medium lines are the ISO's");
+  t.same(om.slice(0, 3), medium.slice(0, 3), 'the head windows first');
+  t.same(om[om.length - 1], medium[3], 'the end window last');
   t.end();
 });

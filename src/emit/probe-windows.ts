@@ -73,13 +73,14 @@ export function resolveWindows(windows: readonly ProbeWindow[], size: number): [
  * (one sweep): the loopback's windows join the loopback ranges (`ranges`, relative to `base`, the
  * squashfs's offset on the medium); the medium's windows, when the squashfs sits inside an ISO and
  * the ranges are loopback-relative, become `medium` lines, those near the end counted from it
- * (the medium grows when the ranges file is added to it).
+ * (the medium grows when the ranges file is added to it). With `onMedium`, a bare squashfs gets
+ * the medium's windows too: those from the start first, those from the end (negative) last.
  */
 export function addProbeWindows(
   ranges: readonly ByteRange[],
   layout: Layout,
   windows: readonly ProbeWindow[],
-  options: { base: number; gap: number },
+  options: { base: number; gap: number; onMedium?: boolean },
 ): ProbeWindowsResult {
   const before = totalLength(ranges);
   const loopSize = layout.squashfsSize ?? layout.size;
@@ -103,6 +104,16 @@ export function addProbeWindows(
     for (const [s, e] of head) positioned.push({ position: s, line: { offset: s, length: e - s, medium: true } });
     for (const [s, e] of tail) positioned.push({ position: s, line: { offset: s - layout.size, length: e - s, medium: true } });
     for (const [s, e] of [...head, ...tail]) added += e - s;
+  }
+  // A bare squashfs that will be put on a medium (a live-build binary hook runs before the ISO
+  // exists): the medium's windows from its start come before the squashfs, those from its end after.
+  if (loopbackBase === 0 && options.onMedium === true) {
+    const end = Math.max(0, ...positioned.map((p) => p.position + p.line.length)) + 1;
+    for (const w of windows) {
+      if (w.start >= 0) positioned.push({ position: w.start - Number.MAX_SAFE_INTEGER, line: { offset: w.start, length: w.length, medium: true } });
+      else positioned.push({ position: end - w.start, line: { offset: w.start, length: Math.min(w.length, -w.start), medium: true } });
+      added += Math.min(w.length, w.start < 0 ? -w.start : w.length);
+    }
   }
   positioned.sort((a, b) => a.position - b.position || Number(b.line.medium) - Number(a.line.medium));
   return { lines: positioned.map((p) => p.line), addedBytes: Math.max(0, added) };

@@ -25,6 +25,7 @@ type ReadaheadArgs = TracesArgs &
     'gap-kb'?: number;
     absolute: boolean;
     'probe-windows': ProbeWindowSet;
+    'on-medium': boolean;
     null: boolean;
   };
 
@@ -61,6 +62,12 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
         default: 'udev' as ProbeWindowSet,
         describe:
           'With --ranges: also read what the kernel and udev\'s blkid probe on the loop device and on the medium ("offset length medium" lines, negative offsets from the medium\'s end), so those probes find it cached; none: only the boot\'s reads',
+      })
+      .option('on-medium', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'With --ranges and a bare squashfs that will be put on a CD or ISO (a live-build binary hook runs before the ISO exists): add the medium\'s probe windows as "medium" lines too',
       })
       .option('null', { alias: '0', type: 'boolean', default: false, describe: 'End each path with NUL instead of newline (for xargs -0)' })
       .check((a) => {
@@ -139,7 +146,11 @@ async function emitRanges(args: ReadaheadArgs, layout: Layout, collected: Collec
   const base = args.absolute ? 0 : (layout.squashfsOffset ?? 0);
   const { whole, wholeBytes, boot } = readaheadPlanRanges(plan, layout, collected, { gap, base });
   const profiled = plan.placed;
-  const probes = addProbeWindows(args['whole-files'] ? whole : boot.ranges, layout, PROBE_WINDOW_SETS[args['probe-windows']], { base, gap });
+  const probes = addProbeWindows(args['whole-files'] ? whole : boot.ranges, layout, PROBE_WINDOW_SETS[args['probe-windows']], {
+    base,
+    gap,
+    onMedium: args['on-medium'],
+  });
   emitData(renderRangeLines(probes.lines), args.output);
 
   const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : '-');
