@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { EXIT } from '../errors.js';
 import { answerWithoutParser } from './quick-answers.js';
+import { fastCommand } from './fast-path.js';
+import { exitCodeOf, processIo } from './outcome.js';
 
 // A reader that stops early (`bootprof inspect --json | head`) is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -13,6 +15,18 @@ const quick = answerWithoutParser(process.argv.slice(2));
 if (quick !== undefined) {
   process.stdout.write(quick);
 } else {
-  const [{ hideBin }, { run }] = await Promise.all([import('yargs/helpers'), import('./parser.js')]);
-  process.exitCode = await run(hideBin(process.argv));
+  // the common command lines skip yargs too (fast-path.ts); anything else goes through it
+  const argv = process.argv.slice(2);
+  const fast = await fastCommand(argv);
+  if (fast !== undefined) {
+    try {
+      await fast.command.handler(fast.args);
+      process.exitCode = EXIT.ok;
+    } catch (err) {
+      process.exitCode = exitCodeOf(err, processIo);
+    }
+  } else {
+    const { run } = await import('./parser.js');
+    process.exitCode = await run(argv);
+  }
 }

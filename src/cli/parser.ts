@@ -1,8 +1,9 @@
 import yargs, { type Argv } from 'yargs';
-import { BootprofError, EXIT, EXIT_CODE_HELP, type ExitCode } from '../errors.js';
+import { EXIT, EXIT_CODE_HELP, type ExitCode } from '../errors.js';
 import { commands } from './commands/index.js';
 import { withCompletion } from './commands/completion.js';
-import { ExitStatus, UsageError } from './output.js';
+import { exitCodeOf, processIo, type CliIo } from './outcome.js';
+import { UsageError } from './output.js';
 
 /*
  * The command line as a factory: `createParser` builds the yargs instance with every command,
@@ -53,18 +54,7 @@ export { UsageError };
 
 export const EPILOGUE = `Exit codes:\n${EXIT_CODE_HELP.map(([code, what]) => `  ${String(code).padStart(2)}  ${what}`).join('\n')}\n\nA trace given as "-" is read from stdin.`;
 
-/** Where `run` writes help, version and error messages (commands write their data through cli/output.ts). */
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Width of the help text. Default: the terminal's, at most 100. */
-  columns?: number;
-}
-
-export const processIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
+export { processIo, type CliIo };
 
 /**
  * The parser with every command, for `argv` (the arguments after the program name). Nothing runs
@@ -108,16 +98,6 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
     if (output !== '') io.stdout(`${output}\n`);
     return EXIT.ok;
   } catch (err: unknown) {
-    if (err instanceof ExitStatus) return err.exitCode;
-    if (err instanceof UsageError) {
-      io.stderr(`bootprof: ${err.message}\nRun "bootprof --help" for usage.\n`);
-      return EXIT.usage;
-    }
-    if (err instanceof BootprofError) {
-      io.stderr(`bootprof: ${err.message}\n`);
-      return err.exitCode;
-    }
-    io.stderr(`bootprof: internal error (please report): ${(err as Error)?.stack ?? String(err)}\n`);
-    return EXIT.internal;
+    return exitCodeOf(err, io);
   }
 }
