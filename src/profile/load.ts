@@ -1,4 +1,5 @@
 import { UnsupportedError } from '../errors.js';
+import { BLOCK_KIND, eventColumnsOf, type EventColumns } from '../trace/event-columns.js';
 import { isFileEvent, type FileEvent, type Trace } from '../trace/types.js';
 import { compileExcludes, normalizePath, stripPrefix } from './filters.js';
 import { mergeFirstAccesses, type MergeMode } from './merge.js';
@@ -40,6 +41,14 @@ export function profileFromTraces(traces: readonly Trace[], options: ProfileOpti
     return path;
   };
   const lists = traces.map((trace) => {
+    const columns = eventColumnsOf(trace);
+    if (columns !== undefined) {
+      const list = firstAccessesOfColumns(trace, columns, keptPath);
+      events += columns.count;
+      unmappedBlockEvents += list.unmapped;
+      accesses += list.accesses;
+      return list.firsts;
+    }
     events += trace.events.length;
     const { fileEvents, unmapped } = fileEventsOf(trace);
     unmappedBlockEvents += unmapped;
@@ -57,19 +66,53 @@ export function profileFromTraces(traces: readonly Trace[], options: ProfileOpti
   return { entries, dropped, repeats: accesses - entries.length, events, unmappedBlockEvents };
 }
 
+/**
+ * The same for a trace held as columns (the module's log), without an object per event: only the
+ * first access of each path becomes one (mergeFirstAccesses keeps no other), the rest are counted.
+ */
+function firstAccessesOfColumns(
+  trace: Trace,
+  columns: EventColumns,
+  keptPath: (raw: string) => string | null,
+): { firsts: FileEvent[]; accesses: number; unmapped: number } {
+  // as fileEventsOf: without a layout, block reads and inode-only events are left out and counted
+  const unmapped = trace.blocksMapped === true ? 0 : columns.blocks + columns.pathless;
+  if (unmapped > 0 && columns.count === unmapped) noNamedEvents(trace);
+  const kept = new Array<string | null | undefined>(columns.strings.length);
+  const seen = new Uint8Array(columns.strings.length);
+  const firsts: FileEvent[] = [];
+  let accesses = 0;
+  const { kind, path: pathIds } = columns;
+  for (let i = 0; i < columns.count; i++) {
+    const id = pathIds[i]!;
+    if (id === -1 || kind[i] === BLOCK_KIND) continue;
+    let path = kept[id];
+    if (path === undefined) path = kept[id] = keptPath(columns.strings[id]!);
+    if (path === null) continue;
+    accesses++;
+    if (seen[id] === 1) continue;
+    seen[id] = 1;
+    const event = columns.event(i) as FileEvent;
+    firsts.push(path === event.path ? event : { ...event, path });
+  }
+  return { firsts, accesses, unmapped };
+}
+
+function noNamedEvents(trace: Trace): never {
+  if (trace.format === 'tracefs') {
+    throw new UnsupportedError(`${trace.source}: a tracefs log names files by inode; give --image (the image or its manifest) to map them`);
+  }
+  throw new UnsupportedError(
+    `${trace.source}: this ${trace.format} trace records block reads only; give --image so they can be mapped to files`,
+  );
+}
+
 function fileEventsOf(trace: Trace): { fileEvents: FileEvent[]; unmapped: number } {
   const needsLayout = trace.blocksMapped !== true && trace.events.some((e) => !isFileEvent(e) || e.path === '');
   if (!needsLayout) return { fileEvents: trace.events as FileEvent[], unmapped: 0 };
   // Without a layout, a trace that also names files (the module's log) still gives a profile.
   const named = trace.events.filter((e): e is FileEvent => isFileEvent(e) && e.path !== '');
   // a tracefs log names its files by inode; its opens and execs alone would be another profile
-  if (trace.format === 'tracefs') {
-    throw new UnsupportedError(`${trace.source}: a tracefs log names files by inode; give --image (the image or its manifest) to map them`);
-  }
-  if (named.length === 0) {
-    throw new UnsupportedError(
-      `${trace.source}: this ${trace.format} trace records block reads only; give --image so they can be mapped to files`,
-    );
-  }
+  if (trace.format === 'tracefs' || named.length === 0) noNamedEvents(trace);
   return { fileEvents: named, unmapped: trace.events.length - named.length };
 }

@@ -48,11 +48,17 @@ export class ByteStrings {
   private mask = 1023;
   private hashes = new Int32Array(1024);
   private keys: (Buffer | undefined)[] = new Array<Buffer | undefined>(1024);
-  private values: string[] = new Array<string>(1024);
-  private count = 0;
+  private ids = new Int32Array(1024);
+  /** The distinct strings, by id (in order of first appearance). */
+  readonly values: string[] = [];
 
   /** The string bytes[start, end) stands for (UTF-8, backslash escapes undone). */
   get(bytes: Buffer, start: number, end: number): string {
+    return this.values[this.id(bytes, start, end)]!;
+  }
+
+  /** The id of that string in `values`: the same bytes always get the same id. */
+  id(bytes: Buffer, start: number, end: number): number {
     const n = end - start;
     // FNV-1a over the length and the last 24 bytes: paths share long prefixes and differ at the
     // end, and a hit is checked byte by byte anyway
@@ -65,25 +71,26 @@ export class ByteStrings {
       if (this.hashes[slot] === h && key.length === n) {
         let k = 0;
         while (k < n && key[k] === bytes[start + k]) k++;
-        if (k === n) return this.values[slot]!;
+        if (k === n) return this.ids[slot]!;
       }
       slot = (slot + 1) & this.mask;
     }
-    const value = unescapeField(bytes.toString('utf8', start, end));
+    const id = this.values.length;
+    this.values.push(unescapeField(bytes.toString('utf8', start, end)));
     this.keys[slot] = Buffer.from(bytes.subarray(start, end));
     this.hashes[slot] = h;
-    this.values[slot] = value;
-    if (++this.count * 2 > this.mask) this.grow();
-    return value;
+    this.ids[slot] = id;
+    if (this.values.length * 2 > this.mask) this.grow();
+    return id;
   }
 
   private grow(): void {
-    const { keys, values, hashes } = this;
+    const { keys, ids, hashes } = this;
     const size = (this.mask + 1) * 2;
     this.mask = size - 1;
     this.hashes = new Int32Array(size);
     this.keys = new Array<Buffer | undefined>(size);
-    this.values = new Array<string>(size);
+    this.ids = new Int32Array(size);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       if (key === undefined) continue;
@@ -91,7 +98,7 @@ export class ByteStrings {
       while (this.keys[slot] !== undefined) slot = (slot + 1) & this.mask;
       this.keys[slot] = key;
       this.hashes[slot] = hashes[i]!;
-      this.values[slot] = values[i]!;
+      this.ids[slot] = ids[i]!;
     }
   }
 }

@@ -1,8 +1,9 @@
 import { FormatError } from '../errors.js';
 import { RecordProblem } from './tsv-records.js';
 import { ByteStrings } from './byte-fields.js';
-import { fieldCount, fieldEquals, fieldIsByte, fieldString, fieldText, scanTsvRecords, type TsvRow } from './tsv-scan.js';
-import type { FileEvent, Trace, TraceDevice, TraceEvent } from './types.js';
+import { BLOCK_KIND, EventColumns, KIND_CODE, traceFromColumns } from './event-columns.js';
+import { fieldCount, fieldEquals, fieldIsByte, fieldText, scanTsvRecords, type TsvRow } from './tsv-scan.js';
+import type { FileEvent, Trace, TraceDevice } from './types.js';
 
 /**
  * The module's debugfs `bootprof/events` file (docs/formats.md §5): a header line, then one event per
@@ -59,6 +60,11 @@ export function looksLikeKmodEvents(head: Buffer): boolean {
   return head.subarray(0, EVENTS_MAGIC.length).toString('latin1') === EVENTS_MAGIC;
 }
 
+/** A bad row: the scanner adds its file, line and byte offset. */
+function bad(what: string): RecordProblem {
+  return new RecordProblem(what);
+}
+
 function checkHeader(line: Buffer, source: string): void {
   const header = line.toString('utf8').replace(/\r$/, '');
   if (header !== HEADER) {
@@ -68,41 +74,40 @@ function checkHeader(line: Buffer, source: string): void {
 
 /** `bytes`: the whole log, or its consecutive chunks (readTrace streams a big file through). */
 export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string): Trace {
-  const events: TraceEvent[] = [];
+  const strings = new ByteStrings();
+  const devs = new ByteStrings();
+  const columns = new EventColumns(strings.values, devs.values);
   const squashfsDevices = new Map<string, number>();
   let previousSeq: number | bigint = -1;
   let missing = 0;
   const problems: FormatError[] = [];
 
   // the hot path of a big trace: a byte scanner, not csv-parse (see tsv-scan.ts for the figures)
-  const strings = new ByteStrings();
-  const devs = new ByteStrings();
-  const goodDevs = new Set<string>();
+  const goodDevs = new Set<number>();
+  // called once a row is known good: the module numbers logged events without gaps, so a gap
+  // means lines were lost on the way
+  const accept = (seq: number | bigint): void => {
+    if (previousSeq !== -1) {
+      missing += typeof seq === 'number' && typeof previousSeq === 'number'
+        ? seq - previousSeq - 1
+        : Number(BigInt(seq) - BigInt(previousSeq) - 1n);
+    }
+    previousSeq = seq;
+  };
   scanTsvRecords(bytes, source, COLUMNS, (f) => {
-    const bad = (what: string): RecordProblem => new RecordProblem(what);
     const seq = u64At(f, 0);
     if (seq === undefined) throw bad(`bad seq ${JSON.stringify(fieldText(f, 0))}`);
     if (seq <= previousSeq) throw bad(`seq ${seq} does not follow ${previousSeq}`);
-    // called once the row is known good: the module numbers logged events without gaps, so a gap
-    // means lines were lost on the way
-    const accept = (): void => {
-      if (previousSeq !== -1) {
-        missing += typeof seq === 'number' && typeof previousSeq === 'number'
-          ? seq - previousSeq - 1
-          : Number(BigInt(seq) - BigInt(previousSeq) - 1n);
-      }
-      previousSeq = seq;
-    };
     const timeNs = u64NumberAt(f, 1);
     if (timeNs === undefined) throw bad(`bad time_ns ${JSON.stringify(fieldText(f, 1))}`);
     const kind = eventKind(f);
     const pid = fieldCount(f, 3);
     if (pid === undefined) throw bad(`bad pid ${JSON.stringify(fieldText(f, 3))}`);
-    let dev: string | undefined;
+    let dev = -1;
     if (!fieldIsByte(f, 5, DASH)) {
-      dev = fieldString(devs, f, 5);
+      dev = devs.id(f.bytes, f.starts[5]!, f.ends[5]!);
       if (!goodDevs.has(dev)) {
-        if (!DEV.test(dev)) throw bad(`bad dev ${JSON.stringify(dev)}`);
+        if (!DEV.test(devs.values[dev]!)) throw bad(`bad dev ${JSON.stringify(devs.values[dev])}`);
         goodDevs.add(dev);
       }
     }
@@ -117,45 +122,27 @@ export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string
     }
 
     if (kind === 'sqread') {
-      if (dev === undefined) throw bad('sqread event without a device');
-      accept();
-      squashfsDevices.set(dev, (squashfsDevices.get(dev) ?? 0) + 1);
-      events.push({
-        kind: 'block',
-        seq: events.length,
-        timeNs,
-        device: dev,
-        offset: rangeOffset!,
-        // length 0 marks a metadata block: the read is at least its 2-byte header
-        length: rangeLength!,
-        squashfsOffset: true,
-      });
+      if (dev === -1) throw bad('sqread event without a device');
+      accept(seq);
+      const name = devs.values[dev]!;
+      squashfsDevices.set(name, (squashfsDevices.get(name) ?? 0) + 1);
+      // length 0 marks a metadata block: the read is at least its 2-byte header
+      columns.push(BLOCK_KIND, timeNs, NaN, -1, -1, rangeOffset!, rangeLength!, NaN, dev);
       return;
     }
     if (kind === undefined) throw bad(`unknown event ${JSON.stringify(fieldText(f, 2))}`);
-    const path = fieldIsByte(f, 9, DASH) ? '' : fieldString(strings, f, 9);
-    if (path === '' && ino === undefined) throw bad(`${kind} event with neither a path nor an inode`);
-    const comm = fieldString(strings, f, 4);
-    accept();
-    if (ranged && ino !== undefined && dev !== undefined) {
-      // the common fault/read record, built in one literal: one hidden class, no property transitions
-      events.push({ kind, seq: events.length, timeNs, path, pid, comm, offset: rangeOffset!, length: rangeLength!, ino, dev });
-      return;
-    }
-    const event: FileEvent = { kind, seq: events.length, timeNs, path, pid, comm };
-    if (ranged) {
-      event.offset = rangeOffset!;
-      event.length = rangeLength!;
-    }
-    if (ino !== undefined) event.ino = ino;
-    if (dev !== undefined) event.dev = dev;
-    events.push(event);
+    let path = fieldIsByte(f, 9, DASH) ? -1 : strings.id(f.bytes, f.starts[9]!, f.ends[9]!);
+    if (path !== -1 && strings.values[path] === '') path = -1; // as '-'
+    if (path === -1 && ino === undefined) throw bad(`${kind} event with neither a path nor an inode`);
+    const comm = strings.id(f.bytes, f.starts[4]!, f.ends[4]!);
+    accept(seq);
+    columns.push(KIND_CODE[kind], timeNs, pid, path, comm, ranged ? rangeOffset! : NaN, ranged ? rangeLength! : NaN, ino ?? NaN, dev);
   }, {
     onHeader: (line) => checkHeader(line, source),
     onProblem: (problem) => {
       problems.push(problem);
-      if (problems.length > TOLERATED_PROBLEMS && problems.length > events.length) {
-        throw new FormatError(source, problem.offset, `${problems.length} bad rows and ${events.length} good ones: ` +
+      if (problems.length > TOLERATED_PROBLEMS && problems.length > columns.count) {
+        throw new FormatError(source, problem.offset, `${problems.length} bad rows and ${columns.count} good ones: ` +
           `this is not a bootprof events log (first: ${problems[0]!.message})`);
       }
     },
@@ -169,5 +156,5 @@ export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string
   const notes = missing > 0 ? [`${missing} events missing (gaps in seq): the log is not complete`] : [];
   for (const p of problems.slice(0, LISTED_PROBLEMS)) notes.push(`row skipped: ${p.message}`);
   if (problems.length > LISTED_PROBLEMS) notes.push(`${problems.length - LISTED_PROBLEMS} more bad rows skipped`);
-  return { source, format: 'bootprof-events', events, devices, notes };
+  return traceFromColumns(columns, { source, format: 'bootprof-events', devices, notes });
 }

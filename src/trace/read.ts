@@ -5,6 +5,7 @@ import { FormatError, InputError, LimitError, describeSystemError } from '../err
 import { looksLikeBootlog, parseBootlog } from './bootlog.js';
 import { looksLikeBlkparse, parseBlkparse } from './blkparse.js';
 import { looksLikeBlktrace, parseBlktrace } from './blktrace.js';
+import { eventCount } from './event-columns.js';
 import { looksLikeKmodEvents, parseKmodEvents } from './kmod-events.js';
 import { looksLikeProfile, looksLikeProfileJson, parseProfile, parseProfileJson } from './map-output-format.js';
 import { looksLikeQemuLog, parseQemuLog } from './qemu.js';
@@ -145,7 +146,7 @@ function readModuleLogInChunks(path: string): Trace | undefined {
       }
     };
     const trace = parseKmodEvents(chunks(), path);
-    if (trace.events.length === 0) throw new FormatError(path, 0, 'no events in this bootprof-events trace');
+    if (eventCount(trace) === 0) throw new FormatError(path, 0, 'no events in this bootprof-events trace');
     return trace;
   } finally {
     closeSync(fd);
@@ -166,7 +167,7 @@ export function parseTrace(raw: Buffer, source: string): Trace {
     );
   }
   const trace = parser.parse(bytes, source);
-  if (trace.events.length === 0) throw new FormatError(source, 0, `no events in this ${parser.format} trace`);
+  if (eventCount(trace) === 0) throw new FormatError(source, 0, `no events in this ${parser.format} trace`);
   return trace;
 }
 

@@ -1,0 +1,206 @@
+import type { BlockEvent, FileEvent, FileEventKind, Trace, TraceEvent } from './types.js';
+
+/*
+ * The module's event log as columns (issue 12): a desktop boot logs millions of events, and one
+ * JS object per event made the parse mostly allocation and garbage collection (and ~300 bytes of
+ * heap per event). Here an event is one slot in each typed array (~53 bytes) and its path, comm
+ * and device are ids into tables of the distinct values. The profile and the optimizer read the
+ * columns; `trace.events` is built from them only when another consumer asks for it.
+ */
+
+const FILE_KINDS: readonly FileEventKind[] = ['open', 'exec', 'read', 'fault'];
+/** The kind code of a block event (the module's sqread: offsets inside the squashfs). */
+export const BLOCK_KIND = 4;
+export const KIND_CODE: Readonly<Record<FileEventKind | 'block', number>> = { open: 0, exec: 1, read: 2, fault: 3, block: BLOCK_KIND };
+
+export class EventColumns {
+  count = 0;
+  /** Events that are block reads, and file events that name no path (inode only). */
+  blocks = 0;
+  pathless = 0;
+  kind = new Uint8Array(1024);
+  time = new Float64Array(1024);
+  pid = new Float64Array(1024);
+  /** Index into `strings`, -1: no path (or a block event). */
+  path = new Int32Array(1024);
+  comm = new Int32Array(1024);
+  /** NaN: none. */
+  offset = new Float64Array(1024);
+  length = new Float64Array(1024);
+  ino = new Float64Array(1024);
+  /** Index into `devs`, -1: none. */
+  dev = new Int32Array(1024);
+
+  /** `strings`: the paths and comms by id; `devs`: the "major:minor" devices by id. */
+  constructor(readonly strings: readonly string[], readonly devs: readonly string[]) {}
+
+  /** Append an event; numbers that are absent are NaN (ids -1). Returns its index. */
+  push(kind: number, time: number, pid: number, path: number, comm: number, offset: number, length: number, ino: number, dev: number): number {
+    const i = this.count;
+    if (i === this.kind.length) this.grow();
+    this.kind[i] = kind;
+    this.time[i] = time;
+    this.pid[i] = pid;
+    this.path[i] = path;
+    this.comm[i] = comm;
+    this.offset[i] = offset;
+    this.length[i] = length;
+    this.ino[i] = ino;
+    this.dev[i] = dev;
+    if (kind === BLOCK_KIND) this.blocks++;
+    else if (path === -1) this.pathless++;
+    this.count = i + 1;
+    return i;
+  }
+
+  private grow(): void {
+    const size = this.kind.length * 2;
+    const more = <T extends Uint8Array | Int32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    this.kind = more(this.kind);
+    this.time = more(this.time);
+    this.pid = more(this.pid);
+    this.path = more(this.path);
+    this.comm = more(this.comm);
+    this.offset = more(this.offset);
+    this.length = more(this.length);
+    this.ino = more(this.ino);
+    this.dev = more(this.dev);
+  }
+
+  /** Event i as the object the other parsers make (seq is its index). */
+  event(i: number): TraceEvent {
+    const kind = this.kind[i]!;
+    if (kind === BLOCK_KIND) {
+      const block: BlockEvent = { kind: 'block', seq: i, timeNs: this.time[i]!, device: this.devs[this.dev[i]!]!, offset: this.offset[i]!, length: this.length[i]!, squashfsOffset: true };
+      return block;
+    }
+    const path = this.path[i]!;
+    const event: FileEvent = { kind: FILE_KINDS[kind]!, seq: i, timeNs: this.time[i]!, path: path === -1 ? '' : this.strings[path]!, pid: this.pid[i]!, comm: this.strings[this.comm[i]!]! };
+    if (!Number.isNaN(this.offset[i]!)) {
+      event.offset = this.offset[i]!;
+      event.length = this.length[i]!;
+    }
+    if (!Number.isNaN(this.ino[i]!)) event.ino = this.ino[i]!;
+    if (this.dev[i]! !== -1) event.dev = this.devs[this.dev[i]!]!;
+    return event;
+  }
+
+  events(): TraceEvent[] {
+    const out = new Array<TraceEvent>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.event(i);
+    return out;
+  }
+
+  /**
+   * The file events, without those that repeat an earlier one: the same path, device and inode,
+   * no byte outside the ranges that earlier events of that file read (an open or exec: any earlier
+   * event of the file), and the inode still named by that path. Such an event adds nothing to a
+   * boot as the optimizer models it (src/optimize/boots.ts: the page cache already holds its bytes),
+   * and a boot repeats most of its reads: what is left grows with the files and their extents.
+   */
+  fileEventsWithoutRepeats(): FileEvent[] {
+    const out: FileEvent[] = [];
+    // per file (path, dev, ino): the merged byte ranges read so far, sorted and disjoint, as
+    // [a0, b0, a1, b1, ...]; by path id, and by a string key for a path seen with another inode
+    const byPath = new Array<number[] | undefined>(this.strings.length);
+    const pathDev = new Int32Array(this.strings.length);
+    const pathIno = new Float64Array(this.strings.length);
+    const others = new Map<string, number[]>();
+    // the path that last named each inode, by dev id + 1 then inode
+    const names: Map<number, number>[] = [];
+    let sawRange = false; // boots.ts asks whether any event has a range at all: the first one stays
+    for (let i = 0; i < this.count; i++) {
+      const kind = this.kind[i]!;
+      if (kind === BLOCK_KIND) continue;
+      const path = this.path[i]!;
+      if (path === -1) {
+        out.push(this.event(i) as FileEvent); // named by an earlier open of its inode: always kept
+        continue;
+      }
+      const ino = this.ino[i]!;
+      const dev = this.dev[i]!;
+      let renames = false;
+      if (!Number.isNaN(ino)) {
+        const inodes = (names[dev + 1] ??= new Map<number, number>());
+        renames = inodes.get(ino) !== path;
+        if (renames) inodes.set(ino, path);
+      }
+      let list = byPath[path];
+      let first = false;
+      if (list === undefined) {
+        list = byPath[path] = [];
+        pathDev[path] = dev;
+        pathIno[path] = ino;
+        first = true;
+      } else if (pathDev[path] !== dev || !Object.is(pathIno[path], ino)) {
+        const key = `${path}:${dev}:${ino}`;
+        list = others.get(key);
+        first = list === undefined;
+        if (list === undefined) others.set(key, (list = []));
+      }
+      const offset = this.offset[i]!;
+      const length = this.length[i]!;
+      const firstRange = !sawRange && !Number.isNaN(offset);
+      if (firstRange) sawRange = true;
+      const added = !Number.isNaN(offset) && length > 0 && addRange(list, offset, offset + length);
+      if (first || renames || added || firstRange) out.push(this.event(i) as FileEvent);
+    }
+    return out;
+  }
+}
+
+/** Add [a, b) to the sorted, disjoint ranges `list` ([a0, b0, a1, b1, ...]); false when it was inside them already. */
+function addRange(list: number[], a: number, b: number): boolean {
+  // the first range that ends at or after a
+  let lo = 0;
+  let hi = list.length >> 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[2 * mid + 1]! < a) lo = mid + 1;
+    else hi = mid;
+  }
+  if (2 * lo < list.length && list[2 * lo]! <= a && list[2 * lo + 1]! >= b) return false;
+  let start = a;
+  let end = b;
+  let j = lo;
+  while (2 * j < list.length && list[2 * j]! <= end) {
+    start = Math.min(start, list[2 * j]!);
+    end = Math.max(end, list[2 * j + 1]!);
+    j++;
+  }
+  list.splice(2 * lo, 2 * (j - lo), start, end);
+  return true;
+}
+
+const columnsOf = new WeakMap<Trace, EventColumns>();
+
+/** A trace whose events are `columns`: `events` is built from them on first use. */
+export function traceFromColumns(columns: EventColumns, fields: Omit<Trace, 'events'>): Trace {
+  let events: TraceEvent[] | undefined;
+  const trace: Trace = {
+    ...fields,
+    get events(): TraceEvent[] {
+      return (events ??= columns.events());
+    },
+    set events(value: TraceEvent[]) {
+      events = value;
+      columnsOf.delete(trace);
+    },
+  };
+  columnsOf.set(trace, columns);
+  return trace;
+}
+
+/** The columns of a trace made by traceFromColumns (and not given other events since), else undefined. */
+export function eventColumnsOf(trace: Trace): EventColumns | undefined {
+  return columnsOf.get(trace);
+}
+
+/** How many events a trace holds, without building them. */
+export function eventCount(trace: Trace): number {
+  return columnsOf.get(trace)?.count ?? trace.events.length;
+}
