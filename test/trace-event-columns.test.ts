@@ -31,6 +31,7 @@ function log(): Buffer {
     else if (r === 4) row('read', '7:0', String(k + 50), String(rand(8) * 4096), '8192', `/usr/f${k}`); // the path's inode changed
     else if (r === 5) row('sqread', '7:0', '-', String(rand(1000) * 512), '4096', '-');
     else if (r === 6) row('exec', '7:1', String(k + 1), '-', '-', `/usr/f${k}`); // same inode, another device
+    else if (r === 7) row('open', '-', '-', '-', '-', `/usr/f${k}`); // no inode at all
     else row(r % 2 ? 'read' : 'fault', '7:0', String(k + 1), String(rand(16) * 2048), String(1 + rand(3) * 4096), `/usr/f${k}`);
   }
   return Buffer.from(`${rows.join('\n')}\n`);

@@ -104,18 +104,21 @@ export class EventColumns {
    */
   fileEventsWithoutRepeats(): FileEvent[] {
     const out: FileEvent[] = [];
+    const paths = this.strings.length;
     // per file (path, dev, ino): the merged byte ranges read so far, sorted and disjoint, as
-    // [a0, b0, a1, b1, ...]; by path id, and by a string key for a path seen with another inode
-    const byPath = new Array<number[] | undefined>(this.strings.length);
-    const pathDev = new Int32Array(this.strings.length);
-    const pathIno = new Float64Array(this.strings.length);
+    // [a0, b0, a1, b1, ...]; by path id for the inode the path was last seen with, the lists of
+    // its other inodes put aside by a string key (a path is opened without an inode, then read with one)
+    const byPath = new Array<number[] | undefined>(paths);
+    const pathDev = new Int32Array(paths);
+    const pathIno = new Float64Array(paths);
     const others = new Map<string, number[]>();
-    // the path that last named each inode, by dev id + 1 then inode
+    // which path last named each inode (by dev id + 1, then inode), and whether a path still names
+    // the inode it was last seen with: the common repeat needs no map look-up
     const names: Map<number, number>[] = [];
+    const naming = new Uint8Array(paths);
     let sawRange = false; // boots.ts asks whether any event has a range at all: the first one stays
     for (let i = 0; i < this.count; i++) {
-      const kind = this.kind[i]!;
-      if (kind === BLOCK_KIND) continue;
+      if (this.kind[i] === BLOCK_KIND) continue;
       const path = this.path[i]!;
       if (path === -1) {
         out.push(this.event(i) as FileEvent); // named by an earlier open of its inode: always kept
@@ -123,12 +126,6 @@ export class EventColumns {
       }
       const ino = this.ino[i]!;
       const dev = this.dev[i]!;
-      let renames = false;
-      if (!Number.isNaN(ino)) {
-        const inodes = (names[dev + 1] ??= new Map<number, number>());
-        renames = inodes.get(ino) !== path;
-        if (renames) inodes.set(ino, path);
-      }
       let list = byPath[path];
       let first = false;
       if (list === undefined) {
@@ -136,17 +133,33 @@ export class EventColumns {
         pathDev[path] = dev;
         pathIno[path] = ino;
         first = true;
-      } else if (pathDev[path] !== dev || !Object.is(pathIno[path], ino)) {
+      } else if (pathDev[path] !== dev || !(pathIno[path] === ino || (ino !== ino && pathIno[path] !== pathIno[path]))) {
+        others.set(`${path}:${pathDev[path]!}:${pathIno[path]!}`, list);
         const key = `${path}:${dev}:${ino}`;
         list = others.get(key);
         first = list === undefined;
-        if (list === undefined) others.set(key, (list = []));
+        if (list === undefined) list = [];
+        byPath[path] = list;
+        pathDev[path] = dev;
+        pathIno[path] = ino;
+        naming[path] = 0;
+      }
+      let renames = false;
+      if (ino === ino && naming[path] !== 1) {
+        const inodes = (names[dev + 1] ??= new Map<number, number>());
+        const before = inodes.get(ino);
+        renames = before !== path;
+        if (renames) {
+          inodes.set(ino, path);
+          if (before !== undefined && pathDev[before] === dev && pathIno[before] === ino) naming[before] = 0;
+        }
+        naming[path] = 1;
       }
       const offset = this.offset[i]!;
       const length = this.length[i]!;
-      const firstRange = !sawRange && !Number.isNaN(offset);
+      const firstRange = !sawRange && offset === offset;
       if (firstRange) sawRange = true;
-      const added = !Number.isNaN(offset) && length > 0 && addRange(list, offset, offset + length);
+      const added = offset === offset && length > 0 && addRange(list, offset, offset + length);
       if (first || renames || added || firstRange) out.push(this.event(i) as FileEvent);
     }
     return out;
