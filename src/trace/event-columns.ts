@@ -18,21 +18,35 @@ export class EventColumns {
   /** Events that are block reads, and file events that name no path (inode only). */
   blocks = 0;
   pathless = 0;
-  kind = new Uint8Array(1024);
-  time = new Float64Array(1024);
-  pid = new Float64Array(1024);
+  kind: Uint8Array;
+  time: Float64Array;
+  pid: Float64Array;
   /** Index into `strings`, -1: no path (or a block event). */
-  path = new Int32Array(1024);
-  comm = new Int32Array(1024);
+  path: Int32Array;
+  comm: Int32Array;
   /** NaN: none. */
-  offset = new Float64Array(1024);
-  length = new Float64Array(1024);
-  ino = new Float64Array(1024);
+  offset: Float64Array;
+  length: Float64Array;
+  ino: Float64Array;
   /** Index into `devs`, -1: none. */
-  dev = new Int32Array(1024);
+  dev: Int32Array;
 
-  /** `strings`: the paths and comms by id; `devs`: the "major:minor" devices by id. */
-  constructor(readonly strings: readonly string[], readonly devs: readonly string[]) {}
+  /**
+   * `strings`: the paths and comms by id; `devs`: the "major:minor" devices by id. `capacity`: how
+   * many events to make room for at first (growing copies every column).
+   */
+  constructor(readonly strings: readonly string[], readonly devs: readonly string[], capacity = 1024) {
+    const n = Math.max(16, Math.ceil(capacity));
+    this.kind = new Uint8Array(n);
+    this.time = new Float64Array(n);
+    this.pid = new Float64Array(n);
+    this.path = new Int32Array(n);
+    this.comm = new Int32Array(n);
+    this.offset = new Float64Array(n);
+    this.length = new Float64Array(n);
+    this.ino = new Float64Array(n);
+    this.dev = new Int32Array(n);
+  }
 
   /** Append an event; numbers that are absent are NaN (ids -1). Returns its index. */
   push(kind: number, time: number, pid: number, path: number, comm: number, offset: number, length: number, ino: number, dev: number): number {

@@ -72,11 +72,18 @@ function checkHeader(line: Buffer, source: string): void {
   }
 }
 
-/** `bytes`: the whole log, or its consecutive chunks (readTrace streams a big file through). */
-export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string): Trace {
+/** The shortest a logged event's line is in practice: sizes the columns for a log of known size. */
+const LINE_BYTES = 72;
+
+/**
+ * `bytes`: the whole log, or its consecutive chunks (readTrace streams a big file through);
+ * `totalBytes`: the size of the whole log, when chunks are given and it is known.
+ */
+export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string, totalBytes?: number): Trace {
   const strings = new ByteStrings();
   const devs = new ByteStrings();
-  const columns = new EventColumns(strings.values, devs.values);
+  const size = Buffer.isBuffer(bytes) ? bytes.length : (totalBytes ?? 0);
+  const columns = new EventColumns(strings.values, devs.values, size / LINE_BYTES);
   const squashfsDevices = new Map<string, number>();
   let previousSeq: number | bigint = -1;
   let missing = 0;

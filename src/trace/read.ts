@@ -124,7 +124,8 @@ function readModuleLogInChunks(path: string): Trace | undefined {
     return undefined; // the whole-file read reports it
   }
   try {
-    if (!fstatSync(fd).isFile()) return undefined;
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return undefined;
     const head = Buffer.alloc(65536);
     const headLength = readSync(fd, head, 0, head.length, 0);
     const first = head.subarray(0, headLength);
@@ -145,7 +146,7 @@ function readModuleLogInChunks(path: string): Trace | undefined {
         yield chunk.subarray(0, n);
       }
     };
-    const trace = parseKmodEvents(chunks(), path);
+    const trace = parseKmodEvents(chunks(), path, stat.size);
     if (eventCount(trace) === 0) throw new FormatError(path, 0, 'no events in this bootprof-events trace');
     return trace;
   } finally {
