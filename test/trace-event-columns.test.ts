@@ -3,7 +3,8 @@
 import t from 'tap';
 import { bootsFromTraces } from '../src/optimize/boots.js';
 import type { Universe } from '../src/optimize/universe.js';
-import { eventColumnsOf, eventCount } from '../src/trace/event-columns.js';
+import { mergeRanges } from '../src/map/map-trace.js';
+import { eventColumnsOf, eventCount, readRangesByPath } from '../src/trace/event-columns.js';
 import { parseKmodEvents } from '../src/trace/kmod-events.js';
 import { isFileEvent, type FileEvent } from '../src/trace/types.js';
 
@@ -78,5 +79,21 @@ t.test('the repeats left out for the optimizer change no boot', (t) => {
   t.equal(kept.length, 5, 'the repeated read of f0 names the inode again: kept');
   t.same(boot(kept), boot(renamed.events.filter(isFileEvent)));
   t.equal(boot(kept)[0]!.accesses.at(-1)!.file, universe.byRel.get('usr/f0'), 'the fault is f0\'s');
+  t.end();
+});
+
+t.test('read ranges by path, merged as they are read: what merging every event\'s range gives', (t) => {
+  const trace = parseKmodEvents(log(), 'events.tsv');
+  const byPath = readRangesByPath(eventColumnsOf(trace)!);
+  const expected = new Map<string, [number, number][]>();
+  for (const e of trace.events) {
+    if (!isFileEvent(e) || e.path === '' || e.offset === undefined || e.length === undefined) continue;
+    const list = expected.get(e.path) ?? [];
+    list.push([e.offset, e.offset + e.length]);
+    expected.set(e.path, list);
+  }
+  t.same([...byPath.keys()].sort(), [...expected.keys()].sort());
+  t.ok([...expected.values()].some((l) => l.some(([a, b]) => a === b)), 'empty reads are among them');
+  for (const [path, list] of expected) t.same(mergeRanges(byPath.get(path)!), mergeRanges(list), path);
   t.end();
 });

@@ -180,6 +180,47 @@ export class EventColumns {
   }
 }
 
+/**
+ * The byte ranges the file events read, by path as logged (events without a path left out), each
+ * path's list merged as src/map's mergeRanges merges: ranges that overlap or touch become one, an
+ * empty range is a point. Merging these lists again gives what merging every event's range would.
+ */
+export function readRangesByPath(columns: EventColumns): Map<string, [number, number][]> {
+  const lists = new Array<[number, number][] | undefined>(columns.strings.length);
+  const merged = new Int32Array(columns.strings.length); // how long each list was when last merged
+  const { kind, path, offset, length } = columns;
+  for (let i = 0; i < columns.count; i++) {
+    const id = path[i]!;
+    const a = offset[i]!;
+    if (id === -1 || kind[i] === BLOCK_KIND || a !== a) continue;
+    const list = (lists[id] ??= []);
+    list.push([a, a + length[i]!]);
+    // merged again whenever it doubles: memory stays with the distinct ranges, not the events
+    if (list.length >= 2 * merged[id]! + 8) {
+      const out = mergeClosed(list);
+      lists[id] = out;
+      merged[id] = out.length;
+    }
+  }
+  const out = new Map<string, [number, number][]>();
+  lists.forEach((list, id) => {
+    if (list !== undefined) out.set(columns.strings[id]!, mergeClosed(list));
+  });
+  return out;
+}
+
+/** Sorted by start, overlapping or touching ranges joined (an empty range is a point). */
+function mergeClosed(ranges: [number, number][]): [number, number][] {
+  const sorted = ranges.slice().sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const out: [number, number][] = [];
+  for (const [s, e] of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && s <= last[1]) last[1] = Math.max(last[1], e);
+    else out.push([s, e]);
+  }
+  return out;
+}
+
 /** Add [a, b) to the sorted, disjoint ranges `list` ([a0, b0, a1, b1, ...]); false when it was inside them already. */
 function addRange(list: number[], a: number, b: number): boolean {
   // the first range that ends at or after a
