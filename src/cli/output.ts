@@ -7,6 +7,12 @@ export function emitData(text: string, outPath?: string): void {
   else process.stdout.write(text);
 }
 
+/** The same for a document given in pieces (jsonChunks): written as they come. */
+export function emitDataPieces(pieces: Iterable<string>, outPath?: string): void {
+  if (outPath !== undefined && outPath !== '-') writeFileAtomic(outPath, pieces);
+  else for (const piece of pieces) process.stdout.write(piece);
+}
+
 export function note(message: string): void {
   process.stderr.write(`bootprof: ${message}\n`);
 }

@@ -12,7 +12,7 @@ import { InputError, describeSystemError } from '../errors.js';
  * `-o /dev/stdout`, a named pipe a reader waits on) is written straight through, a symlink is
  * followed to its target, and a replaced file keeps its mode (and, as root, its owner).
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<string>): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   let target = path;
   let existing: Stats | undefined;
@@ -55,7 +55,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 }
 
 /** Devices and FIFOs: open for writing as they are, never replaced. */
-function writeThrough(path: string, bytes: Uint8Array): void {
+function writeThrough(path: string, bytes: Uint8Array | Iterable<string>): void {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'w');
@@ -67,9 +67,14 @@ function writeThrough(path: string, bytes: Uint8Array): void {
   }
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
+/** `data`: bytes, or text in pieces (a big document is never held whole). */
+function writeAll(fd: number, data: Uint8Array | Iterable<string>): void {
+  if (!(data instanceof Uint8Array)) {
+    for (const piece of data) writeAll(fd, Buffer.from(piece, 'utf8'));
+    return;
+  }
   let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done);
 }
 
 /** Make the rename durable across a power loss; some file systems refuse fsync on a directory. */

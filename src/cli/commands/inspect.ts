@@ -1,7 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { dataOwner, type ExtentKind, type Layout } from '../../image/layout.js';
 import type { OpenedImage } from '../../image/open.js';
-import { emitData, progress, progressDone } from '../output.js';
+import { jsonChunks } from '../../util/json-chunks.js';
+import { emitData, emitDataPieces, progress, progressDone } from '../output.js';
 import { squashfsPathOf, withImagePositional, type ImageArgs } from '../options/image.js';
 import { withOutput, type OutputArgs } from '../options/output.js';
 
@@ -21,12 +22,19 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     const image = openImage(args.image, { allowIsoOnly: true, ...squashfsPathOf(args) });
     progressDone();
     try {
-      emitData(args.json ? `${JSON.stringify(image.layout)}\n` : renderText(image, args.files), args.output);
+      // the Layout of a big image is tens of MB of JSON: written in pieces, never one string
+      if (args.json) emitDataPieces(withNewline(jsonChunks(image.layout)), args.output);
+      else emitData(renderText(image, args.files), args.output);
     } finally {
       image.close();
     }
   },
 };
+
+function* withNewline(pieces: Iterable<string>): Generator<string> {
+  yield* pieces;
+  yield '\n';
+}
 
 /** Summary, bytes by extent kind, then one row per regular file. */
 export function renderText(image: OpenedImage, withFiles: boolean): string {
