@@ -57,7 +57,9 @@ export function readDirectory(
       // mksquashfs sorts names (strcmp); the kernel's lookup relies on it. Equal names are duplicates.
       if (name === previousName) fail(p, `duplicate entry ${JSON.stringify(name)}`);
       previousName = name;
-      const inodeAt = inodeTable.resolve(inodeBlock, offset, file, dirTable.diskPositionOf(p), `entry ${JSON.stringify(name)} of ${dirPath}`);
+      let inodeAt = inodeTable.find(inodeBlock, offset);
+      // the message (and the disk position it names) only for a bad reference: 100k entries pay nothing
+      if (inodeAt < 0) inodeAt = inodeTable.resolve(inodeBlock, offset, file, dirTable.diskPositionOf(p), `entry ${JSON.stringify(name)} of ${dirPath}`);
       out.push({ path: prefix + name, claimedType: type, at: inodeAt });
       p += 8 + nameLength;
     }

@@ -115,6 +115,17 @@ export class MetadataTable {
    * read (an absolute image offset) for the error message.
    */
   resolve(block: number, offset: number, file: string, refPos: number, what: string): number {
+    const at = this.find(block, offset);
+    if (at >= 0) return at;
+    if (at === -1) throw new FormatError(file, refPos, `${what}: no ${this.what} block starts at relative position ${block}`);
+    throw new FormatError(file, refPos, `${what}: offset ${offset} is past the end of ${this.what} block ${block}`);
+  }
+
+  /**
+   * Offset in `bytes` of a reference, or -1 when no block starts at `block`, -2 when `offset` is
+   * past its end: the walk's hot path, which builds its error message only when it fails.
+   */
+  find(block: number, offset: number): number {
     const blocks = this.blockPos;
     let lo = 0;
     let hi = blocks.length - 1;
@@ -126,13 +137,10 @@ export class MetadataTable {
       else {
         const base = this.blockOffset[mid]!;
         const blockEnd = mid + 1 < blocks.length ? this.blockOffset[mid + 1]! : this.bytes.length;
-        if (offset >= blockEnd - base) {
-          throw new FormatError(file, refPos, `${what}: offset ${offset} is past the end of ${this.what} block ${block}`);
-        }
-        return base + offset;
+        return offset >= blockEnd - base ? -2 : base + offset;
       }
     }
-    throw new FormatError(file, refPos, `${what}: no ${this.what} block starts at relative position ${block}`);
+    return -1;
   }
 
   /** The absolute disk position of the block holding byte `at` of `bytes` (for error messages). */
