@@ -1,10 +1,15 @@
 // The module log held as columns (issue 12): the events built from them are the parser's events,
 // and the repeats left out for the optimizer change no boot it builds.
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
+import { profileFromTraces } from '../src/profile/load.js';
+import { readTrace } from '../src/trace/read.js';
 import { bootsFromTraces } from '../src/optimize/boots.js';
 import type { Universe } from '../src/optimize/universe.js';
 import { mergeRanges } from '../src/map/map-trace.js';
-import { eventColumnsOf, eventCount, readRangesByPath } from '../src/trace/event-columns.js';
+import { eventDigestOf, eventCount } from '../src/trace/event-columns.js';
 import { parseKmodEvents } from '../src/trace/kmod-events.js';
 import { isFileEvent, type FileEvent } from '../src/trace/types.js';
 
@@ -40,8 +45,8 @@ function log(): Buffer {
 
 t.test('events built from the columns: one per row, in order, with the fields of the row', (t) => {
   const trace = parseKmodEvents(log(), 'events.tsv');
-  const columns = eventColumnsOf(trace)!;
-  t.ok(columns, 'a module log is held as columns');
+  const columns = eventDigestOf(trace)!;
+  t.ok(columns, 'a module log is held as a digest');
   t.equal(eventCount(trace), 3012);
   t.equal(trace.events.length, 3012);
   t.same(trace.events[0], { kind: 'open', seq: 0, timeNs: 1000, path: '/usr/f0', pid: 100, comm: 'p0', ino: 1, dev: '7:0' });
@@ -56,7 +61,7 @@ t.test('events built from the columns: one per row, in order, with the fields of
 t.test('the repeats left out for the optimizer change no boot', (t) => {
   const trace = parseKmodEvents(log(), 'events.tsv');
   const all = trace.events.filter(isFileEvent);
-  const reduced = eventColumnsOf(trace)!.fileEventsWithoutRepeats();
+  const reduced = eventDigestOf(trace)!.fileEventsWithoutRepeats();
   t.ok(reduced.length < all.length / 4, `most events are repeats (${reduced.length} of ${all.length} kept)`);
   // sizes that cut some ranges short, so that clamping to the file matters too
   const rels = [...Array(12).keys()].flatMap((k) => [`usr/f${k}`, `usr/g${k}`]);
@@ -74,7 +79,7 @@ t.test('the repeats left out for the optimizer change no boot', (t) => {
   const rows = [HEADER, '0\t1\topen\t1\tp\t7:0\t1\t-\t-\t/usr/f0', '1\t2\tread\t1\tp\t7:0\t1\t0\t4096\t/usr/f0',
     '2\t3\topen\t1\tp\t7:0\t1\t-\t-\t/usr/g0', '3\t4\tread\t1\tp\t7:0\t1\t0\t4096\t/usr/f0', '4\t5\tfault\t1\tp\t7:0\t1\t4096\t4096\t-'];
   const renamed = parseKmodEvents(Buffer.from(`${rows.join('\n')}\n`), 'renamed.tsv');
-  const kept = eventColumnsOf(renamed)!.fileEventsWithoutRepeats();
+  const kept = eventDigestOf(renamed)!.fileEventsWithoutRepeats();
   const boot = (events: readonly FileEvent[]) => bootsFromTraces([renamed], universe, { fileEventsOf: () => events, fileOf });
   t.equal(kept.length, 5, 'the repeated read of f0 names the inode again: kept');
   t.same(boot(kept), boot(renamed.events.filter(isFileEvent)));
@@ -84,7 +89,7 @@ t.test('the repeats left out for the optimizer change no boot', (t) => {
 
 t.test('read ranges by path, merged as they are read: what merging every event\'s range gives', (t) => {
   const trace = parseKmodEvents(log(), 'events.tsv');
-  const byPath = readRangesByPath(eventColumnsOf(trace)!);
+  const byPath = eventDigestOf(trace)!.readRangesByPath();
   const expected = new Map<string, [number, number][]>();
   for (const e of trace.events) {
     if (!isFileEvent(e) || e.path === '' || e.offset === undefined || e.length === undefined) continue;
@@ -96,4 +101,29 @@ t.test('read ranges by path, merged as they are read: what merging every event\'
   t.ok([...expected.values()].some((l) => l.some(([a, b]) => a === b)), 'empty reads are among them');
   for (const [path, list] of expected) t.same(mergeRanges(byPath.get(path)!), mergeRanges(list), path);
   t.end();
+});
+
+t.test('a log file is read again for its events; a stream keeps them; the profile is the same either way', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bootprof-digest-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'events.tsv');
+  const bytes = log();
+  writeFileSync(file, bytes);
+  const expected = parseKmodEvents(bytes, file).events;
+  const fromFile = await readTrace(file);
+  t.ok(eventDigestOf(fromFile), 'read as a digest');
+  t.same(fromFile.events, expected, 'the file read again gives every event');
+  const once = parseKmodEvents((function* () {
+    for (let at = 0; at < bytes.length; at += 777) yield bytes.subarray(at, at + 777);
+  })(), 'stream');
+  t.same(once.events, parseKmodEvents(bytes, 'stream').events, 'a stream read once keeps its events');
+
+  const options = { excludes: ['^/usr/g1$'], stripPrefixes: ['/usr'], merge: 'concat' as const };
+  const plain = { ...fromFile, events: fromFile.events }; // no digest: the event-by-event path
+  t.equal(eventDigestOf(plain), undefined);
+  t.same(profileFromTraces([fromFile], options), profileFromTraces([plain], options));
+
+  const changed = await readTrace(file);
+  appendFileSync(file, '99999\t1\topen\t1\tp\t-\t-\t-\t-\t/late\n');
+  t.throws(() => changed.events, { name: 'InputError', message: /changed while it was read/ });
 });

@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import type { Layout } from '../image/layout.js';
-import { eventColumnsOf } from '../trace/event-columns.js';
+import { eventDigestOf } from '../trace/event-columns.js';
 import { isFileEvent, type Trace } from '../trace/types.js';
 import { matchSquashfsReads } from './image-match.js';
 import { blockEventsToFileEvents, type MapOptions } from './map-trace.js';
@@ -14,7 +14,7 @@ import { blockEventsToFileEvents, type MapOptions } from './map-trace.js';
  * image they were not recorded on, they would name unrelated files without any error.
  */
 export function mapBlockEvents(trace: Trace, layout: Layout, options: MapOptions = {}): Trace {
-  const columns = eventColumnsOf(trace); // the module log, counted without building its events
+  const columns = eventDigestOf(trace); // the module log, counted without building its events
   if (columns !== undefined ? columns.blocks + columns.pathless === 0 : !trace.events.some((e) => !isFileEvent(e) || e.path === '')) return trace;
   const match = matchSquashfsReads(trace, layout);
   if (!match.matches) {

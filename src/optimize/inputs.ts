@@ -5,7 +5,7 @@ import type { MergeMode } from '../profile/merge.js';
 import { selectRegularFiles, type Selection } from '../profile/select.js';
 import type { TreeView } from '../tree/tree-view.js';
 import type { Profile } from '../profile/types.js';
-import { eventColumnsOf } from '../trace/event-columns.js';
+import { eventDigestOf } from '../trace/event-columns.js';
 import { isFileEvent, type FileEvent, type Trace } from '../trace/types.js';
 
 /**
@@ -38,5 +38,5 @@ export function selectProfile(traces: readonly Trace[], options: ProfileSelectio
   const profile = profileFromTraces(forProfile, { excludes: options.excludes, stripPrefixes: options.stripPrefixes, merge: options.merge });
   const selection = selectRegularFiles(profile.entries, options.tree);
   // a module log's repeated reads are left out before the optimizer sees them (event-columns.ts says which)
-  return { profile, selection, fileEventsOf: (trace) => mapped.get(trace) ?? eventColumnsOf(trace)?.fileEventsWithoutRepeats() ?? trace.events.filter(isFileEvent) };
+  return { profile, selection, fileEventsOf: (trace) => mapped.get(trace) ?? eventDigestOf(trace)?.fileEventsWithoutRepeats() ?? trace.events.filter(isFileEvent) };
 }

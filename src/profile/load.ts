@@ -1,5 +1,5 @@
 import { UnsupportedError } from '../errors.js';
-import { BLOCK_KIND, eventColumnsOf, type EventColumns } from '../trace/event-columns.js';
+import { eventDigestOf, type EventDigest } from '../trace/event-columns.js';
 import { isFileEvent, type FileEvent, type Trace } from '../trace/types.js';
 import { compileExcludes, normalizePath, stripPrefix } from './filters.js';
 import { mergeFirstAccesses, type MergeMode } from './merge.js';
@@ -41,10 +41,10 @@ export function profileFromTraces(traces: readonly Trace[], options: ProfileOpti
     return path;
   };
   const lists = traces.map((trace) => {
-    const columns = eventColumnsOf(trace);
-    if (columns !== undefined) {
-      const list = firstAccessesOfColumns(trace, columns, keptPath);
-      events += columns.count;
+    const digest = eventDigestOf(trace);
+    if (digest !== undefined) {
+      const list = firstAccessesOfDigest(trace, digest, keptPath);
+      events += digest.count;
       unmappedBlockEvents += list.unmapped;
       accesses += list.accesses;
       return list.firsts;
@@ -67,33 +67,24 @@ export function profileFromTraces(traces: readonly Trace[], options: ProfileOpti
 }
 
 /**
- * The same for a trace held as columns (the module's log), without an object per event: only the
- * first access of each path becomes one (mergeFirstAccesses keeps no other), the rest are counted.
+ * The same for a module log, from its digest (no object per event): the first access of each path
+ * is all mergeFirstAccesses keeps; the other accesses are counted.
  */
-function firstAccessesOfColumns(
+function firstAccessesOfDigest(
   trace: Trace,
-  columns: EventColumns,
+  digest: EventDigest,
   keptPath: (raw: string) => string | null,
 ): { firsts: FileEvent[]; accesses: number; unmapped: number } {
   // as fileEventsOf: without a layout, block reads and inode-only events are left out and counted
-  const unmapped = trace.blocksMapped === true ? 0 : columns.blocks + columns.pathless;
-  if (unmapped > 0 && columns.count === unmapped) noNamedEvents(trace);
-  const kept = new Array<string | null | undefined>(columns.strings.length);
-  const seen = new Uint8Array(columns.strings.length);
+  const unmapped = trace.blocksMapped === true ? 0 : digest.blocks + digest.pathless;
+  if (unmapped > 0 && digest.count === unmapped) noNamedEvents(trace);
   const firsts: FileEvent[] = [];
   let accesses = 0;
-  const { kind, path: pathIds } = columns;
-  for (let i = 0; i < columns.count; i++) {
-    const id = pathIds[i]!;
-    if (id === -1 || kind[i] === BLOCK_KIND) continue;
-    let path = kept[id];
-    if (path === undefined) path = kept[id] = keptPath(columns.strings[id]!);
+  for (const { path: raw, first, events } of digest.pathFirsts()) {
+    const path = keptPath(raw);
     if (path === null) continue;
-    accesses++;
-    if (seen[id] === 1) continue;
-    seen[id] = 1;
-    const event = columns.event(i) as FileEvent;
-    firsts.push(path === event.path ? event : { ...event, path });
+    accesses += events;
+    firsts.push(path === first.path ? first : { ...first, path });
   }
   return { firsts, accesses, unmapped };
 }

@@ -6,7 +6,7 @@ import { DEFAULT_EXCLUDES, normalizePath, stripPrefix } from '../profile/filters
 import { profileFromTraces } from '../profile/load.js';
 import type { MergeMode } from '../profile/merge.js';
 import type { Profile } from '../profile/types.js';
-import { eventColumnsOf, readRangesByPath } from '../trace/event-columns.js';
+import { eventDigestOf } from '../trace/event-columns.js';
 import { readTraces } from '../trace/read.js';
 import { isFileEvent, type FileEvent, type Trace } from '../trace/types.js';
 import { blockEventsToReads, type PhysicalReads } from './physical.js';
@@ -59,10 +59,10 @@ function readRanges(
   const byPath = new Map<string, [number, number][]>();
   const tracesWithRanges = new Set<number>();
   traces.forEach((trace, i) => {
-    const columns = mapped.has(trace) ? undefined : eventColumnsOf(trace);
-    if (columns !== undefined) {
+    const digest = mapped.has(trace) ? undefined : eventDigestOf(trace);
+    if (digest !== undefined) {
       // the module log: each path's ranges merged in the trace stage, without an object per event
-      for (const [raw, ranges] of readRangesByPath(columns)) {
+      for (const [raw, ranges] of digest.readRangesByPath()) {
         tracesWithRanges.add(i);
         const path = normalizePath(stripPrefix(raw, stripPrefixes));
         let list = byPath.get(path);
@@ -115,7 +115,7 @@ export async function loadSimulationInputs(options: SimulationInputOptions): Pro
     else for (const [a, b] of mergeRanges(ranges)) accesses.push({ path: entry.path, offset: a, length: b - a });
   }
   const physical = merged
-    .filter((trace) => (eventColumnsOf(trace)?.blocks ?? (trace.events.some((e) => e.kind === 'block') ? 1 : 0)) > 0)
+    .filter((trace) => (eventDigestOf(trace)?.blocks ?? (trace.events.some((e) => e.kind === 'block') ? 1 : 0)) > 0)
     .map((trace) => {
       const choices = chooseDeviceCoordinates(trace, base, options.devices);
       return {

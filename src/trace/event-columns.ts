@@ -1,11 +1,15 @@
 import type { BlockEvent, FileEvent, FileEventKind, Trace, TraceEvent } from './types.js';
 
 /*
- * The module's event log as columns (issue 12): a desktop boot logs millions of events, and one
- * JS object per event made the parse mostly allocation and garbage collection (and ~300 bytes of
- * heap per event). Here an event is one slot in each typed array (~53 bytes) and its path, comm
- * and device are ids into tables of the distinct values. The profile and the optimizer read the
- * columns; `trace.events` is built from them only when another consumer asks for it.
+ * The module's event log without an object per event (issue 12): a desktop boot logs millions of
+ * events, and one JS object per event made the parse mostly allocation and garbage collection
+ * (~300 bytes of heap per event). While the log is parsed, an EventDigest keeps what the profile,
+ * the optimizer and the simulator read (each path's first access and count, the events that are
+ * not repeats, each path's read ranges): it grows with the files and their extents, not with the
+ * events. `trace.events` is built only when another consumer asks for it: by parsing the log
+ * again into EventColumns (an event is one slot in each typed array, ~53 bytes, its path, comm
+ * and device ids into tables of the distinct values), or from the columns kept when the log
+ * cannot be read twice.
  */
 
 const FILE_KINDS: readonly FileEventKind[] = ['open', 'exec', 'read', 'fault'];
@@ -13,11 +17,9 @@ const FILE_KINDS: readonly FileEventKind[] = ['open', 'exec', 'read', 'fault'];
 export const BLOCK_KIND = 4;
 export const KIND_CODE: Readonly<Record<FileEventKind | 'block', number>> = { open: 0, exec: 1, read: 2, fault: 3, block: BLOCK_KIND };
 
+/** Every event of a log, one slot per event in each column. */
 export class EventColumns {
   count = 0;
-  /** Events that are block reads, and file events that name no path (inode only). */
-  blocks = 0;
-  pathless = 0;
   kind: Uint8Array;
   time: Float64Array;
   pid: Float64Array;
@@ -61,8 +63,6 @@ export class EventColumns {
     this.length[i] = length;
     this.ino[i] = ino;
     this.dev[i] = dev;
-    if (kind === BLOCK_KIND) this.blocks++;
-    else if (path === -1) this.pathless++;
     this.count = i + 1;
     return i;
   }
@@ -87,20 +87,7 @@ export class EventColumns {
 
   /** Event i as the object the other parsers make (seq is its index). */
   event(i: number): TraceEvent {
-    const kind = this.kind[i]!;
-    if (kind === BLOCK_KIND) {
-      const block: BlockEvent = { kind: 'block', seq: i, timeNs: this.time[i]!, device: this.devs[this.dev[i]!]!, offset: this.offset[i]!, length: this.length[i]!, squashfsOffset: true };
-      return block;
-    }
-    const path = this.path[i]!;
-    const event: FileEvent = { kind: FILE_KINDS[kind]!, seq: i, timeNs: this.time[i]!, path: path === -1 ? '' : this.strings[path]!, pid: this.pid[i]!, comm: this.strings[this.comm[i]!]! };
-    if (!Number.isNaN(this.offset[i]!)) {
-      event.offset = this.offset[i]!;
-      event.length = this.length[i]!;
-    }
-    if (!Number.isNaN(this.ino[i]!)) event.ino = this.ino[i]!;
-    if (this.dev[i]! !== -1) event.dev = this.devs[this.dev[i]!]!;
-    return event;
+    return eventObject(i, this.kind[i]!, this.time[i]!, this.pid[i]!, this.path[i]!, this.comm[i]!, this.offset[i]!, this.length[i]!, this.ino[i]!, this.dev[i]!, this.strings, this.devs);
   }
 
   events(): TraceEvent[] {
@@ -109,119 +96,13 @@ export class EventColumns {
     return out;
   }
 
-  /**
-   * The file events, without those that repeat an earlier one: the same path, device and inode,
-   * no byte outside the ranges that earlier events of that file read (an open or exec: any earlier
-   * event of the file), and the inode still named by that path. Such an event adds nothing to a
-   * boot as the optimizer models it (src/optimize/boots.ts: the page cache already holds its bytes),
-   * and a boot repeats most of its reads: what is left grows with the files and their extents.
-   */
-  fileEventsWithoutRepeats(): FileEvent[] {
-    const out: FileEvent[] = [];
-    const paths = this.strings.length;
-    // per file (path, dev, ino): the merged byte ranges read so far, sorted and disjoint, as
-    // [a0, b0, a1, b1, ...]; by path id for the inode the path was last seen with, the lists of
-    // its other inodes put aside by a string key (a path is opened without an inode, then read with one)
-    const byPath = new Array<number[] | undefined>(paths);
-    const pathDev = new Int32Array(paths);
-    const pathIno = new Float64Array(paths);
-    const others = new Map<string, number[]>();
-    // which path last named each inode (by dev id + 1, then inode), and whether a path still names
-    // the inode it was last seen with: the common repeat needs no map look-up
-    const names: Map<number, number>[] = [];
-    const naming = new Uint8Array(paths);
-    let sawRange = false; // boots.ts asks whether any event has a range at all: the first one stays
-    for (let i = 0; i < this.count; i++) {
-      if (this.kind[i] === BLOCK_KIND) continue;
-      const path = this.path[i]!;
-      if (path === -1) {
-        out.push(this.event(i) as FileEvent); // named by an earlier open of its inode: always kept
-        continue;
-      }
-      const ino = this.ino[i]!;
-      const dev = this.dev[i]!;
-      let list = byPath[path];
-      let first = false;
-      if (list === undefined) {
-        list = byPath[path] = [];
-        pathDev[path] = dev;
-        pathIno[path] = ino;
-        first = true;
-      } else if (pathDev[path] !== dev || !(pathIno[path] === ino || (ino !== ino && pathIno[path] !== pathIno[path]))) {
-        others.set(`${path}:${pathDev[path]!}:${pathIno[path]!}`, list);
-        const key = `${path}:${dev}:${ino}`;
-        list = others.get(key);
-        first = list === undefined;
-        if (list === undefined) list = [];
-        byPath[path] = list;
-        pathDev[path] = dev;
-        pathIno[path] = ino;
-        naming[path] = 0;
-      }
-      let renames = false;
-      if (ino === ino && naming[path] !== 1) {
-        const inodes = (names[dev + 1] ??= new Map<number, number>());
-        const before = inodes.get(ino);
-        renames = before !== path;
-        if (renames) {
-          inodes.set(ino, path);
-          if (before !== undefined && pathDev[before] === dev && pathIno[before] === ino) naming[before] = 0;
-        }
-        naming[path] = 1;
-      }
-      const offset = this.offset[i]!;
-      const length = this.length[i]!;
-      const firstRange = !sawRange && offset === offset;
-      if (firstRange) sawRange = true;
-      const added = offset === offset && length > 0 && addRange(list, offset, offset + length);
-      if (first || renames || added || firstRange) out.push(this.event(i) as FileEvent);
-    }
-    return out;
-  }
 }
 
 /**
- * The byte ranges the file events read, by path as logged (events without a path left out), each
- * path's list merged as src/map's mergeRanges merges: ranges that overlap or touch become one, an
- * empty range is a point. Merging these lists again gives what merging every event's range would.
+ * Add [a, b] to the sorted, disjoint ranges `list` ([a0, b0, a1, b1, ...]): ranges that overlap or
+ * touch it are joined (an empty range is a point), as src/map's mergeRanges joins them. False when
+ * it was inside them already.
  */
-export function readRangesByPath(columns: EventColumns): Map<string, [number, number][]> {
-  const lists = new Array<[number, number][] | undefined>(columns.strings.length);
-  const merged = new Int32Array(columns.strings.length); // how long each list was when last merged
-  const { kind, path, offset, length } = columns;
-  for (let i = 0; i < columns.count; i++) {
-    const id = path[i]!;
-    const a = offset[i]!;
-    if (id === -1 || kind[i] === BLOCK_KIND || a !== a) continue;
-    const list = (lists[id] ??= []);
-    list.push([a, a + length[i]!]);
-    // merged again whenever it doubles: memory stays with the distinct ranges, not the events
-    if (list.length >= 2 * merged[id]! + 8) {
-      const out = mergeClosed(list);
-      lists[id] = out;
-      merged[id] = out.length;
-    }
-  }
-  const out = new Map<string, [number, number][]>();
-  lists.forEach((list, id) => {
-    if (list !== undefined) out.set(columns.strings[id]!, mergeClosed(list));
-  });
-  return out;
-}
-
-/** Sorted by start, overlapping or touching ranges joined (an empty range is a point). */
-function mergeClosed(ranges: [number, number][]): [number, number][] {
-  const sorted = ranges.slice().sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-  const out: [number, number][] = [];
-  for (const [s, e] of sorted) {
-    const last = out[out.length - 1];
-    if (last !== undefined && s <= last[1]) last[1] = Math.max(last[1], e);
-    else out.push([s, e]);
-  }
-  return out;
-}
-
-/** Add [a, b) to the sorted, disjoint ranges `list` ([a0, b0, a1, b1, ...]); false when it was inside them already. */
 function addRange(list: number[], a: number, b: number): boolean {
   // the first range that ends at or after a
   let lo = 0;
@@ -244,31 +125,192 @@ function addRange(list: number[], a: number, b: number): boolean {
   return true;
 }
 
-const columnsOf = new WeakMap<Trace, EventColumns>();
+/** One event as the object the other parsers make: numbers that are absent are NaN, ids -1. */
+function eventObject(
+  seq: number, kind: number, time: number, pid: number, path: number, comm: number,
+  offset: number, length: number, ino: number, dev: number,
+  strings: readonly string[], devs: readonly string[],
+): TraceEvent {
+  if (kind === BLOCK_KIND) {
+    const block: BlockEvent = { kind: 'block', seq, timeNs: time, device: devs[dev]!, offset, length, squashfsOffset: true };
+    return block;
+  }
+  const event: FileEvent = { kind: FILE_KINDS[kind]!, seq, timeNs: time, path: path === -1 ? '' : strings[path]!, pid, comm: strings[comm]! };
+  if (offset === offset) {
+    event.offset = offset;
+    event.length = length;
+  }
+  if (ino === ino) event.ino = ino;
+  if (dev !== -1) event.dev = devs[dev]!;
+  return event;
+}
 
-/** A trace whose events are `columns`: `events` is built from them on first use. */
-export function traceFromColumns(columns: EventColumns, fields: Omit<Trace, 'events'>): Trace {
-  let events: TraceEvent[] | undefined;
+/** A path as logged, the first event that names it, and how many events name it. */
+export interface PathFirst {
+  path: string;
+  first: FileEvent;
+  events: number;
+}
+
+/**
+ * What the profile, the optimizer and the simulator need of a module log, gathered one event at
+ * a time (`add`, in log order): it holds the distinct paths, the events that are not repeats and
+ * the merged read ranges, never the events.
+ */
+export class EventDigest {
+  count = 0;
+  /** Events that are block reads, and file events that name no path (inode only). */
+  blocks = 0;
+  pathless = 0;
+  private readonly order: number[] = [];
+  private readonly firsts: FileEvent[] = [];
+  private readonly counts: number[] = [];
+  private readonly reduced: FileEvent[] = [];
+  // the repeats: per file (path, dev, ino) the merged byte ranges read so far, sorted and disjoint,
+  // as [a0, b0, a1, b1, ...]; by path id for the inode the path was last seen with, the lists of its
+  // other inodes put aside by a string key (a path is opened without an inode, then read with one)
+  private readonly extents: (number[] | undefined)[] = [];
+  private readonly pathDev: number[] = [];
+  private readonly pathIno: number[] = [];
+  private readonly others = new Map<string, number[]>();
+  // which path last named each inode (by dev id + 1, then inode), and whether a path still names
+  // the inode it was last seen with: the common repeat needs no map look-up
+  private readonly names: Map<number, number>[] = [];
+  private readonly naming: boolean[] = [];
+  private sawRange = false;
+  // each path's read ranges, overlapping or touching ones joined, as [a0, b0, a1, b1, ...]
+  private readonly ranges: (number[] | undefined)[] = [];
+
+  /** `strings`: the paths and comms by id; `devs`: the devices by id (tables that grow as the log is read). */
+  constructor(private readonly strings: readonly string[], private readonly devs: readonly string[]) {}
+
+  add(kind: number, time: number, pid: number, path: number, comm: number, offset: number, length: number, ino: number, dev: number): void {
+    const seq = this.count++;
+    if (kind === BLOCK_KIND) {
+      this.blocks++;
+      return;
+    }
+    if (path === -1) {
+      this.pathless++;
+      // named by an earlier open of its inode: always kept
+      this.reduced.push(eventObject(seq, kind, time, pid, path, comm, offset, length, ino, dev, this.strings, this.devs) as FileEvent);
+      return;
+    }
+    let event: FileEvent | undefined;
+    if (this.counts[path] === undefined) {
+      this.counts[path] = 1;
+      this.order.push(path);
+      event = this.firsts[path] = eventObject(seq, kind, time, pid, path, comm, offset, length, ino, dev, this.strings, this.devs) as FileEvent;
+    } else {
+      this.counts[path]!++;
+    }
+    if (offset === offset) addRange((this.ranges[path] ??= []), offset, offset + length);
+    if (this.isNew(path, offset, length, ino, dev)) {
+      this.reduced.push(event ?? (eventObject(seq, kind, time, pid, path, comm, offset, length, ino, dev, this.strings, this.devs) as FileEvent));
+    }
+  }
+
+  /** Whether the optimizer can tell this event from the ones before it (see fileEventsWithoutRepeats). */
+  private isNew(path: number, offset: number, length: number, ino: number, dev: number): boolean {
+    const { pathDev, pathIno, naming } = this;
+    let list = this.extents[path];
+    let first = false;
+    if (list === undefined) {
+      list = this.extents[path] = [];
+      pathDev[path] = dev;
+      pathIno[path] = ino;
+      first = true;
+    } else if (pathDev[path] !== dev || !(pathIno[path] === ino || (ino !== ino && pathIno[path] !== pathIno[path]))) {
+      this.others.set(`${path}:${pathDev[path]!}:${pathIno[path]!}`, list);
+      const key = `${path}:${dev}:${ino}`;
+      list = this.others.get(key);
+      first = list === undefined;
+      if (list === undefined) list = [];
+      this.extents[path] = list;
+      pathDev[path] = dev;
+      pathIno[path] = ino;
+      naming[path] = false;
+    }
+    let renames = false;
+    if (ino === ino && naming[path] !== true) {
+      const inodes = (this.names[dev + 1] ??= new Map<number, number>());
+      const before = inodes.get(ino);
+      renames = before !== path;
+      if (renames) {
+        inodes.set(ino, path);
+        if (before !== undefined && pathDev[before] === dev && pathIno[before] === ino) naming[before] = false;
+      }
+      naming[path] = true;
+    }
+    // boots.ts asks whether any event has a range at all: the first one stays
+    const firstRange = !this.sawRange && offset === offset;
+    if (firstRange) this.sawRange = true;
+    const added = offset === offset && length > 0 && addRange(list, offset, offset + length);
+    return first || renames || added || firstRange;
+  }
+
+  /** Each path as logged, in the order of its first event, with that event and its count of events. */
+  pathFirsts(): PathFirst[] {
+    return this.order.map((id) => ({ path: this.strings[id]!, first: this.firsts[id]!, events: this.counts[id]! }));
+  }
+
+  /**
+   * The file events, without those that repeat an earlier one: the same path, device and inode,
+   * no byte outside the ranges that earlier events of that file read (an open or exec: any earlier
+   * event of the file), and the inode still named by that path. Such an event adds nothing to a
+   * boot as the optimizer models it (src/optimize/boots.ts: the page cache already holds its bytes),
+   * and a boot repeats most of its reads: what is left grows with the files and their extents.
+   */
+  fileEventsWithoutRepeats(): FileEvent[] {
+    return this.reduced.slice();
+  }
+
+  /**
+   * The byte ranges the file events read, by path as logged (events without a path left out), each
+   * path's list merged as src/map's mergeRanges merges: ranges that overlap or touch become one, an
+   * empty range is a point. Merging these lists again gives what merging every event's range would.
+   */
+  readRangesByPath(): Map<string, [number, number][]> {
+    const out = new Map<string, [number, number][]>();
+    for (const id of this.order) {
+      const list = this.ranges[id];
+      if (list === undefined) continue;
+      const pairs: [number, number][] = [];
+      for (let k = 0; k < list.length; k += 2) pairs.push([list[k]!, list[k + 1]!]);
+      out.set(this.strings[id]!, pairs);
+    }
+    return out;
+  }
+}
+
+const digests = new WeakMap<Trace, EventDigest>();
+
+/**
+ * A module log's trace: `digest` of its events; `events()` builds them all, once, when a consumer
+ * asks for `trace.events`.
+ */
+export function traceFromDigest(digest: EventDigest, events: () => TraceEvent[], fields: Omit<Trace, 'events'>): Trace {
+  let built: TraceEvent[] | undefined;
   const trace: Trace = {
     ...fields,
     get events(): TraceEvent[] {
-      return (events ??= columns.events());
+      return (built ??= events());
     },
     set events(value: TraceEvent[]) {
-      events = value;
-      columnsOf.delete(trace);
+      built = value;
+      digests.delete(trace);
     },
   };
-  columnsOf.set(trace, columns);
+  digests.set(trace, digest);
   return trace;
 }
 
-/** The columns of a trace made by traceFromColumns (and not given other events since), else undefined. */
-export function eventColumnsOf(trace: Trace): EventColumns | undefined {
-  return columnsOf.get(trace);
+/** The digest of a trace made by traceFromDigest (and not given other events since), else undefined. */
+export function eventDigestOf(trace: Trace): EventDigest | undefined {
+  return digests.get(trace);
 }
 
 /** How many events a trace holds, without building them. */
 export function eventCount(trace: Trace): number {
-  return columnsOf.get(trace)?.count ?? trace.events.length;
+  return digests.get(trace)?.count ?? trace.events.length;
 }

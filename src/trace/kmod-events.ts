@@ -1,9 +1,9 @@
-import { FormatError } from '../errors.js';
+import { FormatError, InputError } from '../errors.js';
 import { RecordProblem } from './tsv-records.js';
 import { ByteStrings } from './byte-fields.js';
-import { BLOCK_KIND, EventColumns, KIND_CODE, traceFromColumns } from './event-columns.js';
+import { BLOCK_KIND, EventColumns, EventDigest, KIND_CODE, traceFromDigest } from './event-columns.js';
 import { fieldCount, fieldEquals, fieldIsByte, fieldText, scanTsvRecords, type TsvRow } from './tsv-scan.js';
-import type { FileEvent, Trace, TraceDevice } from './types.js';
+import type { FileEvent, Trace, TraceDevice, TraceEvent } from './types.js';
 
 /**
  * The module's debugfs `bootprof/events` file (docs/formats.md §5): a header line, then one event per
@@ -75,15 +75,55 @@ function checkHeader(line: Buffer, source: string): void {
 /** The shortest a logged event's line is in practice: sizes the columns for a log of known size. */
 const LINE_BYTES = 72;
 
+/** Receives each good event of a log: numbers that are absent are NaN, ids into the tables -1. */
+type EventSink = (kind: number, time: number, pid: number, path: number, comm: number, offset: number, length: number, ino: number, dev: number) => void;
+
 /**
- * `bytes`: the whole log, or its consecutive chunks (readTrace streams a big file through);
- * `totalBytes`: the size of the whole log, when chunks are given and it is known.
+ * `bytes`: the whole log, or its consecutive chunks (readTrace streams a big file through), or a
+ * function that gives them anew each time it is called (the file is read again when a consumer
+ * asks for every event: only a digest of them is held). `totalBytes`: the size of the whole log,
+ * when chunks are given and it is known.
  */
-export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string, totalBytes?: number): Trace {
+export function parseKmodEvents(bytes: Buffer | Iterable<Buffer> | (() => Iterable<Buffer>), source: string, totalBytes?: number): Trace {
+  const size = Buffer.isBuffer(bytes) ? bytes.length : (totalBytes ?? 0);
+  const again = typeof bytes === 'function' ? bytes : Buffer.isBuffer(bytes) ? () => [bytes] : undefined;
+  let digest: EventDigest | undefined;
+  let columns: EventColumns | undefined;
+  const { devices, notes } = scanEvents(typeof bytes === 'function' ? bytes() : bytes, source, (strings, devs) => {
+    digest = new EventDigest(strings, devs);
+    const add = digest.add.bind(digest);
+    if (again !== undefined) return add;
+    // read once only (a stream): the events are kept as columns
+    columns = new EventColumns(strings, devs, size / LINE_BYTES);
+    const kept = columns;
+    return (kind, time, pid, path, comm, offset, length, ino, dev) => {
+      kept.push(kind, time, pid, path, comm, offset, length, ino, dev);
+      add(kind, time, pid, path, comm, offset, length, ino, dev);
+    };
+  });
+  const all = (): TraceEvent[] => {
+    if (columns !== undefined) return columns.events();
+    let reread: EventColumns | undefined;
+    scanEvents(again!(), source, (strings, devs) => {
+      reread = new EventColumns(strings, devs, size / LINE_BYTES);
+      return reread.push.bind(reread);
+    });
+    if (reread!.count !== digest!.count) throw new InputError(`${source} changed while it was read (${digest!.count} events, then ${reread!.count})`);
+    return reread!.events();
+  };
+  return traceFromDigest(digest!, all, { source, format: 'bootprof-events', devices, notes });
+}
+
+/** Parse a log, handing each good event to the sink `start` makes (given the tables the ids point into). */
+function scanEvents(
+  bytes: Buffer | Iterable<Buffer>,
+  source: string,
+  start: (strings: readonly string[], devs: readonly string[]) => EventSink,
+): { devices: TraceDevice[]; notes: string[] } {
   const strings = new ByteStrings();
   const devs = new ByteStrings();
-  const size = Buffer.isBuffer(bytes) ? bytes.length : (totalBytes ?? 0);
-  const columns = new EventColumns(strings.values, devs.values, size / LINE_BYTES);
+  const sink = start(strings.values, devs.values);
+  let good = 0;
   const squashfsDevices = new Map<string, number>();
   let previousSeq: number | bigint = -1;
   let missing = 0;
@@ -134,7 +174,8 @@ export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string
       const name = devs.values[dev]!;
       squashfsDevices.set(name, (squashfsDevices.get(name) ?? 0) + 1);
       // length 0 marks a metadata block: the read is at least its 2-byte header
-      columns.push(BLOCK_KIND, timeNs, NaN, -1, -1, rangeOffset!, rangeLength!, NaN, dev);
+      good++;
+      sink(BLOCK_KIND, timeNs, NaN, -1, -1, rangeOffset!, rangeLength!, NaN, dev);
       return;
     }
     if (kind === undefined) throw bad(`unknown event ${JSON.stringify(fieldText(f, 2))}`);
@@ -143,13 +184,14 @@ export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string
     if (path === -1 && ino === undefined) throw bad(`${kind} event with neither a path nor an inode`);
     const comm = strings.id(f.bytes, f.starts[4]!, f.ends[4]!);
     accept(seq);
-    columns.push(KIND_CODE[kind], timeNs, pid, path, comm, ranged ? rangeOffset! : NaN, ranged ? rangeLength! : NaN, ino ?? NaN, dev);
+    good++;
+    sink(KIND_CODE[kind], timeNs, pid, path, comm, ranged ? rangeOffset! : NaN, ranged ? rangeLength! : NaN, ino ?? NaN, dev);
   }, {
     onHeader: (line) => checkHeader(line, source),
     onProblem: (problem) => {
       problems.push(problem);
-      if (problems.length > TOLERATED_PROBLEMS && problems.length > columns.count) {
-        throw new FormatError(source, problem.offset, `${problems.length} bad rows and ${columns.count} good ones: ` +
+      if (problems.length > TOLERATED_PROBLEMS && problems.length > good) {
+        throw new FormatError(source, problem.offset, `${problems.length} bad rows and ${good} good ones: ` +
           `this is not a bootprof events log (first: ${problems[0]!.message})`);
       }
     },
@@ -163,5 +205,5 @@ export function parseKmodEvents(bytes: Buffer | Iterable<Buffer>, source: string
   const notes = missing > 0 ? [`${missing} events missing (gaps in seq): the log is not complete`] : [];
   for (const p of problems.slice(0, LISTED_PROBLEMS)) notes.push(`row skipped: ${p.message}`);
   if (problems.length > LISTED_PROBLEMS) notes.push(`${problems.length - LISTED_PROBLEMS} more bad rows skipped`);
-  return traceFromColumns(columns, { source, format: 'bootprof-events', devices, notes });
+  return { devices, notes };
 }

@@ -130,23 +130,41 @@ function readModuleLogInChunks(path: string): Trace | undefined {
     const headLength = readSync(fd, head, 0, head.length, 0);
     const first = head.subarray(0, headLength);
     if (headLength === 0 || isGzip(first) || !looksLikeKmodEvents(first)) return undefined;
+
+    // the parse keeps a digest of the events: the file is read again (through a descriptor of its
+    // own) if a consumer asks for every event
+    let firstRead = true;
     const chunks = function* (): Generator<Buffer> {
-      yield first;
-      let position = headLength;
-      for (;;) {
-        const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-        let n: number;
+      const again = !firstRead;
+      firstRead = false;
+      let from = fd;
+      if (again) {
         try {
-          n = readSync(fd, chunk, 0, CHUNK_BYTES, position);
+          from = openSync(path, 'r');
         } catch (err) {
           throw new InputError(describeSystemError(path, err), { cause: err });
         }
-        if (n === 0) return;
-        position += n;
-        yield chunk.subarray(0, n);
+      }
+      try {
+        let position = 0;
+        // one buffer, filled again for each chunk: the scanner is done with a chunk when it asks for the next
+        const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+        for (;;) {
+          let n: number;
+          try {
+            n = readSync(from, chunk, 0, CHUNK_BYTES, position);
+          } catch (err) {
+            throw new InputError(describeSystemError(path, err), { cause: err });
+          }
+          if (n === 0) return;
+          position += n;
+          yield chunk.subarray(0, n);
+        }
+      } finally {
+        if (again) closeSync(from);
       }
     };
-    const trace = parseKmodEvents(chunks(), path, stat.size);
+    const trace = parseKmodEvents(chunks, path, stat.size);
     if (eventCount(trace) === 0) throw new FormatError(path, 0, 'no events in this bootprof-events trace');
     return trace;
   } finally {

@@ -39,7 +39,8 @@ export interface ScanOptions {
 
 /**
  * Visit the records after the header line. `input` is the whole file, or its consecutive chunks
- * (a file read piece by piece: only one chunk and one partial line are held at a time).
+ * (a file read piece by piece: only one chunk and one partial line are held at a time). A chunk
+ * is not used once the next one is asked for, so the reader may fill the same buffer each time.
  */
 export function scanTsvRecords(
   input: Buffer | Iterable<Buffer>,
@@ -50,16 +51,28 @@ export function scanTsvRecords(
 ): void {
   const chunks = Buffer.isBuffer(input) ? [input] : input;
   const scan = new Scan(source, columns, visit, options);
-  let carry: Buffer | undefined;
+  let carry = Buffer.alloc(0); // the start of a line cut at the end of the previous chunk (a copy)
   let base = 0; // file offset of carry's (or the chunk's) first byte
   for (const chunk of chunks) {
     if (chunk.length === 0) continue;
-    const window = carry === undefined || carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
-    const used = scan.window(window, base, false);
+    let rest = chunk;
+    if (carry.length > 0) {
+      // only the cut line is joined to the start of the chunk, not the whole chunk to the carry
+      const newline = chunk.indexOf(0x0a);
+      const head = Buffer.concat([carry, newline === -1 ? chunk : chunk.subarray(0, newline + 1)]);
+      const used = scan.window(head, base, false);
+      base += used;
+      if (newline === -1 || used < head.length) {
+        carry = Buffer.from(head.subarray(used));
+        continue;
+      }
+      rest = chunk.subarray(newline + 1);
+    }
+    const used = scan.window(rest, base, false);
     base += used;
-    carry = window.subarray(used);
+    carry = Buffer.from(rest.subarray(used));
   }
-  if (carry !== undefined && carry.length > 0) scan.window(carry, base, true);
+  if (carry.length > 0) scan.window(carry, base, true);
   else if (!scan.headerSeen) scan.noHeader(Buffer.alloc(0));
 }
 
