@@ -34,11 +34,11 @@ const sizeOf = (i) => (i % 50 === 0 ? 200_000 + (i % 7) * 150_000 : 500 + (i * 7
 const fileOf = (k) => k * 20 + (k % 20);
 
 /** A module log: PROFILED files opened, then reads and faults among them (a boot's repeats). */
-function moduleLog(path) {
+function moduleLog(path, events = EVENTS) {
   if (existsSync(path)) return;
   const rows = ['#bootprof-events v1\tseq\ttime_ns\tevent\tpid\tcomm\tdev\tino\toffset\tlength\tpath'];
   let time = 1e9;
-  for (let seq = 0; seq < EVENTS; seq++) {
+  for (let seq = 0; seq < events; seq++) {
     const k = seq < PROFILED ? seq : rand() % PROFILED;
     const i = fileOf(k);
     const pid = 100 + (rand() % 40);
@@ -144,6 +144,13 @@ function sortBench() {
     const ratio = r.wall / awk.wall;
     row(`bootprof ${name}, ${EVENTS} events`, `${r.wall.toFixed(0)} ms wall, ${r.cpu.toFixed(0)} ms CPU, ${mb(r.rss)} MiB peak`, `${ratio.toFixed(2)}x wall, ${(r.cpu / awk.cpu).toFixed(2)}x CPU`, '<= 1.0x', ratio <= 1);
   }
+  // streaming: the same files and repeats, a quarter of the events; peak memory should hardly change
+  const quarter = join(cache, `events-${EVENTS / 4}.tsv`);
+  moduleLog(quarter, EVENTS / 4);
+  const [small] = sideBySide([{ argv: [process.execPath, cli, 'sort', '--order', 'first-access', '--root', root, quarter, '-o', join(cache, 'fa4.sort')] }], 3);
+  const growth = (firstAccess.rss - small.rss) / 1024;
+  row(`sort --order first-access: peak at ${EVENTS / 4} then ${EVENTS} events`, `${mb(small.rss)} MiB, then ${mb(firstAccess.rss)} MiB`,
+    `+${growth.toFixed(0)} MiB for ${(EVENTS * 3) / 4} more events`, 'grows with files, not events', growth < 16);
 }
 
 // ---- 3. report on a million module events --------------------------------------------------------
