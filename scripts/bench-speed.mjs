@@ -5,7 +5,7 @@
 // Wall times on a shared machine swing with its load, so CPU time (user + sys) is printed next
 // to them. Needs dist/ (npm run build). BENCH_EVENTS=N changes the size of the module log.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -195,6 +195,11 @@ function startupBench() {
 }
 
 if (!existsSync(cli)) throw new Error('dist/cli/main.js is missing: npm run build');
+// a `tsc` after the build leaves the cached --help text stale, and --help then goes through yargs
+const helpCache = join(dist, 'cli', 'help.txt');
+if (!existsSync(helpCache) || readdirSync(join(dist, 'cli'), { recursive: true }).some((f) => String(f).endsWith('.js') && statSync(join(dist, 'cli', String(f))).mtimeMs > statSync(helpCache).mtimeMs)) {
+  throw new Error('dist/cli/help.txt is missing or older than dist/cli: npm run build');
+}
 const started = new Date().toISOString();
 const load0 = loadavg()[0];
 await parseRates();
