@@ -49,6 +49,8 @@ export class ByteStrings {
   private hashes = new Int32Array(1024);
   private keys: (Buffer | undefined)[] = new Array<Buffer | undefined>(1024);
   private ids = new Int32Array(1024);
+  private lastKey: Buffer | undefined;
+  private lastId = -1;
   /** The distinct strings, by id (in order of first appearance). */
   readonly values: string[] = [];
 
@@ -60,6 +62,13 @@ export class ByteStrings {
   /** The id of that string in `values`: the same bytes always get the same id. */
   id(bytes: Buffer, start: number, end: number): number {
     const n = end - start;
+    // a column often repeats its previous value (the device, a process's comm): compared from the end
+    const last = this.lastKey;
+    if (last !== undefined && last.length === n) {
+      let k = n - 1;
+      while (k >= 0 && last[k] === bytes[start + k]) k--;
+      if (k < 0) return this.lastId;
+    }
     // FNV-1a over the length and the last 24 bytes: paths share long prefixes and differ at the
     // end, and a hit is checked byte by byte anyway
     let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
@@ -71,7 +80,10 @@ export class ByteStrings {
       if (this.hashes[slot] === h && key.length === n) {
         let k = 0;
         while (k < n && key[k] === bytes[start + k]) k++;
-        if (k === n) return this.ids[slot]!;
+        if (k === n) {
+          this.lastKey = key;
+          return (this.lastId = this.ids[slot]!);
+        }
       }
       slot = (slot + 1) & this.mask;
     }
@@ -80,6 +92,8 @@ export class ByteStrings {
     this.keys[slot] = Buffer.from(bytes.subarray(start, end));
     this.hashes[slot] = h;
     this.ids[slot] = id;
+    this.lastKey = this.keys[slot];
+    this.lastId = id;
     if (this.values.length * 2 > this.mask) this.grow();
     return id;
   }
