@@ -40,6 +40,7 @@ t.test('plain command lines: the same arguments as yargs', async (t) => {
     ['sort', '-', '-o', '-', '--layout', 'end', '--format', 'gensquashfs', '-b', '65536', '--no-block-events'],
     ['sort', '--merge', 'interleave', 'a', '--', '-b', '--x'],
     ['readahead', '--image', 'img.squashfs', 'a.tsv', '-o', 'ra.list'],
+    ['readahead', '--image', 'img.squashfs', 'a.tsv', '--ranges', '--on-medium', '-o', 'ra.list'],
     ['inspect', 'img.iso', '--squashfs', '/live/fs.squashfs'],
     ['cat', 'img.iso', '/etc/passwd'],
     ['map', 'a.tsv', '--image', 'x'],
