@@ -70,9 +70,18 @@ export function replayOnLayout(index: LayoutIndex, accesses: readonly FileAccess
     }
     const firstBlock = Math.floor(from / blockSize);
     const lastBlock = Math.max(firstBlock, Math.ceil(to / blockSize) - 1);
-    for (const e of data) {
-      const block = e.block ?? 0;
-      if (block >= firstBlock && block <= lastBlock) out.push(e.start, e.length, file, step);
+    if (blocksInOrder(data, firstBlock, lastBlock)) {
+      // one extent per block, in order (how mksquashfs and the predictor write them): index straight
+      // into the accessed blocks instead of scanning every block of a large file on each access
+      for (let block = firstBlock; block <= lastBlock && block < data.length; block++) {
+        const e = data[block]!;
+        out.push(e.start, e.length, file, step);
+      }
+    } else {
+      for (const e of data) {
+        const block = e.block ?? 0;
+        if (block >= firstBlock && block <= lastBlock) out.push(e.start, e.length, file, step);
+      }
     }
     // the tail past the last full block lives in a fragment
     const tailStart = Math.floor(entry.size / blockSize) * blockSize;
@@ -87,4 +96,12 @@ function pushMetadata(out: ReadsBuilder, spans: LayoutIndex['inodeTable'], total
   const position = Math.min(total - 1, Math.floor(rank * total));
   const start = offsetInSpans(spans, Math.max(0, position - (position % METADATA_BLOCK)));
   out.push(start, METADATA_BLOCK, -1, step);
+}
+
+/** Whether data[b] is block b for every b of the range that the file has (and the list ends right). */
+function blocksInOrder(data: readonly { block?: number }[], first: number, last: number): boolean {
+  const n = data.length;
+  if (n === 0 || data[n - 1]!.block !== n - 1) return false;
+  for (let b = first; b <= last && b < n; b++) if (data[b]!.block !== b) return false;
+  return true;
 }
