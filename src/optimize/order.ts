@@ -83,54 +83,54 @@ export function closeFragmentsEarly(
   blockSize: number,
   loose: ReadonlySet<number>,
 ): { order: number[]; moved: number } {
-  const packed = (f: number): boolean => {
+  const n = order.length;
+  const packedSize = new Float64Array(n);
+  // packedBefore[k]: raw bytes of the packed (fragment) files at positions before k
+  const packedBefore = new Float64Array(n + 1);
+  for (let k = 0; k < n; k++) {
+    const f = order[k]!;
     const size = sizeOf(f);
-    return size > 0 && size < blockSize && !loose.has(f);
-  };
-  const done = new Set<number>();
+    packedSize[k] = size > 0 && size < blockSize && !loose.has(f) ? size : 0;
+    packedBefore[k + 1] = packedBefore[k]! + packedSize[k]!;
+  }
   const out: number[] = [];
   let pendingRaw = 0;
-  // the earliest original position among the pending block's members (Infinity: none)
+  // the earliest position among the pending block's members (Infinity: none)
   let pendingFirst = Infinity;
+  // every packed file after the current position and up to here was already brought forward
+  let pulledUpTo = -1;
   let moved = 0;
-  const emit = (f: number, position: number): void => {
-    done.add(f);
-    out.push(f);
-    if (!packed(f)) return;
-    const size = sizeOf(f);
+  const emit = (k: number): void => {
+    out.push(order[k]!);
+    const size = packedSize[k]!;
+    if (size === 0) return;
     if (pendingRaw + size > blockSize) {
       pendingRaw = 0;
       pendingFirst = Infinity;
     }
     pendingRaw += size;
-    pendingFirst = Math.min(pendingFirst, position);
+    pendingFirst = Math.min(pendingFirst, k);
   };
-  const positionOf = new Map<number, number>();
-  order.forEach((f, i) => positionOf.set(f, i));
-  for (let i = 0; i < order.length; i++) {
-    const f = order[i]!;
-    if (done.has(f)) continue;
-    if (sizeOf(f) >= blockSize && pendingFirst < i) {
-      // the small files after f up to the one that no longer fits: they close the pending block
-      const closing: number[] = [];
-      let raw = pendingRaw;
-      let closes = false;
-      for (let j = i + 1; j < order.length; j++) {
-        const g = order[j]!;
-        if (done.has(g) || !packed(g)) continue;
-        closing.push(g);
-        if (raw + sizeOf(g) > blockSize) {
-          closes = true;
-          break;
-        }
-        raw += sizeOf(g);
+  for (let i = 0; i < n; i++) {
+    if (i <= pulledUpTo && packedSize[i]! > 0) continue; // brought forward already
+    if (sizeOf(order[i]!) >= blockSize && pendingFirst < i) {
+      // the first position after i where the packed files from there on no longer fit the block
+      const from = Math.max(i, pulledUpTo) + 1;
+      const room = blockSize - pendingRaw;
+      let lo = from;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (packedBefore[mid + 1]! - packedBefore[from]! > room) hi = mid;
+        else lo = mid + 1;
       }
-      if (closes) {
-        for (const g of closing) emit(g, positionOf.get(g)!);
+      if (lo < n) {
+        for (let k = from; k <= lo; k++) if (packedSize[k]! > 0) emit(k);
+        pulledUpTo = lo;
         moved++;
       }
     }
-    emit(f, i);
+    emit(i);
   }
   return { order: out, moved };
 }
