@@ -136,6 +136,63 @@ t.test('fragment blocks closed early: same members, written ahead of the large f
   t.end();
 });
 
+/** The rule spelled out plainly (quadratic): the fast version must give the same order. */
+function closeFragmentsEarlyReference(order: number[], sizeOf: (f: number) => number, B: number): number[] {
+  const packed = (f: number): boolean => sizeOf(f) > 0 && sizeOf(f) < B;
+  const done = new Set<number>();
+  const out: number[] = [];
+  let raw = 0;
+  let first = Infinity;
+  const emit = (f: number, at: number): void => {
+    done.add(f);
+    out.push(f);
+    if (!packed(f)) return;
+    if (raw + sizeOf(f) > B) [raw, first] = [0, Infinity];
+    raw += sizeOf(f);
+    first = Math.min(first, at);
+  };
+  order.forEach((f, i) => {
+    if (done.has(f)) return;
+    if (sizeOf(f) >= B && first < i) {
+      const closing: number[] = [];
+      let sum = raw;
+      for (let j = i + 1; j < order.length; j++) {
+        const g = order[j]!;
+        if (done.has(g) || !packed(g)) continue;
+        closing.push(j);
+        if (sum + sizeOf(g) > B) {
+          for (const k of closing) emit(order[k]!, k);
+          break;
+        }
+        sum += sizeOf(g);
+      }
+    }
+    emit(f, i);
+  });
+  return out;
+}
+
+t.test('fragment blocks closed early: the fast search gives what the plain rule gives', (t) => {
+  let seed = 7;
+  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let round = 0; round < 200; round++) {
+    const n = 1 + Math.floor(random() * 60);
+    const sizes = Array.from({ length: n }, () => {
+      const r = random();
+      return r < 0.1 ? 0 : r < 0.3 ? B + Math.floor(random() * 3 * B) : Math.floor(random() * B * 0.6);
+    });
+    const order = Array.from({ length: n }, (_, i) => i).sort(() => random() - 0.5);
+    const fast = closeFragmentsEarly(order, (f) => sizes[f]!, B, new Set()).order;
+    const plain = closeFragmentsEarlyReference(order, (f) => sizes[f]!, B);
+    if (JSON.stringify(fast) !== JSON.stringify(plain)) {
+      t.same(fast, plain, `round ${round}: sizes ${JSON.stringify(sizes)}, order ${JSON.stringify(order)}`);
+      break;
+    }
+  }
+  t.pass('200 random orders agree');
+  t.end();
+});
+
 t.test('real mksquashfs: a fragment block closed early is written ahead of the large file', (t) => {
   const dir = t.testdir();
   const root = join(dir, 'root');
