@@ -72,10 +72,10 @@ t.test('a bad row is skipped and named (line, byte); the rest of the capture is 
   oneBad('\t4096\t', '\t40z6\t', /needs a decimal offset and length/);
   oneBad('\t4096\t', '\t18446744073709551616\t', /needs a decimal offset and length/);
   t.throws(() => parseKmodEvents(Buffer.from('#bootprof-events v2\tseq\n'), 'h.tsv'), { name: 'FormatError', message: /unexpected header/ });
+  // a NUL byte is binary data in one row: that row is skipped (more in trace-bad-rows.test.ts)
   const nul = Buffer.from(bytes);
   nul[4000] = 0;
-  // a NUL byte means binary data, not a damaged row: that file is still refused
-  t.throws(() => parseKmodEvents(nul, 'n.tsv'), { name: 'FormatError', message: /at byte 4000: NUL byte/ });
+  t.equal(parseKmodEvents(nul, 'n.tsv').events.length, all - 1);
   const backwards = Buffer.from(`${HEADER}5\t1\topen\t1\tc\t-\t-\t-\t-\t/a\n4\t2\topen\t1\tc\t-\t-\t-\t-\t/b\n6\t3\topen\t1\tc\t-\t-\t-\t-\t/c\n`);
   const back = parseKmodEvents(backwards, 'b.tsv');
   t.same(back.events.map((e) => (e as FileEvent).path), ['/a', '/c']);

@@ -1,6 +1,7 @@
 import { FormatError } from '../errors.js';
 import { ByteStrings, countAt, digitsEnd } from './byte-fields.js';
-import { excerpt, firstBinaryByte, forEachLineFast, headLines, parseCount } from './text-lines.js';
+import { RowProblems } from './row-problems.js';
+import { MAX_LINE_BYTES, excerpt, firstBinaryByte, forEachLineFast, headLines, parseCount } from './text-lines.js';
 import type { BlockEvent, Trace, TraceDevice } from './types.js';
 import { linuxDeviceKind } from './linux-devices.js';
 
@@ -37,6 +38,10 @@ export function parseBlkparse(bytes: Buffer, source: string, options: { textOnly
   let inSummary = false;
   let sawTraceLine = false;
   let pcRequests = 0;
+  let traceLines = 0;
+  // a bad line is named and skipped (issue 11), unless most lines are bad
+  const problems = new RowProblems(source, 'blkparse output');
+  const skip = (offset: number, message: string): void => problems.add(new FormatError(source, offset, message), traceLines);
 
   const deviceNames = new ByteStrings();
   const length = bytes.length;
@@ -101,6 +106,7 @@ export function parseBlkparse(bytes: Buffer, source: string, options: { textOnly
     }
     if (end === length || rest === end || control) return -1;
     sawTraceLine = true;
+    traceLines++;
     const isD = actionEnd === action + 1 && bytes[action] === 0x44; /* D */
     const r = bytes[rwbs] === 0x46 /* F */ ? (rwbs + 1 < rwbsEnd ? bytes[rwbs + 1] : -1) : bytes[rwbs];
     if (!isD || r !== 0x52 /* R */) return end;
@@ -127,37 +133,40 @@ export function parseBlkparse(bytes: Buffer, source: string, options: { textOnly
     const m = LINE.exec(text);
     if (m === null) {
       const bad = firstBinaryByte(text);
-      if (bad !== -1) throw new FormatError(source, offset + bad, `line ${lineNumber}: binary data in blkparse output`);
+      if (bad !== -1) return skip(offset + bad, `line ${lineNumber}: binary data in blkparse output`);
       if (SUMMARY.test(text) && sawTraceLine) {
         inSummary = true;
         return;
       }
       if (!sawTraceLine && text.startsWith('Input file ')) return;
-      throw new FormatError(source, offset, `line ${lineNumber} is not a blkparse event: ${excerpt(text)}`);
+      return skip(offset, `line ${lineNumber} is not a blkparse event: ${excerpt(text)}`);
     }
     sawTraceLine = true;
-    if (m[8] !== 'D' || !isRead(m[9]!)) return;
+    if (m[8] !== 'D' || !isRead(m[9]!)) {
+      traceLines++;
+      return;
+    }
     const bad = firstBinaryByte(text);
-    if (bad !== -1) throw new FormatError(source, offset + bad, `line ${lineNumber}: binary data in blkparse output`);
+    if (bad !== -1) return skip(offset + bad, `line ${lineNumber}: binary data in blkparse output`);
     const rest = m[10] ?? '';
     const req = FS_REQUEST.exec(rest);
     if (req === null) {
       if (PC_REQUEST.test(rest)) {
         pcRequests++;
+        traceLines++;
         return;
       }
-      throw new FormatError(source, offset, `line ${lineNumber}: malformed read request ${excerpt(text)}`);
+      return skip(offset, `line ${lineNumber}: malformed read request ${excerpt(text)}`);
     }
-    if (!terminated) {
-      throw new FormatError(source, offset, `line ${lineNumber} is cut short (no newline at the end of the output)`);
-    }
+    if (!terminated) return skip(offset, `line ${lineNumber} is cut short (no newline at the end of the output)`);
     const sector = parseCount(req[1]!);
     const count = parseCount(req[2]!);
     const sec = parseCount(m[5]!);
     const nsec = parseCount(m[6]!);
     if (sector === undefined || count === undefined || sec === undefined || nsec === undefined) {
-      throw new FormatError(source, offset, `line ${lineNumber}: number out of range ${excerpt(text)}`);
+      return skip(offset, `line ${lineNumber}: number out of range ${excerpt(text)}`);
     }
+    traceLines++;
     if (count === 0) return;
     const device = `${m[1]},${m[2]}`;
     readsPerDevice.set(device, (readsPerDevice.get(device) ?? 0) + 1);
@@ -169,13 +178,14 @@ export function parseBlkparse(bytes: Buffer, source: string, options: { textOnly
       offset: sector * SECTOR,
       length: count * SECTOR,
     });
-  });
+  }, (offset, lineNumber) => skip(offset, `line ${lineNumber}: line longer than ${MAX_LINE_BYTES} bytes: not a record`));
 
   const devices: TraceDevice[] = [...readsPerDevice].map(([id, n]) => {
     const [major] = id.split(',');
     const kind = linuxDeviceKind(Number(major));
     return { id, kind, description: `${id} (${kind}, ${n} reads issued to the driver)` };
   });
-  const notes = pcRequests > 0 ? [`${pcRequests} packet-command reads without a sector skipped`] : [];
+  const notes = problems.notes();
+  if (pcRequests > 0) notes.push(`${pcRequests} packet-command reads without a sector skipped`);
   return { source, format: 'blkparse', events, devices, notes };
 }

@@ -1,6 +1,7 @@
 import { FormatError } from '../errors.js';
 import { ByteStrings, bytesStartWith, countAt, digitsEnd } from './byte-fields.js';
-import { excerpt, firstBinaryByte, forEachLineFast, headLines, parseCount } from './text-lines.js';
+import { RowProblems } from './row-problems.js';
+import { MAX_LINE_BYTES, excerpt, firstBinaryByte, forEachLineFast, headLines, parseCount } from './text-lines.js';
 import type { BlockEvent, Trace, TraceDevice } from './types.js';
 
 /**
@@ -40,6 +41,9 @@ export function parseQemuLog(bytes: Buffer, source: string, options: { textOnly?
   const reads: BlockEvent[] = [];
   let originSec: number | undefined;
   let skippedLines = 0;
+  // a bad line is named and skipped (issue 11): the other lines are good only if they parse
+  const problems = new RowProblems(source, 'a qemu trace log');
+  const skip = (offset: number, message: string): void => problems.add(new FormatError(source, offset, message), reads.length + skippedLines);
 
   const pointers = new ByteStrings();
   const blkDevices = new Map<string, string>();
@@ -125,7 +129,7 @@ export function parseQemuLog(bytes: Buffer, source: string, options: { textOnly?
       const sec = parseCount(stamp[2]!);
       const usec = parseCount(stamp[3]!);
       if (sec === undefined || usec === undefined || usec >= 1_000_000) {
-        throw new FormatError(source, offset, `line ${lineNumber}: bad timestamp prefix ${excerpt(text)}`);
+        return skip(offset, `line ${lineNumber}: bad timestamp prefix ${excerpt(text)}`);
       }
       // Wall-clock seconds since 1970 in ns do not fit a double exactly: count from the first line's second.
       originSec ??= sec;
@@ -135,30 +139,28 @@ export function parseQemuLog(bytes: Buffer, source: string, options: { textOnly?
     const isBlk = body.startsWith(BLK_NAME);
     if (!isBlk && !body.startsWith(IDE_NAME)) {
       const bad = firstBinaryByte(text);
-      if (bad !== -1) throw new FormatError(source, offset + bad, `line ${lineNumber}: binary data in a qemu log`);
+      if (bad !== -1) return skip(offset + bad, `line ${lineNumber}: binary data in a qemu log`);
       skippedLines++;
       return;
     }
-    if (!terminated) {
-      throw new FormatError(source, offset, `line ${lineNumber} is cut short (no newline at the end of the log)`);
-    }
+    if (!terminated) return skip(offset, `line ${lineNumber} is cut short (no newline at the end of the log)`);
     const m = (isBlk ? BLK_CO_PREADV : IDE_ATAPI_CMD_READ).exec(body);
     const first = m ? parseCount(m[3]!) : undefined;
     const second = m ? parseCount(m[4]!) : undefined;
     if (m === null || first === undefined || second === undefined) {
       const bad = firstBinaryByte(text);
-      if (bad !== -1) throw new FormatError(source, offset + bad, `line ${lineNumber}: binary data in a qemu log`);
+      if (bad !== -1) return skip(offset + bad, `line ${lineNumber}: binary data in a qemu log`);
       const name = isBlk ? 'blk_co_preadv' : 'ide_atapi_cmd_read';
-      throw new FormatError(source, offset, `line ${lineNumber}: malformed ${name} event ${excerpt(text)}`);
+      return skip(offset, `line ${lineNumber}: malformed ${name} event ${excerpt(text)}`);
     }
     const event: BlockEvent = isBlk
       ? { kind: 'block', seq: 0, device: `blk@${m[1]}`, offset: first, length: second }
       : { kind: 'block', seq: 0, device: `ide@${m[1]}`, offset: first * CD_SECTOR, length: second * CD_SECTOR };
     if (timeNs !== undefined) event.timeNs = timeNs;
     reads.push(event);
-  });
+  }, (offset, lineNumber) => skip(offset, `line ${lineNumber}: line longer than ${MAX_LINE_BYTES} bytes: not a record`));
 
-  const notes: string[] = [];
+  const notes: string[] = problems.notes();
   const dropped = formatProbes(reads, notes);
   const { superseded, devices } = chooseOneSourcePerDevice(reads, dropped, notes);
   if (skippedLines > 0) notes.push(`${skippedLines} lines of other qemu events or messages skipped`);

@@ -49,12 +49,15 @@ export function forEachLine(
  * straight from the bytes and returns the offset of its newline, or -1 when the line is anything
  * else; that line then goes to `visit` as text, exactly as forEachLine would hand it over (so
  * every check and error message stays with the text path). No chunk-sized strings are built.
+ * With `onLongLine`, a line over MAX_LINE_BYTES (binary garbage) is handed to it and skipped
+ * instead of ending the walk.
  */
 export function forEachLineFast(
   bytes: Buffer,
   source: string,
   fast: (start: number) => number,
   visit: (text: string, offset: number, lineNumber: number, terminated: boolean) => void,
+  onLongLine?: (offset: number, lineNumber: number) => void,
 ): void {
   let pos = 0;
   let lineNumber = 0;
@@ -66,10 +69,17 @@ export function forEachLineFast(
       end = bytes.indexOf(0x0a, pos);
       const terminated = end !== -1;
       if (!terminated) end = length;
-      if (end - pos > MAX_LINE_BYTES) throw longLine(source, pos);
-      const cr = end > pos && bytes[end - 1] === 0x0d ? 1 : 0;
-      visit(bytes.toString('latin1', pos, end - cr), pos, lineNumber, terminated);
-    } else if (end - pos > MAX_LINE_BYTES) throw longLine(source, pos);
+      if (end - pos > MAX_LINE_BYTES) {
+        if (onLongLine === undefined) throw longLine(source, pos);
+        onLongLine(pos, lineNumber);
+      } else {
+        const cr = end > pos && bytes[end - 1] === 0x0d ? 1 : 0;
+        visit(bytes.toString('latin1', pos, end - cr), pos, lineNumber, terminated);
+      }
+    } else if (end - pos > MAX_LINE_BYTES) {
+      if (onLongLine === undefined) throw longLine(source, pos);
+      onLongLine(pos, lineNumber);
+    }
     pos = end + 1;
   }
 }

@@ -12,7 +12,8 @@ import { countAt, type ByteStrings } from './byte-fields.js';
  *
  * Same checks as forEachTsvRecord: a one-line header, exactly `columns` fields per line, no NUL,
  * no line over 64 KiB, and a newline at the end of the file. A bad record names its file,
- * line and byte offset.
+ * line and byte offset; with onProblem it is skipped (a NUL or a run of binary garbage is one
+ * bad record, never the end of the scan).
  */
 
 export const MAX_RECORD_BYTES = 64 * 1024;
@@ -74,11 +75,14 @@ export function scanTsvRecords(
   }
   if (carry.length > 0) scan.window(carry, base, true);
   else if (!scan.headerSeen) scan.noHeader(Buffer.alloc(0));
+  scan.finish();
 }
 
 class Scan {
   headerSeen = false;
   private line = 1;
+  /** A line past MAX_RECORD_BYTES whose end is in a later chunk: skipped up to its newline. */
+  private longLine: { offset: number; line: number } | undefined;
   private readonly row: TsvRow;
   constructor(
     private readonly source: string,
@@ -93,6 +97,14 @@ class Scan {
     // an unterminated first line is shown by its start
     this.options.onHeader?.(bytes.subarray(0, 200));
     throw new FormatError(this.source, 0, 'header line is not terminated: the file is cut short');
+  }
+
+  /** The input ended inside a long line (nothing after it was left to scan). */
+  finish(): void {
+    if (this.longLine === undefined) return;
+    const { offset, line } = this.longLine;
+    this.longLine = undefined;
+    this.report(offset, line, `line longer than ${MAX_RECORD_BYTES} bytes: not a record`);
   }
 
   private report(offset: number, line: number, message: string): void {
@@ -120,9 +132,16 @@ class Scan {
       this.headerSeen = true;
       pos = headerEnd + 1;
     }
+    if (this.longLine !== undefined) {
+      const newline = bytes.indexOf(0x0a, pos);
+      if (newline === -1 && !last) return length; // still inside it: nothing of it is kept
+      this.line = this.longLine.line;
+      this.finish();
+      if (newline === -1) return length;
+      pos = newline + 1;
+    }
     // NUL is never valid in a text trace; memchr over the window costs far less than a check per byte
-    const nul = bytes.indexOf(0, pos);
-    if (nul !== -1) throw new FormatError(source, base + nul, 'NUL byte in a text trace');
+    let nul = bytes.indexOf(0, pos);
     row.bytes = bytes;
     while (pos < length) {
       const lineStart = pos;
@@ -145,7 +164,16 @@ class Scan {
       }
       const lineEnd = pos;
       if (lineEnd - lineStart > MAX_RECORD_BYTES) {
-        throw new FormatError(source, base + lineStart, `line longer than ${MAX_RECORD_BYTES} bytes: this is not a trace`);
+        // binary garbage (a crash leaves runs of zeros in a log file): one bad record, however long
+        if (lineEnd === length && !last) {
+          this.longLine = { offset: base + lineStart, line: this.line + 1 };
+          return length;
+        }
+        const line = ++this.line;
+        pos = lineEnd + 1;
+        if (nul !== -1 && nul < pos) nul = bytes.indexOf(0, pos);
+        this.report(base + lineStart, line, `line longer than ${MAX_RECORD_BYTES} bytes: not a record`);
+        continue;
       }
       if (lineEnd === length && !last) return lineStart; // the rest of this line is in the next chunk
       const line = ++this.line;
@@ -155,6 +183,11 @@ class Scan {
       }
       field++;
       pos = lineEnd + 1; // past the newline (or past the end)
+      if (nul !== -1 && nul < lineEnd) {
+        this.report(base + nul, line, 'NUL byte: binary data, not a record');
+        nul = bytes.indexOf(0, pos);
+        continue;
+      }
       if (tooMany || field !== columns) {
         this.report(base + lineStart, line, lineEnd === lineStart ? 'empty line' : `${field} fields, expected ${columns}`);
         continue;
