@@ -66,15 +66,22 @@ export function predictLayout(u: Universe, shape: PlanShape): PredictedImage {
     const sameBlocks = B === u.baseBlockSize && file.blocks !== undefined;
     const tail = file.size % B;
     if (file.size >= B) {
-      if (sameBlocks && file.blocks!.length > 0) {
+      if (sameBlocks) {
+        // the image's own blocks; sparse blocks (all zeros) take no room, so a file may claim far
+        // more than its blocks hold: never place it block by block from its size
         file.blocks!.forEach((length, block) => w.place({ length, kind: 'data-block', file: slot, block }));
       } else {
-        const full = Math.floor(file.size / B);
+        // at another block size, only the bytes the image stores get blocks (sparse ones hold none)
+        const raw = file.blocks === undefined
+          ? file.size
+          : Math.min(file.size, file.blocks.length * u.baseBlockSize + (file.fragmentTail !== undefined ? file.size % u.baseBlockSize : 0));
+        const full = Math.floor(raw / B);
+        const rawTail = raw % B;
         for (let block = 0; block < full; block++) {
           w.place({ length: Math.max(1, Math.round(B * file.ratio)), kind: 'data-block', file: slot, block });
         }
-        if (tail > 0) {
-          w.place({ length: Math.max(1, Math.round(tail * file.ratio)), kind: 'data-block', file: slot, block: full });
+        if (rawTail > 0) {
+          w.place({ length: Math.max(1, Math.round(rawTail * file.ratio)), kind: 'data-block', file: slot, block: full });
         }
       }
       continue;

@@ -205,8 +205,10 @@ export function universeFromLayout(layout: Layout, rels: readonly string[]): Uni
 /**
  * Every candidate layout places each block of each profiled file: past this many blocks (at the
  * image's block size) the plans would not fit in memory. 2^19 blocks is 64 GiB of profiled data at
- * mksquashfs's default block size, far beyond any live system's boot; a manifest that claims more
- * (a 4 GiB file in a 100 KiB image, found by fuzzing) is refused with the largest file named.
+ * mksquashfs's default block size, far beyond any live system's boot; a root or manifest that needs
+ * more is refused with the largest file named. A file read from an image is placed by its stored
+ * blocks, not its size (sparse blocks take no room): a manifest claiming a 4 GiB file in a 100 KiB
+ * image (found by fuzzing) costs only the blocks it has.
  */
 export const MAX_PLANNED_BLOCKS = 1 << 19;
 
@@ -215,7 +217,7 @@ function checkPlanSize(universe: Universe, source: string): Universe {
   let blocks = 0;
   let largest: PlannedFile | undefined;
   for (const f of universe.files) {
-    blocks += Math.ceil(f.size / B);
+    blocks += f.blocks !== undefined ? f.blocks.length + 1 : Math.ceil(f.size / B);
     if (largest === undefined || f.size > largest.size) largest = f;
   }
   if (blocks > MAX_PLANNED_BLOCKS && largest !== undefined) {
