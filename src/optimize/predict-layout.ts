@@ -74,7 +74,7 @@ export function predictLayout(u: Universe, shape: PlanShape): PredictedImage {
         // at another block size, only the bytes the image stores get blocks (sparse ones hold none)
         const raw = file.blocks === undefined
           ? file.size
-          : Math.min(file.size, file.blocks.length * u.baseBlockSize + (file.fragmentTail !== undefined ? file.size % u.baseBlockSize : 0));
+          : Math.min(file.size, file.blocks.length * u.baseBlockSize + (file.size % u.baseBlockSize));
         const full = Math.floor(raw / B);
         const rawTail = raw % B;
         for (let block = 0; block < full; block++) {
