@@ -62,7 +62,7 @@ t.test('sort --image on the fuzz manifest answers within a small heap', async (t
   const dir = new URL('./fixtures/fuzz-regressions/', import.meta.url).pathname;
   // 1900 MiB claimed: under the 2^19-block limit, so nothing refuses it before the planner
   const res = spawnSync(process.execPath, [
-    '--max-old-space-size=128', CLI, 'sort', '--image', `${dir}sort-manifest-e4472ed7e35eeb38.bin`, `${dir}sqfs-raw.events.tsv`,
+    '--max-old-space-size=128', CLI, 'sort', '--image', `${dir}sort-manifest-e4472ed7e35eeb38.bin`, `${dir}aux/sqfs-raw.events.tsv`,
   ], { encoding: 'utf8' });
   t.equal(res.status, 0, res.stderr.slice(-2000));
   t.match(res.stdout, /usr\/share\/doc\/f10\.txt/, 'the claimed file is in the sort file');

@@ -332,6 +332,13 @@ export async function replayRegressions(options) {
     const bin = join(o.outDir, n.replace(/\.json$/, '.bin'));
     if (!existsSync(bin) || statSync(bin).size > 64 * 1024 * 1024) continue;
     const step = materialize(note.step, bin, join(o.outDir, 'aux'));
+    // a missing aux file would end every replay in a typed "no such file": the bug never runs
+    const auxPaths = [...(note.step.argv ?? []), note.step.manifest ?? ''].filter((a) => a.startsWith('$AUX/'));
+    const missing = auxPaths.map((a) => join(o.outDir, 'aux', a.slice(5))).filter((p) => !existsSync(p));
+    if (missing.length > 0) {
+      results.push({ name: n.replace(/\.json$/, ''), outcome: 'missing', error: `aux file missing: ${missing.join(', ')}` });
+      continue;
+    }
     const hangMs = note.step.hangMs ?? o.hangMs;
     let res = await worker.run(step, hangMs);
     if (res.outcome === 'timeout' || res.outcome === 'died') {
