@@ -146,14 +146,21 @@ t.test('mostly garbage is still refused', async (t) => {
   t.throws(() => parseQemuLog(junk, 'junk.log'), { name: 'FormatError', message: /junk\.log at byte \d+: 10\d bad rows and \d+ good ones/ });
 });
 
-t.test('the CLI keeps the capture and names the skipped row', async (t) => {
+t.test('every command that reads traces keeps the capture and names the skipped row', async (t) => {
   const bytes = readFileSync(fixture('captured/bootprof-events.tsv'));
   const nul = Buffer.from(bytes);
   nul[4000] = 0;
   const dir = t.testdir();
-  writeFileSync(join(dir, 'n.tsv'), nul);
-  const res = runCli(['sort', join(dir, 'n.tsv')]);
+  const trace = join(dir, 'n.tsv');
+  writeFileSync(trace, nul);
+  const res = runCli(['sort', trace]);
   t.equal(res.status, 0, res.stderr);
   t.match(res.stdout, /usr\/bin\/bash/);
   t.match(res.stderr, /n\.tsv at byte 4000: line \d+: NUL byte/);
+  const image = fixture('captured-layout.json');
+  for (const args of [['readahead'], ['tune'], ['simulate'], ['report', '-o', join(dir, 'r.html')], ['map', '-o', join(dir, 'p.tsv')]]) {
+    const r = runCli([...args, '--image', image, trace]);
+    t.not(r.status, 70, `${args[0]}: no internal error`);
+    t.match(r.stderr, /n\.tsv: row skipped: .*n\.tsv at byte 4000: line \d+: NUL byte/, `${args[0]} names the skipped row`);
+  }
 });

@@ -25,6 +25,8 @@ export interface SimulationInputs {
   /** Block traces, in the first image's coordinates. */
   physical: { name: string; reads: PhysicalReads }[];
   traceNames: string[];
+  /** Each trace's source and notes (rows skipped, events missing), for the caller to show. */
+  traceNotes: { source: string; notes: string[] }[];
   profile: Profile;
 }
 
@@ -123,5 +125,6 @@ export async function loadSimulationInputs(options: SimulationInputOptions): Pro
         reads: blockEventsToReads(trace.events, base, (e) => choices.get(e.device)?.coordinates ?? 'image'),
       };
     });
-  return { images, accesses, touchedPaths, physical, traceNames: merged.map((t) => basename(t.source)), profile };
+  const traceNotes = merged.map((t) => ({ source: t.source, notes: t.notes ?? [] }));
+  return { images, accesses, touchedPaths, physical, traceNames: merged.map((t) => basename(t.source)), traceNotes, profile };
 }

@@ -12,6 +12,7 @@ import { emitJson, withJson, type JsonArgs } from '../options/json.js';
 import { withOutput, type OutputArgs } from '../options/output.js';
 import { excludesOf, withProfileFilters, type ProfileFilterArgs } from '../options/profile-filters.js';
 import { withTraces, type TracesArgs } from '../options/traces.js';
+import { noteTraceLosses } from '../trace-losses.js';
 
 type ReadaheadArgs = TracesArgs &
   ImageArgs &
@@ -88,7 +89,9 @@ export const readaheadCommand: CommandModule<object, ReadaheadArgs> = {
     const image = openImageOrManifest(args.image, squashfsPathOf(args));
     try {
       const source = image.image?.source;
-      const plan = planReadahead(await readTraces(args.traces), {
+      const traces = await readTraces(args.traces);
+      noteTraceLosses(traces);
+      const plan = planReadahead(traces, {
         layout: image.layout,
         tree: image.tree,
         excludes: excludesOf(args),

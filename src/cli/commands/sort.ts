@@ -14,6 +14,7 @@ import { emitJson, withJson, type JsonArgs } from '../options/json.js';
 import { withOutput, type OutputArgs } from '../options/output.js';
 import { excludesOf, withProfileFilters, type ProfileFilterArgs } from '../options/profile-filters.js';
 import { withTraces, type TracesArgs } from '../options/traces.js';
+import { noteTraceLosses } from '../trace-losses.js';
 
 type SortArgs = TracesArgs &
   ImageOrRootArgs &
@@ -79,7 +80,7 @@ export const sortCommand: CommandModule<object, SortArgs> = {
     const traces = await readTraces(args.traces);
     const excludes = excludesOf(args);
     // skipped rows and gaps in a capture: the sort file is made from the rest, but say so
-    for (const trace of traces) for (const n of trace.notes ?? []) if (/row skipped|bad rows|missing/.test(n)) note(`${trace.source}: ${n}`);
+    noteTraceLosses(traces);
 
     if (args.format === 'draklive') {
       const { drakliveSortFile } = await import('../../emit/draklive.js');

@@ -19,6 +19,7 @@ import { openImageOrRoot, withImageOrRoot, type ImageOrRootArgs } from '../optio
 import { withOutput, type OutputArgs } from '../options/output.js';
 import { excludesOf, withProfileFilters, type ProfileFilterArgs } from '../options/profile-filters.js';
 import { withTraces, type TracesArgs } from '../options/traces.js';
+import { noteTraceLosses } from '../trace-losses.js';
 
 type TuneArgs = TracesArgs &
   ImageOrRootArgs &
@@ -58,6 +59,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
     const { readTraces } = await import('../../trace/read.js');
     const { tuneProfiles } = await import('../../optimize/tune.js');
     const traces = await readTraces(args.traces);
+    noteTraceLosses(traces);
     const excludes = excludesOf(args);
     const result = tuneProfiles({
       traces,

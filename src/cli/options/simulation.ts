@@ -10,6 +10,7 @@ import { repeatableRequired } from './repeatable.js';
 import { withOutput, type OutputArgs } from './output.js';
 import { withProfileFilters, type ProfileFilterArgs } from './profile-filters.js';
 import { withTraces, type TracesArgs } from './traces.js';
+import { noteTraceLosses } from '../trace-losses.js';
 
 /** Options shared by `simulate` and `report`: what to evaluate, on which devices. */
 export type SimulationArgs = TracesArgs &
@@ -60,6 +61,7 @@ export async function loadInputs(args: SimulationArgs): Promise<SimulationInputs
     devices: deviceCoordinatesOf(args['trace-device']),
     ...squashfsPathOf(args),
   });
+  noteTraceLosses(inputs.traceNotes);
   const p = inputs.profile;
   note(
     `${p.events} events, ${p.entries.length} profiled paths, ${inputs.accesses.length} files in the image` +
