@@ -81,7 +81,7 @@ bool bp_fs_wanted(const struct inode *inode);
 extern char bp_fs_types[];
 
 /* bootprof_debugfs.c */
-int bp_debugfs_create(void);
+int bp_debugfs_create(bool fail_for_test);
 void bp_debugfs_remove(void);
 
 extern const char *const bp_kind_names[BP_NR_KINDS];

@@ -266,7 +266,8 @@ static const struct {
 	{ "control", 0200, &control_fops },
 };
 
-int bp_debugfs_create(void)
+/* fail_for_test: the last file fails after a pause, so the VM test's reader holds an earlier one open */
+int bp_debugfs_create(bool fail_for_test)
 {
 	struct dentry *d;
 	unsigned int i;
@@ -277,7 +278,12 @@ int bp_debugfs_create(void)
 		return PTR_ERR(bp_dir);
 	}
 	for (i = 0; i < ARRAY_SIZE(bp_files); i++) {
-		d = debugfs_create_file(bp_files[i].name, bp_files[i].mode, bp_dir, NULL, bp_files[i].fops);
+		if (fail_for_test && i == ARRAY_SIZE(bp_files) - 1) {
+			msleep(3000);
+			d = ERR_PTR(-ENOMEM);
+		} else {
+			d = debugfs_create_file(bp_files[i].name, bp_files[i].mode, bp_dir, NULL, bp_files[i].fops);
+		}
 		if (IS_ERR(d)) {
 			pr_err("cannot create debugfs file %s: %ld\n", bp_files[i].name, PTR_ERR(d));
 			bp_debugfs_remove();

@@ -36,7 +36,7 @@ MODULE_PARM_DESC(scope, "live (default): only tasks in the loader's mount namesp
 /* Test only: the named hook's registration fails as if its symbol or tracepoint were missing. */
 static char fail_hook[16];
 module_param_string(fail_hook, fail_hook, sizeof(fail_hook), 0);
-MODULE_PARM_DESC(fail_hook, "Testing: make this hook fail to attach, to exercise the unwind path");
+MODULE_PARM_DESC(fail_hook, "Testing: make this hook fail to attach, or (debugfs) the debugfs setup fail after a pause, to exercise the unwind path");
 
 static bool start = true;
 module_param(start, bool, 0444);
@@ -44,13 +44,16 @@ MODULE_PARM_DESC(start, "Log from load time (default Y); otherwise write start t
 
 static int __init bootprof_init(void)
 {
+	bool fail_debugfs;
 	int ret;
 
 	if (buf_kb < 16 || buf_kb > 1048576) {
 		pr_err("buf_kb=%u is out of range 16..1048576\n", buf_kb);
 		return -EINVAL;
 	}
-	ret = bp_probes_check_params(hooks, fail_hook, scope);
+	/* fail_hook=debugfs: the last debugfs file fails, after a pause in which a reader can open one */
+	fail_debugfs = !strcmp(fail_hook, "debugfs");
+	ret = bp_probes_check_params(hooks, fail_debugfs ? "" : fail_hook, scope);
 	if (ret)
 		return ret;
 	ret = bp_ring_init((size_t)buf_kb * 1024);
@@ -66,7 +69,7 @@ static int __init bootprof_init(void)
 	 * debugfs comes last: once a file exists a reader may hold it open, and its release would
 	 * run module code after a failed init freed it. Nothing after this point may fail.
 	 */
-	ret = bp_debugfs_create();
+	ret = bp_debugfs_create(fail_debugfs);
 	if (ret)
 		goto out_unregister;
 	pr_info("logging %s on %s (scope %s) into %u KiB\n", hooks, bp_fs_types, scope, buf_kb);

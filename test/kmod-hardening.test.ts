@@ -68,6 +68,14 @@ t.test('a hook that cannot attach unwinds the others; no debugfs file was ever o
   t.equal(guest('load.rc').trim(), '0', 'a normal load works afterwards');
 });
 
+t.test('debugfs setup that fails while a reader holds a file open: init waits for the close, no oops', async (t) => {
+  t.match(guest('faildebugfs.txt'), /^debugfs [1-9]\d*\n$/, 'insmod failed, nothing left loaded, no debugfs left');
+  t.match(guest('faildebugfs.err'), /Cannot allocate memory/);
+  t.match(guest('faildebugfs-reader.txt'), /^opened (events|files|stats)$/m, 'the reader held a debugfs file open during the failing load');
+  t.match(dmesg, /bootprof: cannot create debugfs file control: -12/);
+  // the reader's close ran before the module's code was freed: oops=panic would have stopped the boot
+});
+
 const events = parseKmodEvents(Buffer.from(guest('events.tsv')), 'events.tsv');
 const raw = parseEventsForTest(guest('events.tsv')).events;
 

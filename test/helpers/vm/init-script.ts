@@ -120,6 +120,13 @@ hardening() {
     if [ -d /sys/module/bootprof ]; then echo "$h loaded" >> /out/failhook.txt; rmmod bootprof; fi
     if [ -d $BP ]; then echo "$h debugfs-left" >> /out/failhook.txt; fi
   done
+  # debugfs itself fails (its last file, after a 3 s pause) while the reader holds an earlier file open
+  # (the child shell says so while it holds the file: before its close lets the load end)
+  (while :; do for f in events files stats; do sh -c 'echo "opened $1" >> /out/faildebugfs-reader.txt; sleep 2' _ $f < $BP/$f; done; done) 2>/dev/null & R=$!
+  insmod $KO fail_hook=debugfs 2>>/out/faildebugfs.err; echo "debugfs $?" >> /out/faildebugfs.txt
+  kill $R; wait $R 2>/dev/null
+  if [ -d /sys/module/bootprof ]; then echo "debugfs loaded" >> /out/faildebugfs.txt; rmmod bootprof; fi
+  if [ -d $BP ]; then echo "debugfs debugfs-left" >> /out/faildebugfs.txt; fi
 
   insmod $KO; echo $? > /out/load.rc
   stat -c '%n %a' $BP/events $BP/files $BP/stats $BP/control > /out/modes.txt
