@@ -118,7 +118,7 @@ class Scan {
    * final line without a newline is a record cut short. Returns how many bytes were consumed.
    */
   window(bytes: Buffer, base: number, last: boolean): number {
-    const { source, columns, row } = this;
+    const { columns, row } = this;
     const { starts, ends } = row;
     const length = bytes.length;
     let pos = 0;
