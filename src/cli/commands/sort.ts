@@ -76,127 +76,131 @@ export const sortCommand: CommandModule<object, SortArgs> = {
   handler: async (args) => {
     // the pipeline is loaded here, when sort runs, not at start-up; the optimizer only when it plans
     const { readTraces } = await import('../../trace/read.js');
-    const { tree, layout } = await openImageOrRoot(args);
-    const traces = await readTraces(args.traces);
-    const excludes = excludesOf(args);
-    // skipped rows and gaps in a capture: the sort file is made from the rest, but say so
-    noteTraceLosses(traces);
+    const { tree, layout, opened } = await openImageOrRoot(args);
+    try {
+      const traces = await readTraces(args.traces);
+      const excludes = excludesOf(args);
+      // skipped rows and gaps in a capture: the sort file is made from the rest, but say so
+      noteTraceLosses(traces);
 
-    if (args.format === 'draklive') {
-      const { drakliveSortFile } = await import('../../emit/draklive.js');
-      const options = { excludes: args.exclude, seedExcludes: args['default-excludes'], stripPrefixes: args['strip-prefix'] };
-      emitData(drakliveSortFile(traces, { ...options, ...(tree !== undefined ? { tree } : {}) }), args.output);
-      return;
-    }
-
-    const device = deviceOf(args); // an unknown device fails before any work
-    if (args['block-size'] !== undefined && !(Number.isInteger(args['block-size']) && args['block-size'] >= 4096 && args['block-size'] <= 1 << 20 && (args['block-size'] & (args['block-size'] - 1)) === 0)) {
-      throw new InputError(`--block-size ${args['block-size']}: mksquashfs takes a power of two from 4096 to 1048576`);
-    }
-    const { selectProfile } = await import('../../optimize/inputs.js');
-    const { profile, selection, fileEventsOf } = selectProfile(traces, {
-      excludes,
-      stripPrefixes: args['strip-prefix'],
-      merge: args.merge,
-      blockEvents: args['block-events'] ? 'map' : 'ignore',
-      ...(layout !== undefined ? { layout } : {}),
-      ...(tree !== undefined ? { tree } : {}),
-    });
-    let files = selection.files;
-    let placement: Placement = args.layout === 'auto' ? 'beginning' : args.layout;
-    let sortPlan: SortPlan | undefined;
-    if (args.order === 'optimized') {
-      if (tree === undefined) {
-        note('no --root or --image: the optimizer needs file sizes; writing the first-access order');
-      } else if (selection.files.length > 0) {
-        const { planSortFile } = await import('../../optimize/sort-plan.js');
-        sortPlan = planSortFile({
-          traces,
-          fileEventsOf,
-          selection,
-          tree,
-          ...(layout !== undefined ? { image: layout } : { root: args.root! }),
-          excludes,
-          stripPrefixes: args['strip-prefix'],
-          device,
-          kernel: { readaheadBytes: DEFAULT_READAHEAD_BYTES },
-          ...(args['block-size'] !== undefined ? { blockSize: args['block-size'] } : {}),
-          ...(args.layout !== 'auto' ? { placement: args.layout } : {}),
-          onStep: (n) => progress(`optimizing: ${n} candidate layouts costed`),
-        });
-        progressDone();
-        files = sortPlan.files;
-        placement = sortPlan.plan.placement;
+      if (args.format === 'draklive') {
+        const { drakliveSortFile } = await import('../../emit/draklive.js');
+        const options = { excludes: args.exclude, seedExcludes: args['default-excludes'], stripPrefixes: args['strip-prefix'] };
+        emitData(drakliveSortFile(traces, { ...options, ...(tree !== undefined ? { tree } : {}) }), args.output);
+        return;
       }
-    }
-    const { renderSortFile } = await import('../../emit/sort-file.js');
-    const { renderGensquashfsSort } = await import('../../emit/gensquashfs-sort.js');
-    const result: SortFileResult =
-      args.format === 'gensquashfs'
-        ? renderGensquashfsSort(
-            files.map((f) => ({ rel: f.rel, path: f.entry.path })),
-            { placement, dontFragment: new Set(sortPlan?.unfragment.map((f) => f.rel) ?? []) },
-          )
-        : renderSortFile(files, {
-            format: args.format,
-            placement,
-            ...(tree !== undefined ? { topLevel: tree.topLevel() } : {}),
-            ...(args.root !== undefined ? { hostPrefix: args.root } : {}),
-          });
 
-    const dropped = [...profile.dropped, ...selection.dropped, ...result.dropped];
-    note(
-      `${profile.events} events, ${profile.entries.length} distinct paths` +
-        (profile.repeats > 0 ? ` (${profile.repeats} repeated accesses folded)` : '') +
-        `, ${result.written} files written` +
-        (dropped.length > 0 ? `; dropped ${countDrops(dropped).map((c) => c.text).join(', ')}` : ''),
-    );
-    if (profile.unmappedBlockEvents > 0) {
-      const why = !args['block-events']
-        ? ' (--no-block-events)'
-        : sortPlan !== undefined
-          ? ' (give --image to map them; the optimizer still uses page faults logged by inode, named by their open)'
-          : ' (give --image to map them)';
-      note(`${profile.unmappedBlockEvents} block events not mapped to files${why}`);
-    }
-    if (tree === undefined) note('no --root or --image: directories and missing files cannot be told apart from files');
-    reportDrops(dropped, args.verbose);
-    const plan = result.plan;
-    if (plan !== undefined) {
-      if (plan.floorPriority !== undefined) {
-        note(`profile longer than half the priority range: the root's other top-level entries get ${plan.floorPriority}`);
+      const device = deviceOf(args); // an unknown device fails before any work
+      if (args['block-size'] !== undefined && !(Number.isInteger(args['block-size']) && args['block-size'] >= 4096 && args['block-size'] <= 1 << 20 && (args['block-size'] & (args['block-size'] - 1)) === 0)) {
+        throw new InputError(`--block-size ${args['block-size']}: mksquashfs takes a power of two from 4096 to 1048576`);
       }
-      if (plan.misplaced > 0) note(`${plan.misplaced} files past the 32767th get priority <= 0 and land among unlisted files; give --root to avoid it`);
-      if (plan.tied > 0) note(`${plan.tied} files share the last priority: mksquashfs writes them in its own walk order, not profile order`);
-    }
-    if (result.written === 0) throw new InputError('no file of the profile could be written to the sort file');
-    if (sortPlan !== undefined) describePlan(sortPlan, device.name);
-    let actionsWritten: number | undefined;
-    if (args.actions !== undefined) {
-      const { renderActionFile } = await import('../../emit/action-file.js');
-      const actions = renderActionFile(sortPlan?.unfragment.map((f) => ({ rel: f.rel, path: f.entry.path })) ?? [], { action: 'no-fragments' });
-      for (const d of actions.dropped) note(`  not in the action file: ${describeDrop(d)}`);
-      if (sortPlan === undefined) note('--actions: no plan (give --root or --image and --order optimized); the action file is empty');
-      emitData(actions.text, args.actions);
-      actionsWritten = actions.written;
-      note(`${actions.written} files in the action file ${args.actions} (mksquashfs -action-file)`);
-    }
-    emitData(result.text, args.output);
-    if (args.json) {
-      emitJson({
-        command: 'sort',
-        output: args.output,
-        format: args.format,
-        events: profile.events,
-        distinctPaths: profile.entries.length,
-        repeatedAccesses: profile.repeats,
-        written: result.written,
-        dropped: Object.fromEntries(countDrops(dropped).map((c) => [c.reason, c.count])),
-        unmappedBlockEvents: profile.unmappedBlockEvents,
-        placement,
-        ...(args.actions !== undefined ? { actions: { file: args.actions, written: actionsWritten } } : {}),
-        ...(sortPlan !== undefined ? { plan: planSummary(sortPlan, device.name) } : {}),
+      const { selectProfile } = await import('../../optimize/inputs.js');
+      const { profile, selection, fileEventsOf } = selectProfile(traces, {
+        excludes,
+        stripPrefixes: args['strip-prefix'],
+        merge: args.merge,
+        blockEvents: args['block-events'] ? 'map' : 'ignore',
+        ...(layout !== undefined ? { layout } : {}),
+        ...(tree !== undefined ? { tree } : {}),
       });
+      let files = selection.files;
+      let placement: Placement = args.layout === 'auto' ? 'beginning' : args.layout;
+      let sortPlan: SortPlan | undefined;
+      if (args.order === 'optimized') {
+        if (tree === undefined) {
+          note('no --root or --image: the optimizer needs file sizes; writing the first-access order');
+        } else if (selection.files.length > 0) {
+          const { planSortFile } = await import('../../optimize/sort-plan.js');
+          sortPlan = planSortFile({
+            traces,
+            fileEventsOf,
+            selection,
+            tree,
+            ...(layout !== undefined ? { image: layout } : { root: args.root! }),
+            excludes,
+            stripPrefixes: args['strip-prefix'],
+            device,
+            kernel: { readaheadBytes: DEFAULT_READAHEAD_BYTES },
+            ...(args['block-size'] !== undefined ? { blockSize: args['block-size'] } : {}),
+            ...(args.layout !== 'auto' ? { placement: args.layout } : {}),
+            onStep: (n) => progress(`optimizing: ${n} candidate layouts costed`),
+          });
+          progressDone();
+          files = sortPlan.files;
+          placement = sortPlan.plan.placement;
+        }
+      }
+      const { renderSortFile } = await import('../../emit/sort-file.js');
+      const { renderGensquashfsSort } = await import('../../emit/gensquashfs-sort.js');
+      const result: SortFileResult =
+        args.format === 'gensquashfs'
+          ? renderGensquashfsSort(
+              files.map((f) => ({ rel: f.rel, path: f.entry.path })),
+              { placement, dontFragment: new Set(sortPlan?.unfragment.map((f) => f.rel) ?? []) },
+            )
+          : renderSortFile(files, {
+              format: args.format,
+              placement,
+              ...(tree !== undefined ? { topLevel: tree.topLevel() } : {}),
+              ...(args.root !== undefined ? { hostPrefix: args.root } : {}),
+            });
+
+      const dropped = [...profile.dropped, ...selection.dropped, ...result.dropped];
+      note(
+        `${profile.events} events, ${profile.entries.length} distinct paths` +
+          (profile.repeats > 0 ? ` (${profile.repeats} repeated accesses folded)` : '') +
+          `, ${result.written} files written` +
+          (dropped.length > 0 ? `; dropped ${countDrops(dropped).map((c) => c.text).join(', ')}` : ''),
+      );
+      if (profile.unmappedBlockEvents > 0) {
+        const why = !args['block-events']
+          ? ' (--no-block-events)'
+          : sortPlan !== undefined
+            ? ' (give --image to map them; the optimizer still uses page faults logged by inode, named by their open)'
+            : ' (give --image to map them)';
+        note(`${profile.unmappedBlockEvents} block events not mapped to files${why}`);
+      }
+      if (tree === undefined) note('no --root or --image: directories and missing files cannot be told apart from files');
+      reportDrops(dropped, args.verbose);
+      const plan = result.plan;
+      if (plan !== undefined) {
+        if (plan.floorPriority !== undefined) {
+          note(`profile longer than half the priority range: the root's other top-level entries get ${plan.floorPriority}`);
+        }
+        if (plan.misplaced > 0) note(`${plan.misplaced} files past the 32767th get priority <= 0 and land among unlisted files; give --root to avoid it`);
+        if (plan.tied > 0) note(`${plan.tied} files share the last priority: mksquashfs writes them in its own walk order, not profile order`);
+      }
+      if (result.written === 0) throw new InputError('no file of the profile could be written to the sort file');
+      if (sortPlan !== undefined) describePlan(sortPlan, device.name);
+      let actionsWritten: number | undefined;
+      if (args.actions !== undefined) {
+        const { renderActionFile } = await import('../../emit/action-file.js');
+        const actions = renderActionFile(sortPlan?.unfragment.map((f) => ({ rel: f.rel, path: f.entry.path })) ?? [], { action: 'no-fragments' });
+        for (const d of actions.dropped) note(`  not in the action file: ${describeDrop(d)}`);
+        if (sortPlan === undefined) note('--actions: no plan (give --root or --image and --order optimized); the action file is empty');
+        emitData(actions.text, args.actions);
+        actionsWritten = actions.written;
+        note(`${actions.written} files in the action file ${args.actions} (mksquashfs -action-file)`);
+      }
+      emitData(result.text, args.output);
+      if (args.json) {
+        emitJson({
+          command: 'sort',
+          output: args.output,
+          format: args.format,
+          events: profile.events,
+          distinctPaths: profile.entries.length,
+          repeatedAccesses: profile.repeats,
+          written: result.written,
+          dropped: Object.fromEntries(countDrops(dropped).map((c) => [c.reason, c.count])),
+          unmappedBlockEvents: profile.unmappedBlockEvents,
+          placement,
+          ...(args.actions !== undefined ? { actions: { file: args.actions, written: actionsWritten } } : {}),
+          ...(sortPlan !== undefined ? { plan: planSummary(sortPlan, device.name) } : {}),
+        });
+      }
+    } finally {
+      opened?.close(); // the image's file: an in-process caller (the fuzzer) would keep it open
     }
   },
 };

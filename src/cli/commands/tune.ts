@@ -54,57 +54,61 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
     const device = deviceOf(args);
     if (args.rebuild && args.root === undefined) throw new InputError('--rebuild needs --root (the tree to build the image from)');
     const { tree, layout, opened } = await openImageOrRoot(args);
-    if (tree === undefined) throw new InputError('give --image or --root');
-    // the optimizer is loaded here, when tune runs, not at start-up
-    const { readTraces } = await import('../../trace/read.js');
-    const { tuneProfiles } = await import('../../optimize/tune.js');
-    const traces = await readTraces(args.traces);
-    noteTraceLosses(traces);
-    const excludes = excludesOf(args);
-    const result = tuneProfiles({
-      traces,
-      tree,
-      ...(layout !== undefined ? { image: layout } : { root: args.root! }),
-      excludes,
-      stripPrefixes: args['strip-prefix'],
-      merge: args.merge,
-      device,
-      kernel: { readaheadBytes: DEFAULT_READAHEAD_BYTES },
-      onStep: (n) => progress(`tune: ${n} layouts costed`),
-    });
-    const { universe, boots, selection } = result;
-    progressDone();
-    note(`predicted on ${device.name}, ${universe.files.length} profiled files, ${boots.length} boot(s)${universe.source === 'root' ? ' (sizes from --root, compression sampled)' : ''}:`);
-    for (const line of formatTable(result.rows, result.winner)) note(line);
-    const compressor = compressorOf(args, layout);
-    const fileChunks = opened !== undefined && compressor === 'xz' ? (await import('../../image/file-content.js')).fileChunks : undefined;
-    const readHeader = (rel: string): Buffer | undefined =>
-      opened !== undefined
-        ? fileChunks && imageFileHeader(fileChunks, opened, `/${rel}`, ELF_HEADER_BYTES)
-        : args.root !== undefined
-          ? hostFileHeader(join(args.root, rel), ELF_HEADER_BYTES)
-          : undefined; // a manifest (inspect --json) holds no file contents
-    const extra = compressorOptions(compressor, () =>
-      codeShare(
-        universe.files.map((f) => f.size),
-        (i) => readHeader(universe.files[i]!.rel),
-      ),
-    );
-    if (extra !== undefined) note(`${extra.options.join(' ')}: ${extra.reason}`);
-    const line = [...result.winner.options, ...(extra?.options ?? [])];
-    const checks = args.rebuild ? await rebuildChecks(args, tree, universe, selection.files, result) : [];
-    if (args.json) {
-      const json = {
-        device: device.id,
-        winner: rowJson(result.winner),
-        options: line,
-        compressor,
-        candidates: result.rows.map(rowJson),
-        ...(args.rebuild ? { rebuilt: checks.map((c) => ({ name: c.name, predicted: rowJson(c.row), built: costJson(c.cost) })) } : {}),
-      };
-      emitData(`${JSON.stringify(json, null, 2)}\n`, args.output);
-    } else {
-      emitData(`${line.join(' ')}\n`, args.output);
+    try {
+      if (tree === undefined) throw new InputError('give --image or --root');
+      // the optimizer is loaded here, when tune runs, not at start-up
+      const { readTraces } = await import('../../trace/read.js');
+      const { tuneProfiles } = await import('../../optimize/tune.js');
+      const traces = await readTraces(args.traces);
+      noteTraceLosses(traces);
+      const excludes = excludesOf(args);
+      const result = tuneProfiles({
+        traces,
+        tree,
+        ...(layout !== undefined ? { image: layout } : { root: args.root! }),
+        excludes,
+        stripPrefixes: args['strip-prefix'],
+        merge: args.merge,
+        device,
+        kernel: { readaheadBytes: DEFAULT_READAHEAD_BYTES },
+        onStep: (n) => progress(`tune: ${n} layouts costed`),
+      });
+      const { universe, boots, selection } = result;
+      progressDone();
+      note(`predicted on ${device.name}, ${universe.files.length} profiled files, ${boots.length} boot(s)${universe.source === 'root' ? ' (sizes from --root, compression sampled)' : ''}:`);
+      for (const line of formatTable(result.rows, result.winner)) note(line);
+      const compressor = compressorOf(args, layout);
+      const fileChunks = opened !== undefined && compressor === 'xz' ? (await import('../../image/file-content.js')).fileChunks : undefined;
+      const readHeader = (rel: string): Buffer | undefined =>
+        opened !== undefined
+          ? fileChunks && imageFileHeader(fileChunks, opened, `/${rel}`, ELF_HEADER_BYTES)
+          : args.root !== undefined
+            ? hostFileHeader(join(args.root, rel), ELF_HEADER_BYTES)
+            : undefined; // a manifest (inspect --json) holds no file contents
+      const extra = compressorOptions(compressor, () =>
+        codeShare(
+          universe.files.map((f) => f.size),
+          (i) => readHeader(universe.files[i]!.rel),
+        ),
+      );
+      if (extra !== undefined) note(`${extra.options.join(' ')}: ${extra.reason}`);
+      const line = [...result.winner.options, ...(extra?.options ?? [])];
+      const checks = args.rebuild ? await rebuildChecks(args, tree, universe, selection.files, result) : [];
+      if (args.json) {
+        const json = {
+          device: device.id,
+          winner: rowJson(result.winner),
+          options: line,
+          compressor,
+          candidates: result.rows.map(rowJson),
+          ...(args.rebuild ? { rebuilt: checks.map((c) => ({ name: c.name, predicted: rowJson(c.row), built: costJson(c.cost) })) } : {}),
+        };
+        emitData(`${JSON.stringify(json, null, 2)}\n`, args.output);
+      } else {
+        emitData(`${line.join(' ')}\n`, args.output);
+      }
+    } finally {
+      opened?.close(); // the image's file: an in-process caller (the fuzzer) would keep it open
     }
   },
 };
