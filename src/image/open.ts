@@ -84,13 +84,14 @@ function openSource(path: string, source: ByteSource, options: OpenImageOptions)
   return { path, kind: 'iso', layout, squashfs, iso, squashfsEntry: entry, source, close };
 }
 
-/** Directories and symlinks of the squashfs, for manifests. */
+/** Directories and symlinks of the squashfs, for manifests (from the columns: no entry objects). */
 function treeOf(squashfs: SquashfsImage): NonNullable<Layout['tree']> {
   const dirs: string[] = [];
   const links: { path: string; target: string }[] = [];
-  for (const e of squashfs.entries) {
-    if (e.type === 'dir') dirs.push(e.path);
-    else if (e.type === 'symlink') links.push({ path: e.path, target: e.symlinkTarget ?? '' });
+  const t = squashfs.table;
+  for (let i = 0; i < t.length; i++) {
+    if (t.type[i] === 1) dirs.push(t.pathOf(i));
+    else if (t.type[i] === 3) links.push({ path: t.pathOf(i), target: t.symlinkTarget(i) });
   }
   return { dirs, links };
 }

@@ -50,8 +50,8 @@ export function renderText(image: OpenedImage, withFiles: boolean): string {
     lines.push(`squashfs     ${where}, ${layout.squashfsSize} bytes (${sq.superblock.bytesUsed} used)`);
     lines.push(`compressor   ${sq.compressor}, block size ${sq.blockSize}, ${sq.fragmentTable.length} fragment blocks`);
     const counts = new Map<string, number>();
-    for (const e of sq.entries) counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
-    lines.push(`entries      ${sq.entries.length} (${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')})`);
+    for (let i = 0; i < sq.table.length; i++) counts.set(sq.table.typeName(i), (counts.get(sq.table.typeName(i)) ?? 0) + 1);
+    lines.push(`entries      ${sq.table.length} (${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')})`);
   }
   const shared = layout.files.filter((f) => f.sameDataAs !== undefined).length;
   lines.push(`files        ${layout.files.length} regular files in the layout, ${shared} share another file's data`);

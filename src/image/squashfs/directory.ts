@@ -1,21 +1,20 @@
 import { FormatError } from '../../errors.js';
 import type { MetadataTable } from './metadata.js';
 
-export interface DirectoryChild {
-  /** Full path of the child ("/dir/name"). */
-  path: string;
-  /** Basic inode type (1..7) the entry claims. */
-  claimedType: number;
-  /** Position of the child's inode in the uncompressed inode table. */
-  at: number;
-}
+/** Numbers pushed per child by readDirectory: inode position, claimed type, name start, name length. */
+export const CHILD_WORDS = 4;
 
 const MAX_NAME = 256;
 const MAX_RUN = 256;
+const SLASH = 0x2f;
+const DOT = 0x2e;
 
 /**
- * Append the entries of one directory listing to `out`, in listing order: runs of (header {count - 1, inode block, base inode number},
- * entries {offset, inode delta, type, name size - 1, name}) filling `size` bytes from `at`.
+ * Append the entries of one directory listing to `out`, in listing order, CHILD_WORDS numbers each
+ * (inode-table position, claimed basic type, name start and length in the directory table): runs
+ * of (header {count - 1, inode block, base inode number}, entries {offset, inode delta, type,
+ * name size - 1, name}) filling `size` bytes from `at`. Names stay bytes in the table: the walk
+ * decodes a name only when a path is asked for.
  */
 export function readDirectory(
   file: string,
@@ -23,18 +22,19 @@ export function readDirectory(
   inodeTable: MetadataTable,
   at: number,
   size: number,
-  dirPath: string,
-  out: DirectoryChild[],
+  dirPath: () => string,
+  out: number[],
 ): void {
   const buf = dirTable.bytes;
   const end = at + size;
   const fail = (pos: number, msg: string): never => {
-    throw new FormatError(file, dirTable.diskPositionOf(pos), `directory ${dirPath} (directory-table byte ${pos}): ${msg}`);
+    throw new FormatError(file, dirTable.diskPositionOf(pos), `directory ${dirPath()} (directory-table byte ${pos}): ${msg}`);
   };
+  const nameOf = (s: number, n: number): string => JSON.stringify(buf.toString('utf8', s, s + n));
   if (end > buf.length) fail(at, `listing of ${size} bytes runs past the directory table (${buf.length} bytes)`);
-  const prefix = dirPath === '/' ? '/' : dirPath + '/';
   let p = at;
-  let previousName = '';
+  let previousStart = -1;
+  let previousLength = 0;
   // Every header and entry consumes at least 12 and 9 bytes, so the loops end within size / 9 steps.
   while (p < end) {
     if (p + 12 > end) fail(p, 'truncated directory header');
@@ -50,18 +50,27 @@ export function readDirectory(
       const nameLength = buf.readUInt16LE(p + 6) + 1;
       if (type < 1 || type > 7) fail(p, `entry has inode type ${type} (directory entries use 1..7)`);
       if (nameLength > MAX_NAME) fail(p, `entry name of ${nameLength} bytes`);
-      if (p + 8 + nameLength > end) fail(p, 'entry name runs past the listing');
-      const name = buf.toString('utf8', p + 8, p + 8 + nameLength);
+      const nameStart = p + 8;
+      if (nameStart + nameLength > end) fail(p, 'entry name runs past the listing');
       // A name with a slash, or "." / "..", would let a hostile image place files outside their directory.
-      if (name.includes('/') || name === '.' || name === '..' || name.includes('\0')) fail(p, `invalid entry name ${JSON.stringify(name)}`);
+      let bad = false;
+      for (let k = nameStart; k < nameStart + nameLength; k++) {
+        const c = buf[k]!;
+        if (c === SLASH || c === 0) bad = true;
+      }
+      if (buf[nameStart] === DOT && (nameLength === 1 || (nameLength === 2 && buf[nameStart + 1] === DOT))) bad = true;
+      if (bad) fail(p, `invalid entry name ${nameOf(nameStart, nameLength)}`);
       // mksquashfs sorts names (strcmp); the kernel's lookup relies on it. Equal names are duplicates.
-      if (name === previousName) fail(p, `duplicate entry ${JSON.stringify(name)}`);
-      previousName = name;
+      if (previousLength === nameLength && buf.compare(buf, previousStart, previousStart + nameLength, nameStart, nameStart + nameLength) === 0) {
+        fail(p, `duplicate entry ${nameOf(nameStart, nameLength)}`);
+      }
+      previousStart = nameStart;
+      previousLength = nameLength;
       let inodeAt = inodeTable.find(inodeBlock, offset);
       // the message (and the disk position it names) only for a bad reference: 100k entries pay nothing
-      if (inodeAt < 0) inodeAt = inodeTable.resolve(inodeBlock, offset, file, dirTable.diskPositionOf(p), `entry ${JSON.stringify(name)} of ${dirPath}`);
-      out.push({ path: prefix + name, claimedType: type, at: inodeAt });
-      p += 8 + nameLength;
+      if (inodeAt < 0) inodeAt = inodeTable.resolve(inodeBlock, offset, file, dirTable.diskPositionOf(p), `entry ${nameOf(nameStart, nameLength)} of ${dirPath()}`);
+      out.push(inodeAt, type, nameStart, nameLength);
+      p = nameStart + nameLength;
     }
   }
 }

@@ -46,7 +46,6 @@ export interface InodeContext {
   xattrs: (index: number, refPos: number) => Xattr[];
 }
 
-/** Parse the inode at `at` in the uncompressed inode table. The path is filled in by the caller. */
 /** Throws the FormatError of a bad inode: the disk position of its metadata block, and where it is inside the table. */
 function inodeError(ctx: InodeContext, at: number, msg: string): never {
   throw new FormatError(ctx.file, ctx.table.diskPositionOf(at), `inode at inode-table byte ${at}: ${msg}`);
@@ -61,11 +60,93 @@ function needBytes(ctx: InodeContext, at: number, n: number): void {
 const NO_BLOCKS: DataBlock[] = Object.freeze([]) as unknown as DataBlock[];
 
 /**
+ * One inode's fields as numbers, filled by readInode. The walk reuses one of these for every
+ * inode, so validating 100k inodes allocates nothing; an entry object is built only on demand.
+ */
+export class InodeFields {
+  inodeType = 0;
+  inode = 0;
+  mode = 0;
+  uid = 0;
+  gid = 0;
+  mtime = 0;
+  size = 0;
+  nlink = 1;
+  /** Device number, or -1. */
+  rdev = -1;
+  /** Regular files: first block's position, block count, where the size words are in the table. */
+  startBlock = 0;
+  blockCount = 0;
+  listAt = 0;
+  /** Fragment index of the tail, or -1. */
+  fragment = -1;
+  fragmentOffset = 0;
+  /** Extended regular files: sparse bytes, else -1. */
+  sparseBytes = -1;
+  /** Symlinks: where the target is in the table, and its length (-1: not a symlink). */
+  targetAt = 0;
+  targetLength = -1;
+  xattrs: Xattr[] | undefined = undefined;
+}
+
+/**
  * Parse the inode at `at` in the uncompressed inode table. The path is filled in by the caller.
- * No closures or wrapper objects: this runs once per inode, and allocations are what a 100k-file
- * walk pays for. For a directory, `dirOut` receives where its listing is.
+ * For a directory, `dirOut` receives where its listing is.
  */
 export function parseInode(ctx: InodeContext, at: number, dirOut: DirectoryInfo): SquashfsEntry {
+  const f = new InodeFields();
+  readInode(ctx, at, dirOut, f);
+  return entryOf(ctx, at, f);
+}
+
+/** The entry object for fields readInode filled (and checked). */
+export function entryOf(ctx: InodeContext, at: number, f: InodeFields): SquashfsEntry {
+  const type = INODE_TYPES[(f.inodeType - 1) % 7]!;
+  const entry: SquashfsEntry = {
+    path: '',
+    type,
+    inode: f.inode,
+    inodeType: f.inodeType,
+    inodeTableOffset: at,
+    mode: f.mode,
+    uid: f.uid,
+    gid: f.gid,
+    mtime: f.mtime,
+    size: f.size,
+    nlink: f.nlink,
+  };
+  const buf = ctx.table.bytes;
+  if (f.targetLength >= 0) entry.symlinkTarget = buf.toString('utf8', f.targetAt, f.targetAt + f.targetLength);
+  if (f.rdev >= 0) entry.rdev = f.rdev;
+  if (type === 'file') {
+    if (f.sparseBytes >= 0) entry.sparseBytes = f.sparseBytes;
+    const blocks: DataBlock[] = f.blockCount === 0 ? NO_BLOCKS : new Array<DataBlock>(f.blockCount);
+    let pos = f.startBlock;
+    for (let i = 0; i < f.blockCount; i++) {
+      const word = buf.readUInt32LE(f.listAt + i * 4);
+      const size = word & BLOCK_SIZE_MASK;
+      blocks[i] = { offset: pos, size, uncompressed: size !== 0 && (word & BLOCK_UNCOMPRESSED) !== 0, sparse: size === 0 };
+      pos += size;
+    }
+    entry.blocks = blocks;
+    const frag = f.fragment >= 0 ? ctx.fragments[f.fragment] : undefined;
+    if (frag) {
+      entry.fragment = {
+        index: f.fragment,
+        blockOffset: frag.offset,
+        blockSize: frag.size,
+        uncompressed: frag.uncompressed,
+        offsetInBlock: f.fragmentOffset,
+        length: f.size % ctx.blockSize,
+      } satisfies FragmentRef;
+    }
+  }
+  if (f.xattrs && f.xattrs.length > 0) entry.xattrs = f.xattrs;
+  return entry;
+}
+
+/** Read and check the inode at `at` into `f` (every field reset). Throws FormatError on a bad inode. */
+export function readInode(ctx: InodeContext, at: number, dirOut: DirectoryInfo, f: InodeFields): void {
   const buf = ctx.table.bytes;
   needBytes(ctx, at, 16);
   const inodeType = buf.readUInt16LE(at);
@@ -77,19 +158,24 @@ export function parseInode(ctx: InodeContext, at: number, dirOut: DirectoryInfo)
   if (uidIndex >= ctx.idCount || gidIndex >= ctx.idCount) {
     inodeError(ctx, at, `uid/gid index ${uidIndex}/${gidIndex} past the id table (${ctx.idCount} ids)`);
   }
-  const entry: SquashfsEntry = {
-    path: '',
-    type,
-    inode: buf.readUInt32LE(at + 12),
-    inodeType,
-    inodeTableOffset: at,
-    mode: S_IFMT_BITS[type] | (buf.readUInt16LE(at + 2) & 0o7777),
-    uid: ctx.ids.readUInt32LE(uidIndex * 4),
-    gid: ctx.ids.readUInt32LE(gidIndex * 4),
-    mtime: buf.readUInt32LE(at + 8),
-    size: 0,
-    nlink: 1,
-  };
+  f.inodeType = inodeType;
+  f.inode = buf.readUInt32LE(at + 12);
+  f.mode = S_IFMT_BITS[type] | (buf.readUInt16LE(at + 2) & 0o7777);
+  f.uid = ctx.ids.readUInt32LE(uidIndex * 4);
+  f.gid = ctx.ids.readUInt32LE(gidIndex * 4);
+  f.mtime = buf.readUInt32LE(at + 8);
+  f.size = 0;
+  f.nlink = 1;
+  f.rdev = -1;
+  f.startBlock = 0;
+  f.blockCount = 0;
+  f.listAt = 0;
+  f.fragment = -1;
+  f.fragmentOffset = 0;
+  f.sparseBytes = -1;
+  f.targetAt = 0;
+  f.targetLength = -1;
+  f.xattrs = undefined;
   let xattrIndex = NO_XATTR;
   let xattrPos = 0;
   const p = at + 16;
@@ -101,8 +187,8 @@ export function parseInode(ctx: InodeContext, at: number, dirOut: DirectoryInfo)
       dirOut.offset = buf.readUInt16LE(p + 10);
       dirOut.listingSize = Math.max(0, fileSize - 3);
       dirOut.indexCount = 0;
-      entry.nlink = buf.readUInt32LE(p + 4);
-      entry.size = fileSize;
+      f.nlink = buf.readUInt32LE(p + 4);
+      f.size = fileSize;
       break;
     }
     case 8: {
@@ -113,8 +199,8 @@ export function parseInode(ctx: InodeContext, at: number, dirOut: DirectoryInfo)
       dirOut.offset = buf.readUInt16LE(p + 18);
       dirOut.listingSize = Math.max(0, fileSize - 3);
       dirOut.indexCount = indexCount;
-      entry.nlink = buf.readUInt32LE(p);
-      entry.size = fileSize;
+      f.nlink = buf.readUInt32LE(p);
+      f.size = fileSize;
       xattrIndex = buf.readUInt32LE(p + 20);
       xattrPos = p + 20;
       // Index entries: u32 index, u32 start_block, u32 size, name[size + 1]. Walked to bound them.
@@ -131,7 +217,7 @@ export function parseInode(ctx: InodeContext, at: number, dirOut: DirectoryInfo)
     }
     case 2:
     case 9:
-      parseRegular(ctx, entry, at, extended);
+      readRegular(ctx, f, at, extended);
       if (extended) {
         xattrIndex = buf.readUInt32LE(at + 52);
         xattrPos = at + 52;
@@ -140,12 +226,13 @@ export function parseInode(ctx: InodeContext, at: number, dirOut: DirectoryInfo)
     case 3:
     case 10: {
       needBytes(ctx, at, 24);
-      entry.nlink = buf.readUInt32LE(p);
+      f.nlink = buf.readUInt32LE(p);
       const length = buf.readUInt32LE(p + 4);
       if (length > MAX_SYMLINK) inodeError(ctx, at, `symlink target of ${length} bytes`);
       needBytes(ctx, at, 24 + length + (extended ? 4 : 0));
-      entry.size = length;
-      entry.symlinkTarget = buf.toString('utf8', at + 24, at + 24 + length);
+      f.size = length;
+      f.targetAt = at + 24;
+      f.targetLength = length;
       if (extended) {
         xattrIndex = buf.readUInt32LE(at + 24 + length);
         xattrPos = at + 24 + length;
@@ -157,8 +244,8 @@ export function parseInode(ctx: InodeContext, at: number, dirOut: DirectoryInfo)
     case 11:
     case 12:
       needBytes(ctx, at, extended ? 28 : 24);
-      entry.nlink = buf.readUInt32LE(p);
-      entry.rdev = buf.readUInt32LE(p + 4);
+      f.nlink = buf.readUInt32LE(p);
+      f.rdev = buf.readUInt32LE(p + 4);
       if (extended) {
         xattrIndex = buf.readUInt32LE(p + 8);
         xattrPos = p + 8;
@@ -167,20 +254,16 @@ export function parseInode(ctx: InodeContext, at: number, dirOut: DirectoryInfo)
     default:
       // 6, 7, 13, 14: fifo and socket
       needBytes(ctx, at, extended ? 24 : 20);
-      entry.nlink = buf.readUInt32LE(p);
+      f.nlink = buf.readUInt32LE(p);
       if (extended) {
         xattrIndex = buf.readUInt32LE(p + 4);
         xattrPos = p + 4;
       }
   }
-  if (xattrIndex !== NO_XATTR) {
-    const list = ctx.xattrs(xattrIndex, ctx.table.diskPositionOf(xattrPos));
-    if (list.length > 0) entry.xattrs = list;
-  }
-  return entry;
+  if (xattrIndex !== NO_XATTR) f.xattrs = ctx.xattrs(xattrIndex, ctx.table.diskPositionOf(xattrPos));
 }
 
-function parseRegular(ctx: InodeContext, entry: SquashfsEntry, at: number, extended: boolean): void {
+function readRegular(ctx: InodeContext, f: InodeFields, at: number, extended: boolean): void {
   const buf = ctx.table.bytes;
   const headerSize = extended ? 56 : 32;
   if (at + headerSize > buf.length) inodeError(ctx, at, `needs ${headerSize} bytes, the inode table ends after ${buf.length - at}`);
@@ -191,8 +274,8 @@ function parseRegular(ctx: InodeContext, entry: SquashfsEntry, at: number, exten
   if (extended) {
     startBlock = inodeU53(ctx, at, at + 16, 'start_block');
     fileSize = inodeU53(ctx, at, at + 24, 'file_size');
-    entry.sparseBytes = inodeU53(ctx, at, at + 32, 'sparse');
-    entry.nlink = buf.readUInt32LE(at + 40);
+    f.sparseBytes = inodeU53(ctx, at, at + 32, 'sparse');
+    f.nlink = buf.readUInt32LE(at + 40);
     fragmentIndex = buf.readUInt32LE(at + 44);
     fragmentOffset = buf.readUInt32LE(at + 48);
   } else {
@@ -201,14 +284,13 @@ function parseRegular(ctx: InodeContext, entry: SquashfsEntry, at: number, exten
     fragmentOffset = buf.readUInt32LE(at + 24);
     fileSize = buf.readUInt32LE(at + 28);
   }
-  entry.size = fileSize;
+  f.size = fileSize;
   const bs = ctx.blockSize;
   const hasFragment = fragmentIndex !== NO_FRAGMENT;
   const blockCount = hasFragment ? Math.floor(fileSize / bs) : Math.ceil(fileSize / bs);
   const listAt = at + headerSize;
   // The block list is in the inode table, so a hostile file size fails here, before any allocation.
   if (listAt + blockCount * 4 > buf.length) inodeError(ctx, at, `file of ${fileSize} bytes needs ${blockCount} block sizes, past the end of the inode table`);
-  const blocks: DataBlock[] = blockCount === 0 ? NO_BLOCKS : new Array<DataBlock>(blockCount);
   let pos = startBlock;
   for (let i = 0; i < blockCount; i++) {
     const word = buf.readUInt32LE(listAt + i * 4);
@@ -218,10 +300,11 @@ function parseRegular(ctx: InodeContext, entry: SquashfsEntry, at: number, exten
     if (size !== 0 && (pos < SUPERBLOCK_SIZE || pos + size > ctx.dataEnd)) {
       inodeError(ctx, at, `block ${i} at ${pos} (+${size}) is outside the data area [${SUPERBLOCK_SIZE}, ${ctx.dataEnd})`);
     }
-    blocks[i] = { offset: pos, size, uncompressed: size !== 0 && (word & BLOCK_UNCOMPRESSED) !== 0, sparse: size === 0 };
     pos += size;
   }
-  entry.blocks = blocks;
+  f.startBlock = startBlock;
+  f.blockCount = blockCount;
+  f.listAt = listAt;
   if (hasFragment) {
     const tail = fileSize % bs;
     const frag = ctx.fragments[fragmentIndex];
@@ -229,15 +312,8 @@ function parseRegular(ctx: InodeContext, entry: SquashfsEntry, at: number, exten
     else if (tail === 0) inodeError(ctx, at, `has fragment ${fragmentIndex} but no tail (size ${fileSize} is a multiple of the block size)`);
     else if (fragmentOffset + tail > bs) inodeError(ctx, at, `tail of ${tail} bytes at offset ${fragmentOffset} runs past the ${bs}-byte fragment block`);
     else {
-      const ref: FragmentRef = {
-        index: fragmentIndex,
-        blockOffset: frag.offset,
-        blockSize: frag.size,
-        uncompressed: frag.uncompressed,
-        offsetInBlock: fragmentOffset,
-        length: tail,
-      };
-      entry.fragment = ref;
+      f.fragment = fragmentIndex;
+      f.fragmentOffset = fragmentOffset;
     }
   }
 }

@@ -1,6 +1,11 @@
 import { FormatError } from '../../errors.js';
 import type { Extent, LayoutFile } from '../layout.js';
-import type { SquashfsEntry, SquashfsImage } from './types.js';
+import type { EntryTable } from './entry-table.js';
+import type { SquashfsImage } from './types.js';
+
+/** Data block size word: bit 24 = stored uncompressed, bits 0..23 = size on disk. */
+const BLOCK_UNCOMPRESSED = 1 << 24;
+const BLOCK_SIZE_MASK = BLOCK_UNCOMPRESSED - 1;
 
 /**
  * The squashfs part of a Layout: regular files (in entry order) and every extent, with offsets
@@ -16,41 +21,47 @@ export function squashfsLayout(img: SquashfsImage, base: number): { files: Layou
   const byFirstBlock = new Map<number, number>();
   const byTail = new Map<number, number>();
   const fragmentOwners: number[][] = img.fragmentTable.map(() => []);
-  const fileEntries: SquashfsEntry[] = [];
+  const t = img.table;
+  // entry row of each file, for the duplicate check
+  const rowOf: number[] = [];
+  const words = t.inodeBytes;
 
-  for (const entry of img.entries) {
-    if (entry.type !== 'file') continue;
+  for (let row = 0; row < t.length; row++) {
+    if (t.type[row] !== 2) continue;
     const index = files.length;
-    const file: LayoutFile = { path: entry.path, layer: 'squashfs', size: entry.size, inode: entry.inode };
+    const file: LayoutFile = { path: t.pathOf(row), layer: 'squashfs', size: t.size[row]!, inode: t.inode[row]! };
     files.push(file);
-    fileEntries.push(entry);
-    if (entry.nlink > 1) {
-      const sameInode = byInode.get(entry.inodeTableOffset);
+    rowOf.push(row);
+    if (t.nlink[row]! > 1) {
+      const sameInode = byInode.get(t.at[row]!);
       if (sameInode !== undefined) {
         file.sameDataAs = sameInode;
         continue;
       }
-      byInode.set(entry.inodeTableOffset, index);
+      byInode.set(t.at[row]!, index);
     }
-    const first = entry.blocks?.[0];
-    const f = entry.fragment;
-    const map = first ? byFirstBlock : f ? byTail : undefined;
+    const count = t.blockCount[row]!;
+    const fragment = t.fragment[row]!;
+    const map = count > 0 ? byFirstBlock : fragment >= 0 ? byTail : undefined;
     if (map) {
-      const key = first ? first.offset : f!.index * 2 ** 21 + f!.offsetInBlock;
+      const key = count > 0 ? t.startBlock[row]! : fragment * 2 ** 21 + t.fragmentOffset[row]!;
       const candidate = map.get(key);
-      if (candidate !== undefined && sameData(fileEntries[candidate]!, entry)) {
+      if (candidate !== undefined && sameData(t, rowOf[candidate]!, row)) {
         file.sameDataAs = candidate;
         continue;
       }
       if (candidate === undefined) map.set(key, index);
     }
-    const blocks = entry.blocks ?? [];
-    for (let i = 0; i < blocks.length; i++) {
-      const b = blocks[i]!;
-      if (b.sparse) continue;
-      extents.push({ start: base + b.offset, length: b.size, kind: 'data-block', file: index, block: i, uncompressed: b.uncompressed });
+    let pos = t.startBlock[row]!;
+    const listAt = t.listAt[row]!;
+    for (let i = 0; i < count; i++) {
+      const word = words.readUInt32LE(listAt + i * 4);
+      const size = word & BLOCK_SIZE_MASK;
+      // a sparse block (size 0) takes no space
+      if (size !== 0) extents.push({ start: base + pos, length: size, kind: 'data-block', file: index, block: i, uncompressed: (word & BLOCK_UNCOMPRESSED) !== 0 });
+      pos += size;
     }
-    if (entry.fragment) fragmentOwners[entry.fragment.index]!.push(index);
+    if (fragment >= 0) fragmentOwners[fragment]!.push(index);
   }
 
   img.fragmentTable.forEach((f, i) => {
@@ -73,16 +84,19 @@ export function squashfsLayout(img: SquashfsImage, base: number): { files: Layou
 }
 
 /** Same size, same blocks, same tail: the second file stores nothing of its own. */
-function sameData(a: SquashfsEntry, b: SquashfsEntry): boolean {
-  if (a.size !== b.size) return false;
-  const ab = a.blocks ?? [];
-  const bb = b.blocks ?? [];
-  if (ab.length !== bb.length) return false;
-  for (let i = 0; i < ab.length; i++) if (ab[i]!.offset !== bb[i]!.offset || ab[i]!.size !== bb[i]!.size) return false;
-  const af = a.fragment;
-  const bf = b.fragment;
-  if (!af || !bf) return af === bf;
-  return af.index === bf.index && af.offsetInBlock === bf.offsetInBlock;
+function sameData(t: EntryTable, a: number, b: number): boolean {
+  if (t.size[a] !== t.size[b] || t.blockCount[a] !== t.blockCount[b]) return false;
+  if (t.blockCount[a]! > 0 && t.startBlock[a] !== t.startBlock[b]) return false;
+  const words = t.inodeBytes;
+  const count = t.blockCount[a]!;
+  for (let i = 0; i < count; i++) {
+    // same first position and same sizes give the same positions
+    if ((words.readUInt32LE(t.listAt[a]! + i * 4) & BLOCK_SIZE_MASK) !== (words.readUInt32LE(t.listAt[b]! + i * 4) & BLOCK_SIZE_MASK)) return false;
+  }
+  const af = t.fragment[a]!;
+  const bf = t.fragment[b]!;
+  if (af < 0 || bf < 0) return af === bf;
+  return af === bf && t.fragmentOffset[a] === t.fragmentOffset[b];
 }
 
 /**

@@ -2,11 +2,11 @@ import { FormatError } from '../../errors.js';
 import type { ByteSource } from '../source.js';
 import { decompressorFor } from '../decompress/index.js';
 import { NO_TABLE, readU64 } from './bytes.js';
-import { readDirectory, type DirectoryChild } from './directory.js';
-import { parseInode, type DirectoryInfo, type InodeContext } from './inode.js';
+import { walkTree } from './entry-table.js';
+import { entryOf, InodeFields, readInode, type DirectoryInfo, type InodeContext } from './inode.js';
 import { readLookupTable, type LookupTable } from './lookup-table.js';
 import { BlockReader, MetadataTable } from './metadata.js';
-import { FLAGS, SUPERBLOCK_SIZE, decodeCompressorOptions, parseSuperblock, type Superblock } from './superblock.js';
+import { FLAGS, SUPERBLOCK_SIZE, decodeCompressorOptions, parseSuperblock } from './superblock.js';
 import type { MetadataRegion, SquashfsEntry, SquashfsImage } from './types.js';
 import { XattrReader } from './xattr.js';
 
@@ -123,10 +123,26 @@ export function openSquashfs(src: ByteSource): SquashfsImage {
       return xattrReader.get(index, refPos);
     },
   };
-  const entries = walkTree(ctx, sb, directoryTable);
+  const rootAt = inodeTable.resolve(Math.floor(sb.rootInode / 65536), sb.rootInode % 65536, name, 32, 'root inode');
+  const table = walkTree(ctx, rootAt, directoryTable);
   regions.sort((a, b) => a.start - b.start);
 
-  let byPath: Map<string, SquashfsEntry> | undefined;
+  // Entry objects are built on demand (most commands need a few, or none): the walk keeps columns.
+  const built: (SquashfsEntry | undefined)[] = [];
+  const scratch = new InodeFields();
+  const scratchDir: DirectoryInfo = { startBlock: 0, offset: 0, listingSize: 0, indexCount: 0 };
+  const entry = (i: number): SquashfsEntry => {
+    let e = built[i];
+    if (e === undefined) {
+      const at = table.at[i]!;
+      readInode(ctx, at, scratchDir, scratch);
+      e = entryOf(ctx, at, scratch);
+      e.path = table.pathOf(i);
+      built[i] = e;
+    }
+    return e;
+  };
+  let entries: SquashfsEntry[] | undefined;
   // Small files share fragment blocks: reading them in order would decompress each block many times.
   const fragmentCache = new Map<number, Buffer>();
   const readBlock = (offset: number, size: number, uncompressed: boolean, what: string): Buffer => {
@@ -139,15 +155,20 @@ export function openSquashfs(src: ByteSource): SquashfsImage {
     compressor: sb.compressor,
     compressorOptions,
     blockSize: sb.blockSize,
-    entries,
+    get entries(): SquashfsEntry[] {
+      if (entries === undefined) {
+        entries = new Array<SquashfsEntry>(table.length);
+        for (let i = 0; i < table.length; i++) entries[i] = entry(i);
+      }
+      return entries;
+    },
+    table,
+    entry,
     regions,
     fragmentTable,
     lookup(path: string): SquashfsEntry | undefined {
-      if (!byPath) {
-        byPath = new Map();
-        for (const e of entries) if (!byPath.has(e.path)) byPath.set(e.path, e);
-      }
-      return byPath.get(path);
+      const i = table.find(path);
+      return i < 0 ? undefined : entry(i);
     },
     readBlock,
     readFragment(index: number): Buffer {
@@ -166,54 +187,4 @@ export function openSquashfs(src: ByteSource): SquashfsImage {
 function addLookupRegions(regions: MetadataRegion[], kind: MetadataRegion['kind'], table: LookupTable, headerSize: number): void {
   for (const b of table.blocks) regions.push({ kind, start: b.pos, end: b.pos + b.diskLength });
   regions.push({ kind, start: table.indexStart - headerSize, end: table.indexStart + table.blocks.length * 8 });
-}
-
-/** Depth-first walk in directory order, root first, with an explicit stack (no recursion limits). */
-function walkTree(ctx: InodeContext, sb: Superblock, directoryTable: MetadataTable): SquashfsEntry[] {
-  const file = ctx.file;
-  const rootAt = ctx.table.resolve(Math.floor(sb.rootInode / 65536), sb.rootInode % 65536, file, 32, 'root inode');
-  const entries: SquashfsEntry[] = [];
-  const seenDirectories = new Set<number>();
-  const hardlinks = new Map<number, SquashfsEntry>();
-  const dir: DirectoryInfo = { startBlock: 0, offset: 0, listingSize: 0, indexCount: 0 };
-  // Children are pushed in listing order, then that run of the stack is reversed so the first
-  // child is popped first.
-  const stack: DirectoryChild[] = [{ at: rootAt, path: '/', claimedType: 1 }];
-  while (stack.length > 0) {
-    const item = stack.pop()!;
-    const shared = hardlinks.get(item.at);
-    if (shared) {
-      if (((shared.inodeType - 1) % 7) + 1 !== item.claimedType) {
-        throw new FormatError(file, ctx.table.diskPositionOf(item.at), `${item.path}: directory entry says inode type ${item.claimedType}, inode is type ${shared.inodeType}`);
-      }
-      entries.push({ ...shared, path: item.path });
-      continue;
-    }
-    const entry = parseInode(ctx, item.at, dir);
-    entry.path = item.path;
-    entries.push(entry);
-    const basicType = ((entry.inodeType - 1) % 7) + 1;
-    if (basicType !== item.claimedType) {
-      throw new FormatError(file, ctx.table.diskPositionOf(item.at), `${item.path}: directory entry says inode type ${item.claimedType}, inode is type ${entry.inodeType}`);
-    }
-    if (basicType !== 1) {
-      if (entry.nlink > 1) hardlinks.set(item.at, entry);
-      continue;
-    }
-    // A directory reached twice means a cycle (or a shared subtree): either would never end.
-    if (seenDirectories.has(item.at)) {
-      throw new FormatError(file, ctx.table.diskPositionOf(item.at), `${item.path}: directory inode at inode-table byte ${item.at} is reached twice (directory cycle)`);
-    }
-    seenDirectories.add(item.at);
-    if (dir.listingSize === 0) continue;
-    const listingAt = directoryTable.resolve(dir.startBlock, dir.offset, file, ctx.table.diskPositionOf(item.at), `listing of ${item.path}`);
-    const first = stack.length;
-    readDirectory(file, directoryTable, ctx.table, listingAt, dir.listingSize, item.path, stack);
-    for (let i = first, j = stack.length - 1; i < j; i++, j--) {
-      const swap = stack[i]!;
-      stack[i] = stack[j]!;
-      stack[j] = swap;
-    }
-  }
-  return entries;
 }

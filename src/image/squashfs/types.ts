@@ -1,6 +1,7 @@
 import type { ExtentKind } from '../layout.js';
 import type { CompressorName } from '../decompress/index.js';
 import type { Superblock } from './superblock.js';
+import type { EntryTable } from './entry-table.js';
 
 export type SquashfsEntryType = 'dir' | 'file' | 'symlink' | 'blockdev' | 'chardev' | 'fifo' | 'socket';
 
@@ -75,6 +76,10 @@ export interface SquashfsImage {
   readonly blockSize: number;
   /** Every inode reachable from the root, depth-first in directory order, root first. */
   readonly entries: SquashfsEntry[];
+  /** The same entries as columns (same order): what the Layout is built from. */
+  readonly table: EntryTable;
+  /** Entry `i` of the table as an object (built once, on first use). */
+  entry(i: number): SquashfsEntry;
   /** Exact path lookup, no symlink following. */
   lookup(path: string): SquashfsEntry | undefined;
   /** On-disk regions of the metadata, for the layout: [start, end) absolute in the squashfs. */
