@@ -1,10 +1,14 @@
 import { InputError } from '../errors.js';
+import { jsonChunks } from '../util/json-chunks.js';
 import { detectImageKind, findSquashfs } from './detect.js';
 import { openIso, isoLayout, type IsoEntry, type IsoImage } from './iso9660/index.js';
 import type { Layout } from './layout.js';
 import { contiguousStart, mergeLayouts } from './merge-layouts.js';
 import { FileSource, SliceSource, type ByteSource } from './source.js';
 import { openSquashfs, squashfsLayout, type SquashfsImage } from './squashfs/index.js';
+import { layoutFilesOf, squashfsLayoutColumns } from './squashfs/layout.js';
+import { squashfsLayoutJson } from './squashfs/layout-json.js';
+import type { LayoutFile } from './layout.js';
 
 export interface OpenedImage {
   path: string;
@@ -16,6 +20,11 @@ export interface OpenedImage {
   squashfsEntry?: IsoEntry;
   /** The outer image's bytes. */
   source: ByteSource;
+  /**
+   * JSON.stringify(layout) in pieces. For a bare squashfs whose files were never asked for, it is
+   * written from the entry columns (100k files: no object per file).
+   */
+  layoutJson?: () => Iterable<string>;
   close(): void;
 }
 
@@ -45,19 +54,37 @@ function openSource(path: string, source: ByteSource, options: OpenImageOptions)
   const close = (): void => source.close();
   if (detectImageKind(path, source) === 'squashfs') {
     const squashfs = openSquashfs(source);
-    const inner = squashfsLayout(squashfs, 0);
-    const layout: Layout = {
+    const inner = squashfsLayoutColumns(squashfs, 0);
+    const head = {
       source: path,
       size: source.size,
       squashfsOffset: 0,
       squashfsSize: source.size,
       blockSize: squashfs.blockSize,
       compressor: squashfs.compressor,
-      files: inner.files,
-      extents: inner.extents,
-      tree: treeOf(squashfs),
     };
-    return { path, kind: 'squashfs', layout, squashfs, source, close };
+    // files and tree are built on first use (key order kept: JSON output is unchanged)
+    let files: LayoutFile[] | undefined;
+    let tree: Layout['tree'];
+    const layout = { ...head } as Layout;
+    Object.defineProperty(layout, 'files', {
+      enumerable: true,
+      get: () => (files ??= layoutFilesOf(squashfs.table, inner.files)),
+      set: (v: LayoutFile[]) => {
+        files = v;
+      },
+    });
+    layout.extents = inner.extents;
+    Object.defineProperty(layout, 'tree', {
+      enumerable: true,
+      get: () => (tree ??= treeOf(squashfs)),
+      set: (v: Layout['tree']) => {
+        tree = v;
+      },
+    });
+    const layoutJson = (): Iterable<string> =>
+      files === undefined && tree === undefined ? squashfsLayoutJson(head, squashfs.table, inner.files, inner.extents) : jsonChunks(layout);
+    return { path, kind: 'squashfs', layout, squashfs, source, close, layoutJson };
   }
   const iso = openIso(source);
   const outer = isoLayout(iso);

@@ -23,7 +23,7 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     progressDone();
     try {
       // the Layout of a big image is tens of MB of JSON: written in pieces, never one string
-      if (args.json) emitDataPieces(withNewline(jsonChunks(image.layout)), args.output);
+      if (args.json) emitDataPieces(withNewline(image.layoutJson?.() ?? jsonChunks(image.layout)), args.output);
       else emitData(renderText(image, args.files), args.output);
     } finally {
       image.close();

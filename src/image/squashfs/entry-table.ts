@@ -13,34 +13,41 @@ import type { SquashfsEntryType } from './types.js';
 export class EntryTable {
   length = 0;
   /** Position of the inode in the uncompressed inode table. */
-  at = new Uint32Array(1024);
-  parent = new Int32Array(1024);
+  at = new Uint32Array(0);
+  parent = new Int32Array(0);
   /** Name in the directory table's bytes (the root has length 0). */
-  nameStart = new Uint32Array(1024);
-  nameLength = new Uint16Array(1024);
+  nameStart = new Uint32Array(0);
+  nameLength = new Uint16Array(0);
   /** Basic inode type 1..7 (1 dir, 2 file, 3 symlink, ...). */
-  type = new Uint8Array(1024);
-  nlink = new Uint32Array(1024);
-  inode = new Uint32Array(1024);
-  size = new Float64Array(1024);
+  type = new Uint8Array(0);
+  nlink = new Uint32Array(0);
+  inode = new Uint32Array(0);
+  size = new Float64Array(0);
   /** Regular files: first block position, block count, size words' position in the inode table. Symlinks: target position and length. */
-  startBlock = new Float64Array(1024);
-  blockCount = new Uint32Array(1024);
-  listAt = new Uint32Array(1024);
+  startBlock = new Float64Array(0);
+  blockCount = new Uint32Array(0);
+  listAt = new Uint32Array(0);
   /** Fragment index of the tail, or -1. */
-  fragment = new Int32Array(1024);
-  fragmentOffset = new Uint32Array(1024);
+  fragment = new Int32Array(0);
+  fragmentOffset = new Uint32Array(0);
   /** First child and next sibling (-1: none), for path lookups without a map of every path. */
-  firstChild = new Int32Array(1024);
-  nextSibling = new Int32Array(1024);
-  private lastChild = new Int32Array(1024);
+  firstChild = new Int32Array(0);
+  nextSibling = new Int32Array(0);
+  private lastChild = new Int32Array(0);
   /** Paths of directories, built during the walk (there are few). */
   private readonly dirPaths = new Map<number, string>();
 
   constructor(
     readonly inodeBytes: Buffer,
     readonly dirBytes: Buffer,
+    /** Rows to allocate up front: the superblock's inode count (hardlinks add rows; columns grow then). */
+    private readonly capacity: number,
   ) {}
+
+  /** The walk is over: drop what only building needed. */
+  seal(): void {
+    this.lastChild = new Int32Array(0);
+  }
 
   typeName(i: number): SquashfsEntryType {
     return INODE_TYPES[this.type[i]! - 1]!;
@@ -85,7 +92,7 @@ export class EntryTable {
 
   /** Append a row; returns its index. Columns double when full. */
   add(at: number, parent: number, nameStart: number, nameLength: number): number {
-    if (this.length === this.at.length) this.grow();
+    if (this.length >= this.at.length) this.grow(Math.max(this.capacity, this.at.length * 2));
     const i = this.length++;
     this.at[i] = at;
     this.parent[i] = parent;
@@ -132,8 +139,7 @@ export class EntryTable {
     this.dirPaths.set(i, path);
   }
 
-  private grow(): void {
-    const n = this.at.length * 2;
+  private grow(n: number): void {
     const g = <T extends { length: number; set(a: T): void }>(a: T, make: (n: number) => T): T => {
       const b = make(n);
       b.set(a);
@@ -159,9 +165,9 @@ export class EntryTable {
 }
 
 /** Depth-first walk in directory order, root first, with an explicit stack (no recursion limits); every inode is read and checked. */
-export function walkTree(ctx: InodeContext, rootAt: number, directoryTable: MetadataTable): EntryTable {
+export function walkTree(ctx: InodeContext, rootAt: number, directoryTable: MetadataTable, inodeCount: number): EntryTable {
   const file = ctx.file;
-  const table = new EntryTable(ctx.table.bytes, directoryTable.bytes);
+  const table = new EntryTable(ctx.table.bytes, directoryTable.bytes, Math.max(1, inodeCount));
   const seenDirectories = new Set<number>();
   const hardlinks = new Map<number, number>();
   const dir: DirectoryInfo = { startBlock: 0, offset: 0, listingSize: 0, indexCount: 0 };
@@ -210,6 +216,7 @@ export function walkTree(ctx: InodeContext, rootAt: number, directoryTable: Meta
       stack.push(scratch[k]!, scratch[k + 1]!, scratch[k + 2]!, scratch[k + 3]!, i);
     }
   }
+  table.seal();
   return table;
 }
 

@@ -13,7 +13,35 @@ const BLOCK_SIZE_MASK = BLOCK_UNCOMPRESSED - 1;
  * already owns (hardlinks, duplicates) get `sameDataAs` and no extents.
  */
 export function squashfsLayout(img: SquashfsImage, base: number): { files: LayoutFile[]; extents: Extent[] } {
-  const files: LayoutFile[] = [];
+  const { files, extents } = squashfsLayoutColumns(img, base);
+  return { files: layoutFilesOf(img.table, files), extents };
+}
+
+/** The Layout's squashfs files as columns: entry row of each file, and the file it shares data with (-1: none). */
+export interface SquashfsFileColumns {
+  readonly count: number;
+  readonly row: Int32Array;
+  readonly sameDataAs: Int32Array;
+}
+
+/** LayoutFile objects for file columns (what Layout.files holds). */
+export function layoutFilesOf(t: EntryTable, c: SquashfsFileColumns): LayoutFile[] {
+  const files = new Array<LayoutFile>(c.count);
+  for (let i = 0; i < c.count; i++) {
+    const row = c.row[i]!;
+    const file: LayoutFile = { path: t.pathOf(row), layer: 'squashfs', size: t.size[row]!, inode: t.inode[row]! };
+    if (c.sameDataAs[i]! >= 0) file.sameDataAs = c.sameDataAs[i]!;
+    files[i] = file;
+  }
+  return files;
+}
+
+/** squashfsLayout with the files as columns: no object or path string per file. */
+export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files: SquashfsFileColumns; extents: Extent[] } {
+  const t = img.table;
+  let count = 0;
+  for (let row = 0; row < t.length; row++) if (t.type[row] === 2) count++;
+  const files = { count, row: new Int32Array(count), sameDataAs: new Int32Array(count).fill(-1) };
   const extents: Extent[] = [];
   // Hardlinks share an inode; duplicates share their first block (or their tail's place in a
   // fragment). Numeric keys: string keys cost more than the rest of the layout for 100k files.
@@ -21,21 +49,18 @@ export function squashfsLayout(img: SquashfsImage, base: number): { files: Layou
   const byFirstBlock = new Map<number, number>();
   const byTail = new Map<number, number>();
   const fragmentOwners: number[][] = img.fragmentTable.map(() => []);
-  const t = img.table;
-  // entry row of each file, for the duplicate check
-  const rowOf: number[] = [];
+  const rowOf = files.row;
   const words = t.inodeBytes;
 
+  let index = -1;
   for (let row = 0; row < t.length; row++) {
     if (t.type[row] !== 2) continue;
-    const index = files.length;
-    const file: LayoutFile = { path: t.pathOf(row), layer: 'squashfs', size: t.size[row]!, inode: t.inode[row]! };
-    files.push(file);
-    rowOf.push(row);
+    index++;
+    rowOf[index] = row;
     if (t.nlink[row]! > 1) {
       const sameInode = byInode.get(t.at[row]!);
       if (sameInode !== undefined) {
-        file.sameDataAs = sameInode;
+        files.sameDataAs[index] = sameInode;
         continue;
       }
       byInode.set(t.at[row]!, index);
@@ -47,7 +72,7 @@ export function squashfsLayout(img: SquashfsImage, base: number): { files: Layou
       const key = count > 0 ? t.startBlock[row]! : fragment * 2 ** 21 + t.fragmentOffset[row]!;
       const candidate = map.get(key);
       if (candidate !== undefined && sameData(t, rowOf[candidate]!, row)) {
-        file.sameDataAs = candidate;
+        files.sameDataAs[index] = candidate;
         continue;
       }
       if (candidate === undefined) map.set(key, index);

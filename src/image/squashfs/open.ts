@@ -124,7 +124,7 @@ export function openSquashfs(src: ByteSource): SquashfsImage {
     },
   };
   const rootAt = inodeTable.resolve(Math.floor(sb.rootInode / 65536), sb.rootInode % 65536, name, 32, 'root inode');
-  const table = walkTree(ctx, rootAt, directoryTable);
+  const table = walkTree(ctx, rootAt, directoryTable, sb.inodes);
   regions.sort((a, b) => a.start - b.start);
 
   // Entry objects are built on demand (most commands need a few, or none): the walk keeps columns.

@@ -1,0 +1,59 @@
+import type { Layout } from '../layout.js';
+import type { EntryTable } from './entry-table.js';
+import type { SquashfsFileColumns } from './layout.js';
+
+/**
+ * JSON.stringify of a bare squashfs's Layout, in pieces of about `chunkChars` characters, written
+ * straight from the entry columns: no LayoutFile object, no tree arrays, each path built just
+ * before it is written. `head` holds the Layout's scalar fields, in the Layout's key order.
+ */
+export function* squashfsLayoutJson(
+  head: Pick<Layout, 'source' | 'size' | 'squashfsOffset' | 'squashfsSize' | 'blockSize' | 'compressor'>,
+  t: EntryTable,
+  files: SquashfsFileColumns,
+  extents: readonly Layout['extents'][number][],
+  chunkChars = 1 << 16,
+): Generator<string> {
+  let out = JSON.stringify(head).slice(0, -1);
+  out += `${out.length > 1 ? ',' : ''}"files":[`;
+  for (let i = 0; i < files.count; i++) {
+    const row = files.row[i]!;
+    const same = files.sameDataAs[i]!;
+    out += `${i > 0 ? ',' : ''}{"path":${JSON.stringify(t.pathOf(row))},"layer":"squashfs","size":${t.size[row]},"inode":${t.inode[row]}${same >= 0 ? `,"sameDataAs":${same}` : ''}}`;
+    if (out.length >= chunkChars) {
+      yield out;
+      out = '';
+    }
+  }
+  out += '],"extents":[';
+  for (let i = 0; i < extents.length; i++) {
+    out += `${i > 0 ? ',' : ''}${JSON.stringify(extents[i])}`;
+    if (out.length >= chunkChars) {
+      yield out;
+      out = '';
+    }
+  }
+  out += '],"tree":{"dirs":[';
+  let first = true;
+  for (let i = 0; i < t.length; i++) {
+    if (t.type[i] !== 1) continue;
+    out += `${first ? '' : ','}${JSON.stringify(t.pathOf(i))}`;
+    first = false;
+    if (out.length >= chunkChars) {
+      yield out;
+      out = '';
+    }
+  }
+  out += '],"links":[';
+  first = true;
+  for (let i = 0; i < t.length; i++) {
+    if (t.type[i] !== 3) continue;
+    out += `${first ? '' : ','}{"path":${JSON.stringify(t.pathOf(i))},"target":${JSON.stringify(t.symlinkTarget(i))}}`;
+    first = false;
+    if (out.length >= chunkChars) {
+      yield out;
+      out = '';
+    }
+  }
+  yield `${out}]}}`;
+}
