@@ -21,7 +21,11 @@ export class SquashfsTree implements TreeView {
   }
 
   topLevel(): string[] {
-    return topLevelOf(this.image.entries);
+    // from the columns: the root's children, without building every entry
+    const t = this.image.table;
+    const out: string[] = [];
+    if (t.length > 0) for (let c = t.firstChild[0]!; c >= 0; c = t.nextSibling[c]!) out.push(t.name(c));
+    return out;
   }
 }
 

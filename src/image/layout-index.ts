@@ -20,12 +20,27 @@ const NONE = Object.freeze([]) as unknown as Extent[];
 
 export { dataOwner };
 
-export function indexLayout(layout: Layout): LayoutIndex {
-  const n = layout.files.length;
+/**
+ * Path maps by files array: the optimizer indexes many predicted layouts that share one files
+ * array, and a map of 100k paths cost more than the rest of the index. (Keyed by the array and
+ * its length: files are appended, never renamed in place.)
+ */
+const pathMaps = new WeakMap<readonly LayoutFile[], { length: number; byPath: Map<string, number> }>();
+
+function pathMapOf(files: readonly LayoutFile[]): Map<string, number> {
+  const known = pathMaps.get(files);
+  if (known !== undefined && known.length === files.length) return known.byPath;
   const byPath = new Map<string, number>();
-  layout.files.forEach((f, i) => {
+  files.forEach((f, i) => {
     if (!byPath.has(f.path)) byPath.set(f.path, i);
   });
+  pathMaps.set(files, { length: files.length, byPath });
+  return byPath;
+}
+
+export function indexLayout(layout: Layout): LayoutIndex {
+  const n = layout.files.length;
+  const byPath = pathMapOf(layout.files);
   // Most files of a big image have no extent of one kind: they share one frozen empty list
   // (the optimizer indexes a predicted layout per candidate, so this allocation is on its hot path).
   const data: Extent[][] = new Array<Extent[]>(n).fill(NONE);

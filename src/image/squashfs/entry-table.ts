@@ -36,6 +36,7 @@ export class EntryTable {
   private lastChild = new Int32Array(0);
   /** Paths of directories, built during the walk (there are few). */
   private readonly dirPaths = new Map<number, string>();
+  private readonly children = new Map<number, Map<string, number>>();
 
   constructor(
     readonly inodeBytes: Buffer,
@@ -76,18 +77,26 @@ export class EntryTable {
     if (!path.startsWith('/')) return -1;
     let at = 0;
     for (const part of path.slice(1).split('/')) {
-      if (part === '') return -1;
-      const want = Buffer.from(part, 'utf8');
-      let c = this.type[at] === 1 ? this.firstChild[at]! : -1;
-      while (c >= 0) {
-        const s = this.nameStart[c]!;
-        if (this.nameLength[c] === want.length && this.dirBytes.compare(want, 0, want.length, s, s + want.length) === 0) break;
-        c = this.nextSibling[c]!;
-      }
-      if (c < 0) return -1;
-      at = c;
+      if (part === '' || this.type[at] !== 1) return -1;
+      const next = this.childrenOf(at).get(part);
+      if (next === undefined) return -1;
+      at = next;
     }
     return at;
+  }
+
+  /** Name to row of a directory's children, built on the first lookup in that directory. */
+  private childrenOf(dir: number): Map<string, number> {
+    let names = this.children.get(dir);
+    if (names === undefined) {
+      names = new Map();
+      for (let c = this.firstChild[dir]!; c >= 0; c = this.nextSibling[c]!) {
+        const name = this.name(c);
+        if (!names.has(name)) names.set(name, c);
+      }
+      this.children.set(dir, names);
+    }
+    return names;
   }
 
   /** Append a row; returns its index. Columns double when full. */
