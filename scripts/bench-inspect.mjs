@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// npm run bench: wall time of `bootprof inspect --json > /dev/null` against `rdsquashfs -d` and
-// `unsquashfs -lls` on one squashfs of about 100,000 small files, measured side by side in
-// alternating rounds, printed as ratios. The image is built once and cached under work-cache/.
+// npm run bench: wall time and peak RSS of `bootprof inspect --json > /dev/null` against
+// `rdsquashfs -d` and `unsquashfs -lls` on one squashfs of about 100,000 small files, measured side
+// by side in alternating rounds, printed as ratios; then `sort --image` and `readahead --image` of
+// a 5,000-path boot list on that image (issue 12: <= 2x rdsquashfs, <= 64 MiB, <= 1.5 s). The
+// image is built once and cached under work-cache/ (BENCH_CACHE overrides the place).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cache = join(root, 'work-cache');
+const cache = process.env.BENCH_CACHE ?? join(root, 'work-cache');
 const FILES = Number(process.env.BENCH_FILES ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const image = join(cache, `bench-v2-${FILES}.sqfs`);
@@ -37,16 +39,20 @@ function buildImage() {
   rmSync(tree, { recursive: true, force: true });
 }
 
+/** Wall ms and peak RSS (KiB, from GNU time) of one run, stdout to /dev/null. */
 function timeOnce(cmd, args) {
   const devnull = openSync('/dev/null', 'w');
+  const rssFile = join(cache, `bench-inspect-rss-${process.pid}`);
   try {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { stdio: ['ignore', devnull, 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync('/usr/bin/time', ['-o', rssFile, '-f', '%M', cmd, ...args], { stdio: ['ignore', devnull, 'pipe'], maxBuffer: 64 * 1024 * 1024 });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-    return ms;
+    const kib = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+    return { ms, kib };
   } finally {
     closeSync(devnull);
+    rmSync(rssFile, { force: true });
   }
 }
 
@@ -69,22 +75,44 @@ if (!process.argv.includes('--no-build')) {
   }
 }
 
+// A boot list of 5,000 of the image's files, in a scattered order (every 20th file, permuted).
+const bootList = join(cache, `bench-inspect-boot-${FILES}.list`);
+{
+  const paths = [];
+  for (let i = 0; i < FILES; i += 20) {
+    const j = (i * 7919) % FILES;
+    paths.push(`/d${Math.floor(j / 100 / 30)}/s${Math.floor(j / 100)}/file-${j}.txt`);
+  }
+  writeFileSync(bootList, `${paths.join('\n')}\n`);
+}
+
 const tools = [
   { name: 'bootprof inspect --json', cmd: process.execPath, args: [cli, 'inspect', '--json', image] },
   { name: 'rdsquashfs -d', cmd: 'rdsquashfs', args: ['-d', image] },
   { name: 'unsquashfs -lls', cmd: 'unsquashfs', args: ['-lls', image] },
+  { name: 'node -e 0', cmd: process.execPath, args: ['-e', '0'] },
+  { name: 'bootprof sort --image', cmd: process.execPath, args: [cli, 'sort', '--image', image, bootList] },
+  { name: 'bootprof readahead', cmd: process.execPath, args: [cli, 'readahead', '--image', image, bootList] },
 ];
 for (const t of tools) timeOnce(t.cmd, t.args); // warm the page cache and the binaries
-const times = tools.map(() => []);
+const runs = tools.map(() => []);
 for (let r = 0; r < ROUNDS; r++) {
   // Alternate the order each round so that no tool always runs right after the same one.
-  const order = r % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
-  for (const i of order) times[i].push(timeOnce(tools[i].cmd, tools[i].args));
+  const order = tools.map((_, i) => i);
+  if (r % 2 === 1) order.reverse();
+  for (const i of order) runs[i].push(timeOnce(tools[i].cmd, tools[i].args));
 }
-const med = times.map(median);
-process.stdout.write(`image ${image}: ${FILES} files, ${ROUNDS} alternating rounds, median wall time (min)\n`);
+const med = runs.map((rs) => median(rs.map((x) => x.ms)));
+const rss = runs.map((rs) => median(rs.map((x) => x.kib)) / 1024);
+const [load1] = (await import('node:os')).loadavg();
+process.stdout.write(`image ${image}: ${FILES} files, ${ROUNDS} alternating rounds, median wall time (min), median peak RSS; load average ${load1.toFixed(1)}\n`);
 for (const [i, t] of tools.entries()) {
-  process.stdout.write(`  ${t.name.padEnd(24)} ${med[i].toFixed(0).padStart(6)} ms  (${Math.min(...times[i]).toFixed(0)} ms)\n`);
+  const min = Math.min(...runs[i].map((x) => x.ms));
+  process.stdout.write(`  ${t.name.padEnd(24)} ${med[i].toFixed(0).padStart(6)} ms  (${min.toFixed(0)} ms)  ${rss[i].toFixed(0).padStart(4)} MiB\n`);
 }
-process.stdout.write(`  bootprof / unsquashfs -lls = ${(med[0] / med[2]).toFixed(2)}x\n`);
-process.stdout.write(`  bootprof / rdsquashfs -d   = ${(med[0] / med[1]).toFixed(2)}x\n`);
+const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
+process.stdout.write(`  inspect --json / unsquashfs -lls = ${(med[0] / med[2]).toFixed(2)}x wall\n`);
+process.stdout.write(`  inspect --json / rdsquashfs -d   = ${(med[0] / med[1]).toFixed(2)}x wall (target <= 2x: ${verdict(med[0] <= 2 * med[1])})\n`);
+process.stdout.write(`  inspect --json peak RSS          = ${rss[0].toFixed(0)} MiB (target <= 64: ${verdict(rss[0] <= 64)}; node -e 0 alone ${rss[3].toFixed(0)} MiB)\n`);
+process.stdout.write(`  sort --image                     = ${(med[4] / 1000).toFixed(2)} s (target <= 1.5 s: ${verdict(med[4] <= 1500)})\n`);
+process.stdout.write(`  readahead --image                = ${(med[5] / 1000).toFixed(2)} s (target <= 1.5 s: ${verdict(med[5] <= 1500)})\n`);
