@@ -184,14 +184,26 @@ export function walkTree(ctx: InodeContext, rootAt: number, directoryTable: Meta
   // Children are pushed in listing order (CHILD_WORDS numbers + the parent's index each), then
   // that run of the stack is reversed so the first child is popped first.
   const W = CHILD_WORDS + 1;
+  // A stack pointer over a plain array that never shrinks: no reallocation as it rises and falls.
   const stack: number[] = [rootAt, 1, 0, 0, -1];
+  let sp = W;
   const scratch: number[] = [];
-  while (stack.length > 0) {
-    const top = stack.length - W;
-    const at = stack[top]!;
-    const claimedType = stack[top + 1]!;
-    const i = table.add(at, stack[top + 4]!, stack[top + 2]!, stack[top + 3]!);
-    stack.length = top;
+  const push = (a: number, b: number, c: number, d: number, e: number): void => {
+    if (sp === stack.length) stack.push(a, b, c, d, e);
+    else {
+      stack[sp] = a;
+      stack[sp + 1] = b;
+      stack[sp + 2] = c;
+      stack[sp + 3] = d;
+      stack[sp + 4] = e;
+    }
+    sp += W;
+  };
+  while (sp > 0) {
+    sp -= W;
+    const at = stack[sp]!;
+    const claimedType = stack[sp + 1]!;
+    const i = table.add(at, stack[sp + 4]!, stack[sp + 2]!, stack[sp + 3]!);
     const shared = hardlinks.get(at);
     if (shared !== undefined) {
       if (table.type[shared] !== claimedType) {
@@ -222,7 +234,7 @@ export function walkTree(ctx: InodeContext, rootAt: number, directoryTable: Meta
     scratch.length = 0;
     readDirectory(file, directoryTable, ctx.table, listingAt, dir.listingSize, () => path, scratch);
     for (let k = scratch.length - CHILD_WORDS; k >= 0; k -= CHILD_WORDS) {
-      stack.push(scratch[k]!, scratch[k + 1]!, scratch[k + 2]!, scratch[k + 3]!, i);
+      push(scratch[k]!, scratch[k + 1]!, scratch[k + 2]!, scratch[k + 3]!, i);
     }
   }
   table.seal();
