@@ -69,7 +69,8 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
     const fragment = t.fragment[row]!;
     const map = count > 0 ? byFirstBlock : fragment >= 0 ? byTail : undefined;
     if (map) {
-      const key = count > 0 ? t.startBlock[row]! : fragment * 2 ** 21 + t.fragmentOffset[row]!;
+      // a tail lies inside its block (offset + length <= block size): fragment * block size + offset is unique and small
+      const key = count > 0 ? t.startBlock[row]! : fragment * img.blockSize + t.fragmentOffset[row]!;
       const candidate = map.get(key);
       if (candidate !== undefined && sameData(t, rowOf[candidate]!, row)) {
         files.sameDataAs[index] = candidate;
