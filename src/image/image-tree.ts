@@ -15,9 +15,12 @@ export class SquashfsTree implements TreeView {
   }
 
   lstat(rel: string): TreeNode {
-    const entry = this.entry(rel);
-    if (entry === undefined) return { type: 'missing' };
-    return nodeOf(entry.type, entry.symlinkTarget, `ino:${entry.inode}`);
+    // from the columns: resolving thousands of profiled paths builds no entry object
+    const t = this.image.table;
+    const i = t.find(`/${rel}`);
+    if (i < 0) return { type: 'missing' };
+    const type = t.typeName(i);
+    return nodeOf(type, type === 'symlink' ? t.symlinkTarget(i) : undefined, `ino:${t.inode[i]}`);
   }
 
   topLevel(): string[] {
