@@ -12,7 +12,7 @@ export function* squashfsLayoutJson(
   t: EntryTable,
   files: SquashfsFileColumns,
   extents: readonly Layout['extents'][number][],
-  chunkChars = 1 << 16,
+  chunkChars = 1 << 14,
 ): Generator<string> {
   let out = JSON.stringify(head).slice(0, -1);
   out += `${out.length > 1 ? ',' : ''}"files":[`;
