@@ -1,6 +1,7 @@
 import { FormatError } from '../../errors.js';
 import type { Extent, LayoutFile } from '../layout.js';
 import type { EntryTable } from './entry-table.js';
+import { IntMap } from './int-map.js';
 import type { SquashfsImage } from './types.js';
 
 /** Data block size word: bit 24 = stored uncompressed, bits 0..23 = size on disk. */
@@ -44,10 +45,11 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
   const files = { count, row: new Int32Array(count), sameDataAs: new Int32Array(count).fill(-1) };
   const extents: Extent[] = [];
   // Hardlinks share an inode; duplicates share their first block (or their tail's place in a
-  // fragment). Numeric keys: string keys cost more than the rest of the layout for 100k files.
-  const byInode = new Map<number, number>();
-  const byFirstBlock = new Map<number, number>();
-  const byTail = new Map<number, number>();
+  // fragment). Integer keys in typed-array maps: string keys, or a Map, cost more than the rest
+  // of the layout for 100k files.
+  const byInode = new IntMap(count);
+  const byFirstBlock = new IntMap(count);
+  const byTail = new IntMap(count);
   const fragmentOwners: number[][] = img.fragmentTable.map(() => []);
   const rowOf = files.row;
   const words = t.inodeBytes;
