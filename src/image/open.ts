@@ -63,25 +63,22 @@ function openSource(path: string, source: ByteSource, options: OpenImageOptions)
       blockSize: squashfs.blockSize,
       compressor: squashfs.compressor,
     };
-    // files and tree are built on first use (key order kept: JSON output is unchanged)
+    // files and tree are built on first use (key order kept: JSON output is unchanged); then
+    // they become plain data properties, as fast to read as any Layout's
     let files: LayoutFile[] | undefined;
     let tree: Layout['tree'];
     const layout = { ...head } as Layout;
-    Object.defineProperty(layout, 'files', {
-      enumerable: true,
-      get: () => (files ??= layoutFilesOf(squashfs.table, inner.files)),
-      set: (v: LayoutFile[]) => {
-        files = v;
-      },
-    });
+    const lazy = <K extends 'files' | 'tree'>(key: K, build: () => Layout[K], seen: (v: Layout[K]) => void): void => {
+      const settle = (value: Layout[K]): Layout[K] => {
+        seen(value);
+        Object.defineProperty(layout, key, { value, writable: true, enumerable: true, configurable: true });
+        return value;
+      };
+      Object.defineProperty(layout, key, { enumerable: true, configurable: true, get: () => settle(build()), set: settle });
+    };
+    lazy('files', () => layoutFilesOf(squashfs.table, inner.files), (v) => (files = v));
     layout.extents = inner.extents;
-    Object.defineProperty(layout, 'tree', {
-      enumerable: true,
-      get: () => (tree ??= treeOf(squashfs)),
-      set: (v: Layout['tree']) => {
-        tree = v;
-      },
-    });
+    lazy('tree', () => treeOf(squashfs), (v) => (tree = v));
     const layoutJson = (): Iterable<string> =>
       files === undefined && tree === undefined ? squashfsLayoutJson(head, squashfs.table, inner.files, inner.extents) : jsonChunks(layout);
     return { path, kind: 'squashfs', layout, squashfs, source, close, layoutJson };
