@@ -108,29 +108,48 @@ function refusal(t: Test, text: string | Buffer, name = 'bad.txt'): string {
   return '';
 }
 
-t.test('bad input: one clear line naming the file and the line', async (t) => {
+/** Parse `text`: it is accepted, and exactly one row is named in the notes (file, byte, line). */
+function oneSkippedRow(t: Test, text: string | Buffer, name = 'bad.txt', whole: Buffer = traceBytes): string {
+  const good = parseTrace(whole, 'good.txt');
+  const trace = parseTrace(Buffer.isBuffer(text) ? text : Buffer.from(text, 'latin1'), name);
+  const skipped = (trace.notes ?? []).filter((n) => n.startsWith('row skipped: '));
+  t.equal(skipped.length, 1, `one row skipped in ${name}: ${(trace.notes ?? []).join(' | ')}`);
+  t.ok(trace.events.length >= good.events.length - 1, 'the other rows are kept');
+  return (skipped[0] ?? '').slice('row skipped: '.length);
+}
+
+t.test('bad rows: each is named (file, byte, line) and left out; the rest of the capture is kept', async (t) => {
   const text = traceBytes.toString('latin1');
   // cut in the middle of an event line (a copy interrupted)
   const cut = text.slice(0, text.indexOf('\n', 20_000) - 30);
   const cutLine = cut.split('\n').length;
-  t.match(refusal(t, cut, 'cut.txt'), new RegExp(`^cut\\.txt at byte \\d+: line ${cutLine}: cut short \\(no newline at the end of the log\\)`));
+  const before = Buffer.from(cut.slice(0, cut.lastIndexOf('\n') + 1), 'latin1');
+  t.match(oneSkippedRow(t, cut, 'cut.txt', before), new RegExp(`^cut\\.txt at byte \\d+: line ${cutLine}: cut short \\(no newline at the end of the log\\)`));
 
-  // a kernel whose tracepoint prints another layout (an index instead of ofs=)
+  // one row in another layout (an index instead of ofs=)
   const other = text.replace(/ ofs=(\d+) order=0/, ' index=$1');
   const at = other.slice(0, other.indexOf('index=')).split('\n').length;
   t.match(
-    refusal(t, other, 'other-kernel.txt'),
+    oneSkippedRow(t, other, 'other-kernel.txt'),
     new RegExp(`^other-kernel\\.txt at byte \\d+: line ${at}: mm_filemap_add_to_page_cache fields are not "dev M:m ino HEX \\.\\.\\. ofs=BYTES \\[order=N\\]" \\(a kernel with another field layout\\?\\)`),
   );
-  t.match(refusal(t, text.replace('ino 10 pfn', 'inode 10 pfn')), /line \d+: mm_filemap_add_to_page_cache fields are not/);
+  t.match(oneSkippedRow(t, text.replace('ino 10 pfn', 'inode 10 pfn')), /line \d+: mm_filemap_add_to_page_cache fields are not/);
   // a line that is no event
-  t.match(refusal(t, `${text}garbage here\n`), /^bad\.txt at byte \d+: line \d+: not a tracefs event line: "garbage here"$/);
-  t.match(refusal(t, `${text}\u0000\u0001\n`), /line \d+: binary data in a tracefs log/);
-  // two logs run together: a header after the events
-  t.match(refusal(t, `${text}${text}`), /line \d+: a header line after the events: two logs run together\?/);
+  t.match(oneSkippedRow(t, `${text}garbage here\n`), /^bad\.txt at byte \d+: line \d+: not a tracefs event line: "garbage here"$/);
+  t.match(oneSkippedRow(t, `${text}\u0000\u0001\n`), /line \d+: binary data in a tracefs log/);
+  // two logs run together: the second header is named; both logs' events are kept
+  const twice = parseTrace(Buffer.from(`${text}${text}`, 'latin1'), 'twice.txt');
+  t.match((twice.notes ?? []).join('\n'), /line \d+: a header line after the events: two logs run together\?/);
+  t.equal(twice.events.length, 2 * parseTrace(traceBytes, 'once.txt').events.length);
   // an open kprobe whose path never closes within 8 lines
-  const unclosed = `# tracer: nop\n            cat-1     [000] .....     1.000000: bootprof_open: (do_filp_open+0x0/0x160) path="/a\n${'x\n'.repeat(9)}`;
-  t.match(refusal(t, unclosed), /line 2: bootprof_open fields are not/);
+  const unclosed = `# tracer: nop\n            cat-1     [000] .....     1.000000: bootprof_open: (do_filp_open+0x0/0x160) path="/a\n${'x\n'.repeat(9)}            cat-1     [000] .....     2.000000: sched_process_exec: filename=/bin/cat pid=1 old_pid=1\n`;
+  t.match((parseTrace(Buffer.from(unclosed), "unclosed.txt").notes ?? []).join('\n'), /line 2: bootprof_open fields are not/);
+});
+
+t.test('bad input: a file that is mostly not a tracefs log is refused in one line', async (t) => {
+  const header = '# tracer: nop\n            cat-1     [000] .....     1.000000: sched_process_exec: filename=/bin/cat pid=1 old_pid=1\n';
+  const message = refusal(t, `${header}${'this is not an event\n'.repeat(200)}`);
+  t.match(message, /^bad\.txt at byte \d+: \d+ bad rows and 1 good ones: this is not a tracefs log \(first: bad\.txt at byte \d+: line 3: not a tracefs event line/);
 });
 
 t.test('bad input: the log of another image names the line of the first fill that does not fit', async (t) => {

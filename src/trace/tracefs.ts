@@ -1,4 +1,5 @@
 import { FormatError } from '../errors.js';
+import { RowProblems } from './row-problems.js';
 import { excerpt, firstBinaryByte, forEachLine, headLines, parseCount } from './text-lines.js';
 import type { FileEvent, Trace } from './types.js';
 
@@ -63,8 +64,12 @@ export function parseTracefs(bytes: Buffer, source: string): Trace {
   /** Lines since the last skipped event: a line that is no event right after one continues it. */
   let afterSkipped = MAX_CONTINUATION_LINES;
 
-  const fail = (offset: number, lineNumber: number, what: string): never => {
-    throw new FormatError(source, offset, `line ${lineNumber}: ${what}`);
+  // a bad line is named in the notes and left out (issue 11); only a file that is mostly bad is refused
+  const problems = new RowProblems(source, 'a tracefs log');
+  let goodLines = 0;
+  const skip = (offset: number, lineNumber: number, what: string): true => {
+    problems.add(new FormatError(source, offset, `line ${lineNumber}: ${what}`), goodLines);
+    return true;
   };
 
   /** Turns a complete event into a FileEvent; false when its fields are not complete yet (a path with a newline). */
@@ -74,7 +79,7 @@ export function parseTracefs(bytes: Buffer, source: string): Trace {
       const named = m === null ? undefined : pageCacheFields(m[4]!);
       const ino = m === null ? undefined : Number.parseInt(m[3]!, 16);
       if (m === null || named === undefined || ino === undefined || !Number.isSafeInteger(ino)) {
-        return fail(
+        return skip(
           p.offset,
           p.lineNumber,
           `${PAGE_CACHE} fields are not "dev M:m ino HEX ... ofs=BYTES [order=N]" ` +
@@ -100,7 +105,7 @@ export function parseTracefs(bytes: Buffer, source: string): Trace {
     if (m === null) {
       if (!final && p.lines < MAX_CONTINUATION_LINES) return false;
       const expected = p.name === EXEC ? 'filename=PATH pid=N old_pid=N' : '(do_filp_open+0x0/0x..) path="PATH"';
-      return fail(p.offset, p.lineNumber, `${p.name} fields are not "${expected}": ${excerpt(p.fields)}`);
+      return skip(p.offset, p.lineNumber, `${p.name} fields are not "${expected}": ${excerpt(p.fields)}`);
     }
     events.push({ kind: p.name === EXEC ? 'exec' : 'open', seq: events.length, timeNs: p.timeNs, path: m[1]!, line: p.lineNumber, pid: p.pid, comm: p.comm });
     return true;
@@ -113,12 +118,15 @@ export function parseTracefs(bytes: Buffer, source: string): Trace {
       pending.fields += `\n${text}`;
       pending.lines++;
       if (emit(pending, false)) pending = undefined;
-      if (!terminated && pending !== undefined) fail(pending.offset, pending.lineNumber, 'the log ends inside an event (cut short)');
+      if (!terminated && pending !== undefined) {
+        skip(pending.offset, pending.lineNumber, 'the log ends inside an event (cut short)');
+        pending = undefined;
+      }
       return;
     }
     if (text.length === 0 || text.charCodeAt(0) === 0x23 /* # */) {
       if (sawEvent && text.length > 0 && !BUFFER_STARTED.test(text)) {
-        fail(offset, lineNumber, `a header line after the events: two logs run together? ${excerpt(text)}`);
+        skip(offset, lineNumber, `a header line after the events: two logs run together? ${excerpt(text)}`);
       }
       return;
     }
@@ -135,8 +143,9 @@ export function parseTracefs(bytes: Buffer, source: string): Trace {
     }
     if (m === null) {
       const bad = firstBinaryByte(text);
-      if (bad !== -1) fail(offset + bad, lineNumber, 'binary data in a tracefs log');
-      return fail(offset, lineNumber, `not a tracefs event line: ${excerpt(text)}`);
+      if (bad !== -1) skip(offset + bad, lineNumber, 'binary data in a tracefs log');
+      else skip(offset, lineNumber, `not a tracefs event line: ${excerpt(text)}`);
+      return;
     }
     sawEvent = true;
     afterSkipped = MAX_CONTINUATION_LINES;
@@ -144,17 +153,25 @@ export function parseTracefs(bytes: Buffer, source: string): Trace {
     const isOpen = name === OPEN || m[7]!.startsWith(OPEN_PROBE);
     if (name !== PAGE_CACHE && name !== EXEC && !isOpen) {
       skipped.set(name, (skipped.get(name) ?? 0) + 1);
+      goodLines++;
       // its fields may hold a raw string with a newline: the next lines may be the rest of it
       afterSkipped = 0;
       return;
     }
-    if (!terminated) fail(offset, lineNumber, 'cut short (no newline at the end of the log): a truncated log?');
+    if (!terminated) {
+      skip(offset, lineNumber, 'cut short (no newline at the end of the log): a truncated log?');
+      return;
+    }
     const pid = parseCount(m[2]!);
     const sec = parseCount(m[4]!);
     const frac = m[5] ?? '';
-    if (pid === undefined || sec === undefined || frac.length > 9) fail(offset, lineNumber, `number out of range: ${excerpt(text)}`);
-    const timeNs = sec! * 1e9 + (frac === '' ? 0 : Number(frac.padEnd(9, '0')));
-    const event: Pending = { name: isOpen ? OPEN : name, fields: m[7]!, offset, lineNumber, pid: pid!, comm: m[1]!.trim(), timeNs, lines: 1 };
+    if (pid === undefined || sec === undefined || frac.length > 9) {
+      skip(offset, lineNumber, `number out of range: ${excerpt(text)}`);
+      return;
+    }
+    goodLines++;
+    const timeNs = sec * 1e9 + (frac === '' ? 0 : Number(frac.padEnd(9, '0')));
+    const event: Pending = { name: isOpen ? OPEN : name, fields: m[7]!, offset, lineNumber, pid, comm: m[1]!.trim(), timeNs, lines: 1 };
     if (!emit(event, false)) pending = event;
   });
   if (pending !== undefined) emit(pending, true);
@@ -166,7 +183,7 @@ export function parseTracefs(bytes: Buffer, source: string): Trace {
     events.forEach((e, i) => (e.seq = i));
   }
 
-  const notes: string[] = [];
+  const notes: string[] = problems.notes();
   const lost = [...lostByCpu.values()].reduce((a, b) => a + b, 0);
   if (lost > 0) {
     const where = [...lostByCpu].map(([cpu, n]) => `CPU ${cpu}: ${n}`).join(', ');
