@@ -6,7 +6,9 @@ import { simulateDevice } from '../src/sim/drive.js';
 import { profileScenario, runScenarios } from '../src/sim/evaluate.js';
 import { indexLayout } from '../src/image/layout-index.js';
 import { blockEventsToReads, accessesFromReads } from '../src/sim/physical.js';
-import { replayOnLayout } from '../src/sim/replay.js';
+import { accessesReachingDrive, replayOnLayout, type FileAccess } from '../src/sim/replay.js';
+import { throughPageCache } from '../src/sim/page-cache.js';
+import { mulberry32 } from '../src/sim/prng.js';
 import { syntheticLayout, syntheticTree } from './helpers/synthetic-layout.js';
 
 function dataOrder(layout: Layout): number[] {
@@ -67,6 +69,49 @@ t.test('replay reads whole blocks, fragments and (estimated) metadata', async (t
   const whole = replayOnLayout(index, [{ path: '/b' }]);
   const frag = layout.extents.find((e) => e.kind === 'fragment-block')!;
   t.equal(whole.reads.offset[2], frag.start, 'a tail-only file reads its fragment block');
+});
+
+t.test('accesses that only hit the page cache are dropped, and the drive sees the same reads', async (t) => {
+  const layout = syntheticLayout(syntheticTree(6, 5), { blockSize: 512 });
+  const index = indexLayout(layout);
+  const paths = [...layout.files.map((f) => f.path), '/not/in/the/layout'];
+  const random = mulberry32(11);
+  let dropped = 0;
+  for (let round = 0; round < 50; round++) {
+    const stream: FileAccess[] = [];
+    for (let i = 0; i < 200; i++) {
+      const path = paths[Math.floor(random() * paths.length)]!;
+      const size = layout.files.find((f) => f.path === path)?.size ?? 4096;
+      const kind = random();
+      // whole files, opens, and ranges (some past the end) of one byte to a few blocks
+      if (kind < 0.2) stream.push({ path });
+      else if (kind < 0.3) stream.push({ path, offset: 0, length: 0 });
+      else {
+        const offset = Math.floor(random() * size * 1.1);
+        stream.push({ path, offset, length: 1 + Math.floor(random() * 1500) });
+      }
+    }
+    const reduced = accessesReachingDrive(index, stream);
+    dropped += stream.length - reduced.length;
+    const drive = (s: readonly FileAccess[]): number[][] => {
+      const reads = throughPageCache(replayOnLayout(index, s).reads, layout.size, { readaheadBytes: 2048 });
+      return Array.from({ length: reads.count }, (_, i) => [reads.offset[i]!, reads.length[i]!]);
+    };
+    t.same(drive(reduced), drive(stream), `round ${round}: same reads`);
+    // each file's metadata is read at its first access, opens included
+    const metadataOf = (s: readonly FileAccess[]): number[] => {
+      const reads = replayOnLayout(index, s).reads;
+      return Array.from({ length: reads.count }, (_, i) => i).filter((i) => reads.file[i] === -1).map((i) => reads.offset[i]!);
+    };
+    const firstAccesses = (s: readonly FileAccess[]): FileAccess[] => s.filter((a, i) => s.findIndex((b) => b.path === a.path) === i);
+    t.same(firstAccesses(reduced), firstAccesses(stream), `round ${round}: every file's first access kept`);
+    t.same(metadataOf(reduced), metadataOf(stream), `round ${round}: same metadata reads`);
+    t.same(replayOnLayout(index, reduced).missing, replayOnLayout(index, stream).missing, `round ${round}: same missing paths`);
+  }
+  t.ok(dropped > 1000, `re-reads dropped (${dropped} of 10000)`);
+  // a second read of the same bytes, and an open after a read, never reach the drive
+  const f = layout.files[0]!.path;
+  t.same(accessesReachingDrive(index, [{ path: f, offset: 0, length: 10 }, { path: f, offset: 5, length: 10 }, { path: f, offset: 0, length: 0 }]), [{ path: f, offset: 0, length: 10 }]);
 });
 
 t.test('candidate layouts follow mksquashfs sort semantics', async (t) => {

@@ -92,6 +92,48 @@ export function replayOnLayout(index: LayoutIndex, accesses: readonly FileAccess
   return { reads: out.build(), missing, files: seen.size };
 }
 
+/**
+ * The accesses of a stream that can still reach the drive on layouts with this index's block size:
+ * replayOnLayout reads whole blocks (and a file's whole tail fragment), and the page cache keeps
+ * them for the boot, so an access whose blocks an earlier access of the same stream already read
+ * only hits the cache, on any layout of the same files at that block size. The first access to each
+ * file is kept (it reads the file's metadata), as is every access to a file outside the squashfs
+ * (those read exact bytes) or not in the layout. Replaying the result gives the same reads.
+ */
+export function accessesReachingDrive(index: LayoutIndex, stream: readonly FileAccess[]): FileAccess[] {
+  const layout = index.layout;
+  const blockSize = layout.blockSize !== undefined && layout.blockSize > 0 ? layout.blockSize : 131072;
+  /** Per file: the blocks read so far (the block past the last full one stands for the tail fragment). */
+  const read = new Map<number, Set<number>>();
+  const out: FileAccess[] = [];
+  for (const access of stream) {
+    const file = index.byPath.get(access.path);
+    const entry = file === undefined ? undefined : layout.files[file];
+    if (file === undefined || entry === undefined || entry.layer !== 'squashfs') {
+      out.push(access);
+      continue;
+    }
+    let blocks = read.get(file);
+    const first = blocks === undefined;
+    if (blocks === undefined) read.set(file, (blocks = new Set()));
+    const from = Math.max(0, access.offset ?? 0);
+    const to = access.length === undefined ? entry.size : Math.min(entry.size, from + Math.max(0, access.length));
+    let fresh = first;
+    if (to > from) {
+      const firstBlock = Math.floor(from / blockSize);
+      const lastBlock = Math.max(firstBlock, Math.ceil(to / blockSize) - 1);
+      for (let b = firstBlock; b <= lastBlock; b++) {
+        if (!blocks.has(b)) {
+          blocks.add(b);
+          fresh = true;
+        }
+      }
+    }
+    if (fresh) out.push(access);
+  }
+  return out;
+}
+
 function pushMetadata(out: ReadsBuilder, spans: LayoutIndex['inodeTable'], total: number, rank: number, step: number): void {
   const position = Math.min(total - 1, Math.floor(rank * total));
   const start = offsetInSpans(spans, Math.max(0, position - (position % METADATA_BLOCK)));
