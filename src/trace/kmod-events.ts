@@ -2,6 +2,7 @@ import { FormatError, InputError } from '../errors.js';
 import { RecordProblem } from './tsv-records.js';
 import { ByteStrings } from './byte-fields.js';
 import { BLOCK_KIND, EventColumns, EventDigest, KIND_CODE, traceFromDigest } from './event-columns.js';
+import { fastRows, type EventSink, type EventsState } from './kmod-fast-rows.js';
 import { fieldCount, fieldEquals, fieldIsByte, fieldText, scanTsvRecords, type TsvRow } from './tsv-scan.js';
 import type { FileEvent, Trace, TraceDevice, TraceEvent } from './types.js';
 
@@ -75,9 +76,6 @@ function checkHeader(line: Buffer, source: string): void {
 /** The shortest a logged event's line is in practice: sizes the columns for a log of known size. */
 const LINE_BYTES = 72;
 
-/** Receives each good event of a log: numbers that are absent are NaN, ids into the tables -1. */
-type EventSink = (kind: number, time: number, pid: number, path: number, comm: number, offset: number, length: number, ino: number, dev: number) => void;
-
 /**
  * `bytes`: the whole log, or its consecutive chunks (readTrace streams a big file through), or a
  * function that gives them anew each time it is called (the file is read again when a consumer
@@ -122,29 +120,37 @@ function scanEvents(
 ): { devices: TraceDevice[]; notes: string[] } {
   const strings = new ByteStrings();
   const devs = new ByteStrings();
-  const sink = start(strings.values, devs.values);
-  let good = 0;
-  const squashfsDevices = new Map<string, number>();
-  let previousSeq: number | bigint = -1;
-  let missing = 0;
+  const state: EventsState = {
+    strings,
+    devs,
+    goodDevs: new Set<number>(),
+    sink: start(strings.values, devs.values),
+    squashfsDevices: new Map<string, number>(),
+    previousSeq: -1,
+    missing: 0,
+    good: 0,
+    records: 0,
+  };
+  const { goodDevs, sink, squashfsDevices } = state;
   const problems: FormatError[] = [];
 
-  // the hot path of a big trace: a byte scanner, not csv-parse (see tsv-scan.ts for the figures)
-  const goodDevs = new Set<number>();
   // called once a row is known good: the module numbers logged events without gaps, so a gap
   // means lines were lost on the way
   const accept = (seq: number | bigint): void => {
+    const previousSeq = state.previousSeq;
     if (previousSeq !== -1) {
-      missing += typeof seq === 'number' && typeof previousSeq === 'number'
+      state.missing += typeof seq === 'number' && typeof previousSeq === 'number'
         ? seq - previousSeq - 1
         : Number(BigInt(seq) - BigInt(previousSeq) - 1n);
     }
-    previousSeq = seq;
+    state.previousSeq = seq;
   };
+  // the hot path of a big trace: a byte scanner, not csv-parse (see tsv-scan.ts for the figures);
+  // most rows are taken by fastRows, and this visitor reads the rest, one by one, and reports
   scanTsvRecords(bytes, source, COLUMNS, (f) => {
     const seq = u64At(f, 0);
     if (seq === undefined) throw bad(`bad seq ${JSON.stringify(fieldText(f, 0))}`);
-    if (seq <= previousSeq) throw bad(`seq ${seq} does not follow ${previousSeq}`);
+    if (seq <= state.previousSeq) throw bad(`seq ${seq} does not follow ${state.previousSeq}`);
     const timeNs = u64NumberAt(f, 1);
     if (timeNs === undefined) throw bad(`bad time_ns ${JSON.stringify(fieldText(f, 1))}`);
     const kind = eventKind(f);
@@ -174,7 +180,7 @@ function scanEvents(
       const name = devs.values[dev]!;
       squashfsDevices.set(name, (squashfsDevices.get(name) ?? 0) + 1);
       // length 0 marks a metadata block: the read is at least its 2-byte header
-      good++;
+      state.good++;
       sink(BLOCK_KIND, timeNs, NaN, -1, -1, rangeOffset!, rangeLength!, NaN, dev);
       return;
     }
@@ -184,14 +190,15 @@ function scanEvents(
     if (path === -1 && ino === undefined) throw bad(`${kind} event with neither a path nor an inode`);
     const comm = strings.id(f.bytes, f.starts[4]!, f.ends[4]!);
     accept(seq);
-    good++;
+    state.good++;
     sink(KIND_CODE[kind], timeNs, pid, path, comm, ranged ? rangeOffset! : NaN, ranged ? rangeLength! : NaN, ino ?? NaN, dev);
   }, {
     onHeader: (line) => checkHeader(line, source),
+    fast: { records: () => state.records, take: (chunk, pos, end) => fastRows(state, chunk, pos, end) },
     onProblem: (problem) => {
       problems.push(problem);
-      if (problems.length > TOLERATED_PROBLEMS && problems.length > good) {
-        throw new FormatError(source, problem.offset, `${problems.length} bad rows and ${good} good ones: ` +
+      if (problems.length > TOLERATED_PROBLEMS && problems.length > state.good) {
+        throw new FormatError(source, problem.offset, `${problems.length} bad rows and ${state.good} good ones: ` +
           `this is not a bootprof events log (first: ${problems[0]!.message})`);
       }
     },
@@ -202,7 +209,7 @@ function scanEvents(
     kind: 'squashfs',
     description: `${id} (squashfs block reads logged by the module, ${n} reads; offsets inside the squashfs)`,
   }));
-  const notes = missing > 0 ? [`${missing} events missing (gaps in seq): the log is not complete`] : [];
+  const notes = state.missing > 0 ? [`${state.missing} events missing (gaps in seq): the log is not complete`] : [];
   for (const p of problems.slice(0, LISTED_PROBLEMS)) notes.push(`row skipped: ${p.message}`);
   if (problems.length > LISTED_PROBLEMS) notes.push(`${problems.length - LISTED_PROBLEMS} more bad rows skipped`);
   return { devices, notes };
