@@ -81,13 +81,21 @@ const LINE_BYTES = 72;
  * function that gives them anew each time it is called (the file is read again when a consumer
  * asks for every event: only a digest of them is held). `totalBytes`: the size of the whole log,
  * when chunks are given and it is known.
+ *
+ * `rowByRow`: without the fast path for good rows (kmod-fast-rows.ts), for the tests that compare both.
  */
-export function parseKmodEvents(bytes: Buffer | Iterable<Buffer> | (() => Iterable<Buffer>), source: string, totalBytes?: number): Trace {
+export function parseKmodEvents(
+  bytes: Buffer | Iterable<Buffer> | (() => Iterable<Buffer>),
+  source: string,
+  totalBytes?: number,
+  options: { rowByRow?: boolean } = {},
+): Trace {
   const size = Buffer.isBuffer(bytes) ? bytes.length : (totalBytes ?? 0);
   const again = typeof bytes === 'function' ? bytes : Buffer.isBuffer(bytes) ? () => [bytes] : undefined;
   let digest: EventDigest | undefined;
   let columns: EventColumns | undefined;
-  const { devices, notes } = scanEvents(typeof bytes === 'function' ? bytes() : bytes, source, (strings, devs) => {
+  const fast = options.rowByRow !== true;
+  const { devices, notes } = scanEvents(typeof bytes === 'function' ? bytes() : bytes, source, fast, (strings, devs) => {
     digest = new EventDigest(strings, devs);
     const add = digest.add.bind(digest);
     if (again !== undefined) return add;
@@ -102,7 +110,7 @@ export function parseKmodEvents(bytes: Buffer | Iterable<Buffer> | (() => Iterab
   const all = (): TraceEvent[] => {
     if (columns !== undefined) return columns.events();
     let reread: EventColumns | undefined;
-    scanEvents(again!(), source, (strings, devs) => {
+    scanEvents(again!(), source, fast, (strings, devs) => {
       reread = new EventColumns(strings, devs, size / LINE_BYTES);
       return reread.push.bind(reread);
     });
@@ -116,6 +124,7 @@ export function parseKmodEvents(bytes: Buffer | Iterable<Buffer> | (() => Iterab
 function scanEvents(
   bytes: Buffer | Iterable<Buffer>,
   source: string,
+  fast: boolean,
   start: (strings: readonly string[], devs: readonly string[]) => EventSink,
 ): { devices: TraceDevice[]; notes: string[] } {
   const strings = new ByteStrings();
@@ -194,7 +203,7 @@ function scanEvents(
     sink(KIND_CODE[kind], timeNs, pid, path, comm, ranged ? rangeOffset! : NaN, ranged ? rangeLength! : NaN, ino ?? NaN, dev);
   }, {
     onHeader: (line) => checkHeader(line, source),
-    fast: { records: () => state.records, take: (chunk, pos, end) => fastRows(state, chunk, pos, end) },
+    ...(fast ? { fast: { records: () => state.records, take: (chunk: Buffer, pos: number, end: number) => fastRows(state, chunk, pos, end) } } : {}),
     onProblem: (problem) => {
       problems.push(problem);
       if (problems.length > TOLERATED_PROBLEMS && problems.length > state.good) {
