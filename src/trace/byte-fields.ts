@@ -64,17 +64,17 @@ function hashBytes(bytes: Uint8Array, view: DataView, start: number, end: number
  */
 export class ByteStrings {
   private mask = 1023;
-  private hashes = new Int32Array(1024);
-  /** Per slot: the key's start in `arena`, -1 for an empty slot; its length; the value's id. */
-  private starts = new Int32Array(1024).fill(-1);
-  private lengths = new Int32Array(1024);
-  private ids = new Int32Array(1024);
+  /**
+   * Per slot, 4 numbers side by side (one cache line holds a probe): the key's hash, its start in
+   * `arena` (-1: an empty slot), its length, the value's id.
+   */
+  private slots = new Int32Array(4 * 1024).fill(-1);
   private arena = new Uint8Array(16384);
   private arenaView = new DataView(this.arena.buffer);
+  private used = 0;
   /** A DataView over the Buffer last looked in (a scanner's chunk): words are read 4 bytes at a time. */
   private bytes: Uint8Array | undefined;
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
-  private used = 0;
   private lastStart = -1;
   private lastLength = -1;
   private lastId = -1;
@@ -120,12 +120,12 @@ export class ByteStrings {
 
   private find(bytes: Buffer, start: number, end: number, hash: number): number {
     const n = end - start;
-    const { arena, starts, lengths, hashes } = this;
-    let slot = hash & this.mask;
+    const { arena, slots } = this;
+    let slot = (hash & this.mask) << 2;
     for (;;) {
-      const at = starts[slot]!;
+      const at = slots[slot + 1]!;
       if (at === -1) break;
-      if (hashes[slot] === hash && lengths[slot] === n) {
+      if (slots[slot] === hash && slots[slot + 2] === n) {
         const shift = at - start;
         const { arenaView, view } = this;
         let k = start;
@@ -134,10 +134,10 @@ export class ByteStrings {
         if (k === end) {
           this.lastStart = at;
           this.lastLength = n;
-          return (this.lastId = this.ids[slot]!);
+          return (this.lastId = slots[slot + 3]!);
         }
       }
-      slot = (slot + 1) & this.mask;
+      slot = (slot + 4) & ((this.mask << 2) | 3);
     }
     const id = this.values.length;
     this.values.push(unescapeField(bytes.toString('utf8', start, end)));
@@ -148,10 +148,10 @@ export class ByteStrings {
       this.arenaView = new DataView(bigger.buffer);
     }
     this.arena.set(bytes.subarray(start, end), this.used);
-    starts[slot] = this.used;
-    lengths[slot] = n;
-    hashes[slot] = hash;
-    this.ids[slot] = id;
+    slots[slot] = hash;
+    slots[slot + 1] = this.used;
+    slots[slot + 2] = n;
+    slots[slot + 3] = id;
     this.lastStart = this.used;
     this.lastLength = n;
     this.lastId = id;
@@ -161,22 +161,15 @@ export class ByteStrings {
   }
 
   private grow(): void {
-    const { starts, lengths, ids, hashes } = this;
+    const old = this.slots;
     const size = (this.mask + 1) * 2;
     this.mask = size - 1;
-    this.hashes = new Int32Array(size);
-    this.starts = new Int32Array(size).fill(-1);
-    this.lengths = new Int32Array(size);
-    this.ids = new Int32Array(size);
-    for (let i = 0; i < starts.length; i++) {
-      if (starts[i] === -1) continue;
-      const hash = hashes[i]!;
-      let slot = hash & this.mask;
-      while (this.starts[slot] !== -1) slot = (slot + 1) & this.mask;
-      this.starts[slot] = starts[i]!;
-      this.lengths[slot] = lengths[i]!;
-      this.hashes[slot] = hash;
-      this.ids[slot] = ids[i]!;
+    const slots = (this.slots = new Int32Array(4 * size).fill(-1));
+    for (let i = 0; i < old.length; i += 4) {
+      if (old[i + 1] === -1) continue;
+      let slot = (old[i]! & this.mask) << 2;
+      while (slots[slot + 1] !== -1) slot = (slot + 4) & ((this.mask << 2) | 3);
+      slots.set(old.subarray(i, i + 4), slot);
     }
   }
 }
