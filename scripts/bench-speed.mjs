@@ -219,5 +219,10 @@ const table = [
   '',
   '',
 ].join('\n');
-writeFileSync(join(repo, 'bench', 'results', 'speed.md'), table);
+// the notes written below the table (earlier runs, what changed, what is not met) stay
+const results = join(repo, 'bench', 'results', 'speed.md');
+const before = existsSync(results) ? readFileSync(results, 'utf8').split('\n') : [];
+const tableEnd = before.findIndex((line, i) => i > 0 && before[i - 1].startsWith('|') && !line.startsWith('|'));
+const notes = tableEnd === -1 ? '' : before.slice(tableEnd).join('\n').replace(/^\n+/, '');
+writeFileSync(results, notes === '' ? table : `${table}${notes}`);
 process.stdout.write(`\nwritten to bench/results/speed.md\n`);
