@@ -189,6 +189,7 @@ export class EventDigest {
   constructor(private readonly strings: readonly string[], private readonly devs: readonly string[]) {}
 
   add(kind: number, time: number, pid: number, path: number, comm: number, offset: number, length: number, ino: number, dev: number): void {
+    if (this.repeat(path, offset, length, ino, dev)) return;
     const seq = this.count++;
     if (kind === BLOCK_KIND) {
       this.blocks++;
@@ -198,11 +199,6 @@ export class EventDigest {
       this.pathless++;
       // named by an earlier open of its inode: always kept
       this.reduced.push(eventObject(seq, kind, time, pid, path, comm, offset, length, ino, dev, this.strings, this.devs) as FileEvent);
-      return;
-    }
-    if (offset >= this.coverFrom[path]! && offset + length <= this.coverTo[path]! && this.stillNames(path, ino, dev)) {
-      // inside a range this file read already (and so inside the path's ranges): a repeat
-      this.counts[path]!++;
       return;
     }
     let event: FileEvent | undefined;
@@ -218,6 +214,20 @@ export class EventDigest {
       this.reduced.push(event ?? (eventObject(seq, kind, time, pid, path, comm, offset, length, ino, dev, this.strings, this.devs) as FileEvent));
     }
     if (length > 0) this.cover(path, offset);
+  }
+
+  /**
+   * Count the file event as a repeat if it is the common event of a big log, a read inside a range
+   * that the file its path names read already (and so inside the path's ranges): what add does
+   * with it, told from one kept range per path, without the range lists. False: not told that way
+   * (it may still be a repeat), and nothing was counted. Its time, pid and comm are not needed.
+   */
+  repeat(path: number, offset: number, length: number, ino: number, dev: number): boolean {
+    // no path (-1), no range (NaN), or no range kept yet: the comparisons are false
+    if (!(offset >= this.coverFrom[path]! && offset + length <= this.coverTo[path]!) || !this.stillNames(path, ino, dev)) return false;
+    this.count++;
+    this.counts[path]!++;
+    return true;
   }
 
   /** Does `path` still name the file (dev, ino) its extents list is for, as isNew asks? */

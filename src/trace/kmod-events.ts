@@ -99,13 +99,16 @@ export function parseKmodEvents(
   const { devices, notes } = scanEvents(typeof bytes === 'function' ? bytes() : bytes, source, fast, (strings, devs) => {
     digest = new EventDigest(strings, devs);
     const add = digest.add.bind(digest);
-    if (again !== undefined) return add;
+    if (again !== undefined) return { sink: add, repeat: digest.repeat.bind(digest) };
     // read once only (a stream): the events are kept as columns
     columns = new EventColumns(strings, devs, size / LINE_BYTES);
     const kept = columns;
-    return (kind, time, pid, path, comm, offset, length, ino, dev) => {
-      kept.push(kind, time, pid, path, comm, offset, length, ino, dev);
-      add(kind, time, pid, path, comm, offset, length, ino, dev);
+    return {
+      sink: (kind, time, pid, path, comm, offset, length, ino, dev) => {
+        kept.push(kind, time, pid, path, comm, offset, length, ino, dev);
+        add(kind, time, pid, path, comm, offset, length, ino, dev);
+      },
+      repeat: undefined,
     };
   });
   const all = (): TraceEvent[] => {
@@ -113,7 +116,7 @@ export function parseKmodEvents(
     let reread: EventColumns | undefined;
     scanEvents(again!(), source, fast, (strings, devs) => {
       reread = new EventColumns(strings, devs, size / LINE_BYTES);
-      return reread.push.bind(reread);
+      return { sink: reread.push.bind(reread), repeat: undefined };
     });
     if (reread!.count !== digest!.count) throw new InputError(`${source} changed while it was read (${digest!.count} events, then ${reread!.count})`);
     return reread!.events();
@@ -151,7 +154,7 @@ function scanEvents(
   bytes: Buffer | Iterable<Buffer>,
   source: string,
   fast: boolean,
-  start: (strings: readonly string[], devs: readonly string[]) => EventSink,
+  start: (strings: readonly string[], devs: readonly string[]) => { sink: EventSink; repeat: EventsState['repeat'] },
 ): { devices: TraceDevice[]; notes: string[] } {
   const strings = new ByteStrings();
   const devs = new ByteStrings();
@@ -159,7 +162,7 @@ function scanEvents(
     strings,
     devs,
     goodDevs: new Set<number>(),
-    sink: start(strings.values, devs.values),
+    ...start(strings.values, devs.values),
     squashfsDevices: new Map<string, number>(),
     previousSeq: -1,
     missing: 0,

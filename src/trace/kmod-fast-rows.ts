@@ -24,6 +24,11 @@ export interface EventsState {
   /** Device ids whose "major:minor" text was checked. */
   readonly goodDevs: Set<number>;
   readonly sink: EventSink;
+  /**
+   * When the sink is an event digest alone: counts a file event that repeats an earlier one (see
+   * EventDigest.repeat) and says so, before its comm is looked up; the sink is not called then.
+   */
+  readonly repeat: ((path: number, offset: number, length: number, ino: number, dev: number) => boolean) | undefined;
   /** sqread reads by device name. */
   readonly squashfsDevices: Map<string, number>;
   previousSeq: number | bigint;
@@ -122,7 +127,7 @@ const WORD = [4, 4, 4, 5, 6];
 export function fastRows(s: EventsState, bytes: Uint8Array, p: number, end: number): number {
   let prev = s.previousSeq;
   if (typeof prev !== 'number') return p; // a seq past 2^53 came before: row by row from here
-  const { strings, devs, goodDevs, sink } = s;
+  const { strings, devs, goodDevs, sink, repeat } = s;
   let missing = s.missing;
   let good = s.good;
   let records = 0;
@@ -211,8 +216,9 @@ export function fastRows(s: EventsState, bytes: Uint8Array, p: number, end: numb
         ? -1
         : strings.idOfHashed(bytes as Buffer, pathStart, lineEnd, foldHash(hash));
       if (path === -1 && ino !== ino) break;
-      const comm = strings.id(bytes as Buffer, commStart, commEnd);
-      sink(kind, time, pid, path, comm, offset, length, ino, dev);
+      if (repeat === undefined || !repeat(path, offset, length, ino, dev)) {
+        sink(kind, time, pid, path, strings.id(bytes as Buffer, commStart, commEnd), offset, length, ino, dev);
+      }
     }
     if (prev !== -1) missing += seq - prev - 1;
     prev = seq;
