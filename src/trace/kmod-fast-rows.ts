@@ -112,11 +112,6 @@ function eventAt(bytes: Uint8Array, p: number, end: number): number {
   return -1;
 }
 
-/** Does the word hold a byte below 0x0b (a tab, a newline, a NUL or other control byte)? */
-function hasByteBelow0b(w: number): boolean {
-  return ((w - 0x0b0b0b0b) & ~w & 0x80808080) !== 0;
-}
-
 /** Length of the event word of each kind code. */
 const WORD = [4, 4, 4, 5, 6];
 
@@ -186,11 +181,13 @@ export function fastRows(s: EventsState, bytes: Uint8Array, p: number, end: numb
     // to the newline 4 bytes at a time, summing the path's hash (hashBytes) on the way
     let hash = HASH_SEED;
     for (;;) {
-      if (lineEnd + 4 > end || hasByteBelow0b(view.getInt32(lineEnd, true))) {
+      const w = lineEnd + 4 > end ? 0 : view.getInt32(lineEnd, true);
+      // a byte below 0x0b in the word (a tab, the newline, a NUL or another control byte), or the end
+      if (lineEnd + 4 > end || ((w - 0x0b0b0b0b) & ~w & 0x80808080) !== 0) {
         while (lineEnd < end && bytes[lineEnd]! > NEWLINE) hash = Math.imul(hash ^ bytes[lineEnd++]!, HASH_PRIME);
         break;
       }
-      hash = Math.imul(hash ^ view.getInt32(lineEnd, true), HASH_PRIME);
+      hash = Math.imul(hash ^ w, HASH_PRIME);
       lineEnd += 4;
     }
     // a tab (an 11th field), a control byte, or the line goes on in the next chunk
