@@ -39,17 +39,44 @@ export function bytesStartWith(bytes: Uint8Array, at: number, end: number, word:
   return true;
 }
 
+/** The ByteStrings hash: FNV-1a's steps over the bytes 4 at a time (little-endian), then over the bytes left, then folded. */
+export const HASH_SEED = 0x811c9dc5;
+export const HASH_PRIME = 0x01000193;
+/** The multiplies move bits up only: the high ones are folded down for the table's low-bit slots. */
+export function foldHash(h: number): number {
+  return h ^ (h >>> 15);
+}
+
+/** The hash of bytes[start, end) (`view` over the same bytes). */
+function hashBytes(bytes: Uint8Array, view: DataView, start: number, end: number): number {
+  let h = HASH_SEED;
+  let k = start;
+  for (; k + 4 <= end; k += 4) h = Math.imul(h ^ view.getInt32(k, true), HASH_PRIME);
+  for (; k < end; k++) h = Math.imul(h ^ bytes[k]!, HASH_PRIME);
+  return foldHash(h);
+}
+
 /**
  * Decoded, unescaped strings by their bytes: a boot log names a few thousand files a million
  * times, and decoding each occurrence was most of the parse. Memory grows with the distinct
- * values, not the records. Keys are copied, so the scanned Buffer can go.
+ * values, not the records. Keys are copied into one byte arena (no object per key, and a probe
+ * compares two typed arrays), so the scanned Buffer can go.
  */
 export class ByteStrings {
   private mask = 1023;
-  private hashes = new Int32Array(1024);
-  private keys: (Buffer | undefined)[] = new Array<Buffer | undefined>(1024);
-  private ids = new Int32Array(1024);
-  private lastKey: Buffer | undefined;
+  /**
+   * Per slot, 4 numbers side by side (one cache line holds a probe): the key's hash, its start in
+   * `arena` (-1: an empty slot), its length, the value's id.
+   */
+  private slots = new Int32Array(4 * 1024).fill(-1);
+  private arena = new Uint8Array(16384);
+  private arenaView = new DataView(this.arena.buffer);
+  private used = 0;
+  /** A DataView over the Buffer last looked in (a scanner's chunk): words are read 4 bytes at a time. */
+  private bytes: Uint8Array | undefined;
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private lastStart = -1;
+  private lastLength = -1;
   private lastId = -1;
   /** The distinct strings, by id (in order of first appearance). */
   readonly values: string[] = [];
@@ -61,58 +88,88 @@ export class ByteStrings {
 
   /** The id of that string in `values`: the same bytes always get the same id. */
   id(bytes: Buffer, start: number, end: number): number {
-    const n = end - start;
-    // a column often repeats its previous value (the device, a process's comm): compared from the end
-    const last = this.lastKey;
-    if (last !== undefined && last.length === n) {
-      let k = n - 1;
-      while (k >= 0 && last[k] === bytes[start + k]) k--;
-      if (k < 0) return this.lastId;
+    if (this.isLast(bytes, start, end)) return this.lastId;
+    return this.find(bytes, start, end, hashBytes(bytes, this.viewOf(bytes), start, end));
+  }
+
+  /** id(), given the bytes' hash (a scanner summed it as hashBytes does, on its way through them). */
+  idOfHashed(bytes: Buffer, start: number, end: number, hash: number): number {
+    if (this.isLast(bytes, start, end)) return this.lastId;
+    this.viewOf(bytes);
+    return this.find(bytes, start, end, hash);
+  }
+
+  private viewOf(bytes: Uint8Array): DataView {
+    if (bytes !== this.bytes) {
+      this.bytes = bytes;
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }
-    // FNV-1a over the length and the last 24 bytes: paths share long prefixes and differ at the
-    // end, and a hit is checked byte by byte anyway
-    let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
-    for (let k = Math.max(start, end - 24); k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
-    let slot = h & this.mask;
+    return this.view;
+  }
+
+  /** A column often repeats its previous value (the device, a process's comm): compared from the end. */
+  private isLast(bytes: Uint8Array, start: number, end: number): boolean {
+    const n = end - start;
+    if (this.lastLength !== n) return false;
+    const arena = this.arena;
+    const at = this.lastStart - start;
+    let k = end - 1;
+    while (k >= start && arena[at + k] === bytes[k]) k--;
+    return k < start;
+  }
+
+  private find(bytes: Buffer, start: number, end: number, hash: number): number {
+    const n = end - start;
+    const { arena, slots } = this;
+    let slot = (hash & this.mask) << 2;
     for (;;) {
-      const key = this.keys[slot];
-      if (key === undefined) break;
-      if (this.hashes[slot] === h && key.length === n) {
-        let k = 0;
-        while (k < n && key[k] === bytes[start + k]) k++;
-        if (k === n) {
-          this.lastKey = key;
-          return (this.lastId = this.ids[slot]!);
+      const at = slots[slot + 1]!;
+      if (at === -1) break;
+      if (slots[slot] === hash && slots[slot + 2] === n) {
+        const shift = at - start;
+        const { arenaView, view } = this;
+        let k = start;
+        while (k + 4 <= end && arenaView.getInt32(shift + k, true) === view.getInt32(k, true)) k += 4;
+        while (k < end && arena[shift + k] === bytes[k]) k++;
+        if (k === end) {
+          this.lastStart = at;
+          this.lastLength = n;
+          return (this.lastId = slots[slot + 3]!);
         }
       }
-      slot = (slot + 1) & this.mask;
+      slot = (slot + 4) & ((this.mask << 2) | 3);
     }
     const id = this.values.length;
     this.values.push(unescapeField(bytes.toString('utf8', start, end)));
-    this.keys[slot] = Buffer.from(bytes.subarray(start, end));
-    this.hashes[slot] = h;
-    this.ids[slot] = id;
-    this.lastKey = this.keys[slot];
+    if (this.used + n > this.arena.length) {
+      const bigger = new Uint8Array(Math.max(this.arena.length * 2, this.used + n));
+      bigger.set(this.arena.subarray(0, this.used));
+      this.arena = bigger;
+      this.arenaView = new DataView(bigger.buffer);
+    }
+    this.arena.set(bytes.subarray(start, end), this.used);
+    slots[slot] = hash;
+    slots[slot + 1] = this.used;
+    slots[slot + 2] = n;
+    slots[slot + 3] = id;
+    this.lastStart = this.used;
+    this.lastLength = n;
     this.lastId = id;
+    this.used += n;
     if (this.values.length * 2 > this.mask) this.grow();
     return id;
   }
 
   private grow(): void {
-    const { keys, ids, hashes } = this;
+    const old = this.slots;
     const size = (this.mask + 1) * 2;
     this.mask = size - 1;
-    this.hashes = new Int32Array(size);
-    this.keys = new Array<Buffer | undefined>(size);
-    this.ids = new Int32Array(size);
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i];
-      if (key === undefined) continue;
-      let slot = hashes[i]! & this.mask;
-      while (this.keys[slot] !== undefined) slot = (slot + 1) & this.mask;
-      this.keys[slot] = key;
-      this.hashes[slot] = hashes[i]!;
-      this.ids[slot] = ids[i]!;
+    const slots = (this.slots = new Int32Array(4 * size).fill(-1));
+    for (let i = 0; i < old.length; i += 4) {
+      if (old[i + 1] === -1) continue;
+      let slot = (old[i]! & this.mask) << 2;
+      while (slots[slot + 1] !== -1) slot = (slot + 4) & ((this.mask << 2) | 3);
+      slots.set(old.subarray(i, i + 4), slot);
     }
   }
 }

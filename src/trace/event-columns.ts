@@ -180,11 +180,16 @@ export class EventDigest {
   private sawRange = false;
   // each path's read ranges, overlapping or touching ones joined, as [a0, b0, a1, b1, ...]
   private readonly ranges: (number[] | undefined)[] = [];
+  // by path id: one range of the extents list of the file it names now (empty when unknown), so
+  // that the common event of a big log, a read inside it, is told a repeat without the lists
+  private coverFrom = new Float64Array(1024).fill(Infinity);
+  private coverTo = new Float64Array(1024).fill(-Infinity);
 
   /** `strings`: the paths and comms by id; `devs`: the devices by id (tables that grow as the log is read). */
   constructor(private readonly strings: readonly string[], private readonly devs: readonly string[]) {}
 
   add(kind: number, time: number, pid: number, path: number, comm: number, offset: number, length: number, ino: number, dev: number): void {
+    if (this.repeat(path, offset, length, ino, dev)) return;
     const seq = this.count++;
     if (kind === BLOCK_KIND) {
       this.blocks++;
@@ -208,6 +213,50 @@ export class EventDigest {
     if (this.isNew(path, offset, length, ino, dev)) {
       this.reduced.push(event ?? (eventObject(seq, kind, time, pid, path, comm, offset, length, ino, dev, this.strings, this.devs) as FileEvent));
     }
+    if (length > 0) this.cover(path, offset);
+  }
+
+  /**
+   * Count the file event as a repeat if it is the common event of a big log, a read inside a range
+   * that the file its path names read already (and so inside the path's ranges): what add does
+   * with it, told from one kept range per path, without the range lists. False: not told that way
+   * (it may still be a repeat), and nothing was counted. Its time, pid and comm are not needed.
+   */
+  repeat(path: number, offset: number, length: number, ino: number, dev: number): boolean {
+    // no path (-1), no range (NaN), or no range kept yet: the comparisons are false
+    if (!(offset >= this.coverFrom[path]! && offset + length <= this.coverTo[path]!) || !this.stillNames(path, ino, dev)) return false;
+    this.count++;
+    this.counts[path]!++;
+    return true;
+  }
+
+  /** Does `path` still name the file (dev, ino) its extents list is for, as isNew asks? */
+  private stillNames(path: number, ino: number, dev: number): boolean {
+    const pathIno = this.pathIno[path];
+    return this.pathDev[path] === dev && (ino === ino ? pathIno === ino && this.naming[path] === true : pathIno !== pathIno);
+  }
+
+  /** Keep the range of the path's extents list that holds `offset` (there is one after a read of it). */
+  private cover(path: number, offset: number): void {
+    if (path >= this.coverFrom.length) {
+      const size = Math.max(path + 1, this.coverFrom.length * 2);
+      const from = new Float64Array(size).fill(Infinity);
+      const to = new Float64Array(size).fill(-Infinity);
+      from.set(this.coverFrom);
+      to.set(this.coverTo);
+      this.coverFrom = from;
+      this.coverTo = to;
+    }
+    const list = this.extents[path]!;
+    let lo = 0;
+    let hi = list.length >> 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[2 * mid + 1]! < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    this.coverFrom[path] = list[2 * lo]!;
+    this.coverTo[path] = list[2 * lo + 1]!;
   }
 
   /** Whether the optimizer can tell this event from the ones before it (see fileEventsWithoutRepeats). */
@@ -227,6 +276,7 @@ export class EventDigest {
       first = list === undefined;
       if (list === undefined) list = [];
       this.extents[path] = list;
+      if (path < this.coverFrom.length) this.coverFrom[path] = Infinity; // that range was of the other file
       pathDev[path] = dev;
       pathIno[path] = ino;
       naming[path] = false;

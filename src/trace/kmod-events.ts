@@ -2,6 +2,7 @@ import { FormatError, InputError } from '../errors.js';
 import { RecordProblem } from './tsv-records.js';
 import { ByteStrings } from './byte-fields.js';
 import { BLOCK_KIND, EventColumns, EventDigest, KIND_CODE, traceFromDigest } from './event-columns.js';
+import { fastRows, type EventSink, type EventsState } from './kmod-fast-rows.js';
 import { fieldCount, fieldEquals, fieldIsByte, fieldText, scanTsvRecords, type TsvRow } from './tsv-scan.js';
 import type { FileEvent, Trace, TraceDevice, TraceEvent } from './types.js';
 
@@ -75,38 +76,47 @@ function checkHeader(line: Buffer, source: string): void {
 /** The shortest a logged event's line is in practice: sizes the columns for a log of known size. */
 const LINE_BYTES = 72;
 
-/** Receives each good event of a log: numbers that are absent are NaN, ids into the tables -1. */
-type EventSink = (kind: number, time: number, pid: number, path: number, comm: number, offset: number, length: number, ino: number, dev: number) => void;
-
 /**
  * `bytes`: the whole log, or its consecutive chunks (readTrace streams a big file through), or a
  * function that gives them anew each time it is called (the file is read again when a consumer
  * asks for every event: only a digest of them is held). `totalBytes`: the size of the whole log,
  * when chunks are given and it is known.
+ *
+ * `rowByRow`: without the fast path for good rows (kmod-fast-rows.ts), for the tests that compare both.
  */
-export function parseKmodEvents(bytes: Buffer | Iterable<Buffer> | (() => Iterable<Buffer>), source: string, totalBytes?: number): Trace {
+export function parseKmodEvents(
+  bytes: Buffer | Iterable<Buffer> | (() => Iterable<Buffer>),
+  source: string,
+  totalBytes?: number,
+  options: { rowByRow?: boolean } = {},
+): Trace {
   const size = Buffer.isBuffer(bytes) ? bytes.length : (totalBytes ?? 0);
+  if (size > PRIME_ABOVE && !primed) prime();
   const again = typeof bytes === 'function' ? bytes : Buffer.isBuffer(bytes) ? () => [bytes] : undefined;
   let digest: EventDigest | undefined;
   let columns: EventColumns | undefined;
-  const { devices, notes } = scanEvents(typeof bytes === 'function' ? bytes() : bytes, source, (strings, devs) => {
+  const fast = options.rowByRow !== true;
+  const { devices, notes } = scanEvents(typeof bytes === 'function' ? bytes() : bytes, source, fast, (strings, devs) => {
     digest = new EventDigest(strings, devs);
     const add = digest.add.bind(digest);
-    if (again !== undefined) return add;
+    if (again !== undefined) return { sink: add, repeat: digest.repeat.bind(digest) };
     // read once only (a stream): the events are kept as columns
     columns = new EventColumns(strings, devs, size / LINE_BYTES);
     const kept = columns;
-    return (kind, time, pid, path, comm, offset, length, ino, dev) => {
-      kept.push(kind, time, pid, path, comm, offset, length, ino, dev);
-      add(kind, time, pid, path, comm, offset, length, ino, dev);
+    return {
+      sink: (kind, time, pid, path, comm, offset, length, ino, dev) => {
+        kept.push(kind, time, pid, path, comm, offset, length, ino, dev);
+        add(kind, time, pid, path, comm, offset, length, ino, dev);
+      },
+      repeat: undefined,
     };
   });
   const all = (): TraceEvent[] => {
     if (columns !== undefined) return columns.events();
     let reread: EventColumns | undefined;
-    scanEvents(again!(), source, (strings, devs) => {
+    scanEvents(again!(), source, fast, (strings, devs) => {
       reread = new EventColumns(strings, devs, size / LINE_BYTES);
-      return reread.push.bind(reread);
+      return { sink: reread.push.bind(reread), repeat: undefined };
     });
     if (reread!.count !== digest!.count) throw new InputError(`${source} changed while it was read (${digest!.count} events, then ${reread!.count})`);
     return reread!.events();
@@ -114,37 +124,71 @@ export function parseKmodEvents(bytes: Buffer | Iterable<Buffer> | (() => Iterab
   return traceFromDigest(digest!, all, { source, format: 'bootprof-events', devices, notes });
 }
 
+/** A log bigger than this is parsed after prime(). */
+const PRIME_ABOVE = 4 << 20;
+let primed = false;
+
+/**
+ * Parse a few rows of every kind once, before the first big log: a boot's log starts with
+ * thousands of opens, and V8 compiled the reader (fastRows, the digest) for those alone, then
+ * threw the compiled code away at the first read or fault and compiled it again, several times
+ * over the first megabytes (about 50 ms of a 1,000,000-event parse; these rows take 3 ms).
+ */
+function prime(): void {
+  primed = true;
+  const rows = [HEADER];
+  const kinds = ['open', 'read', 'fault', 'exec', 'sqread', 'fault'];
+  for (let seq = 0; seq < 60; seq++) {
+    const kind = kinds[seq % kinds.length]!;
+    const ranged = kind === 'read' || kind === 'fault' || kind === 'sqread';
+    const path = kind === 'sqread' || seq % 12 === 11 ? '-' : `/usr/lib/p${seq % 5}`;
+    rows.push([seq, 1e10 + seq * 1e3, kind, 100 + (seq % 3), `c${seq % 3}`, seq % 6 === 0 ? '-' : '7:0', seq % 6 === 0 ? '-' : 10 + (seq % 5),
+      ranged ? 4096 * (seq % 4) : '-', ranged ? 4096 : '-', path].join('\t'));
+  }
+  const log = Buffer.from(`${rows.join('\n')}\n`);
+  parseKmodEvents(() => [log], 'prime');
+}
+
 /** Parse a log, handing each good event to the sink `start` makes (given the tables the ids point into). */
 function scanEvents(
   bytes: Buffer | Iterable<Buffer>,
   source: string,
-  start: (strings: readonly string[], devs: readonly string[]) => EventSink,
+  fast: boolean,
+  start: (strings: readonly string[], devs: readonly string[]) => { sink: EventSink; repeat: EventsState['repeat'] },
 ): { devices: TraceDevice[]; notes: string[] } {
   const strings = new ByteStrings();
   const devs = new ByteStrings();
-  const sink = start(strings.values, devs.values);
-  let good = 0;
-  const squashfsDevices = new Map<string, number>();
-  let previousSeq: number | bigint = -1;
-  let missing = 0;
+  const state: EventsState = {
+    strings,
+    devs,
+    goodDevs: new Set<number>(),
+    ...start(strings.values, devs.values),
+    squashfsDevices: new Map<string, number>(),
+    previousSeq: -1,
+    missing: 0,
+    good: 0,
+    records: 0,
+  };
+  const { goodDevs, sink, squashfsDevices } = state;
   const problems: FormatError[] = [];
 
-  // the hot path of a big trace: a byte scanner, not csv-parse (see tsv-scan.ts for the figures)
-  const goodDevs = new Set<number>();
   // called once a row is known good: the module numbers logged events without gaps, so a gap
   // means lines were lost on the way
   const accept = (seq: number | bigint): void => {
+    const previousSeq = state.previousSeq;
     if (previousSeq !== -1) {
-      missing += typeof seq === 'number' && typeof previousSeq === 'number'
+      state.missing += typeof seq === 'number' && typeof previousSeq === 'number'
         ? seq - previousSeq - 1
         : Number(BigInt(seq) - BigInt(previousSeq) - 1n);
     }
-    previousSeq = seq;
+    state.previousSeq = seq;
   };
+  // the hot path of a big trace: a byte scanner, not csv-parse (see tsv-scan.ts for the figures);
+  // most rows are taken by fastRows, and this visitor reads the rest, one by one, and reports
   scanTsvRecords(bytes, source, COLUMNS, (f) => {
     const seq = u64At(f, 0);
     if (seq === undefined) throw bad(`bad seq ${JSON.stringify(fieldText(f, 0))}`);
-    if (seq <= previousSeq) throw bad(`seq ${seq} does not follow ${previousSeq}`);
+    if (seq <= state.previousSeq) throw bad(`seq ${seq} does not follow ${state.previousSeq}`);
     const timeNs = u64NumberAt(f, 1);
     if (timeNs === undefined) throw bad(`bad time_ns ${JSON.stringify(fieldText(f, 1))}`);
     const kind = eventKind(f);
@@ -174,7 +218,7 @@ function scanEvents(
       const name = devs.values[dev]!;
       squashfsDevices.set(name, (squashfsDevices.get(name) ?? 0) + 1);
       // length 0 marks a metadata block: the read is at least its 2-byte header
-      good++;
+      state.good++;
       sink(BLOCK_KIND, timeNs, NaN, -1, -1, rangeOffset!, rangeLength!, NaN, dev);
       return;
     }
@@ -184,14 +228,15 @@ function scanEvents(
     if (path === -1 && ino === undefined) throw bad(`${kind} event with neither a path nor an inode`);
     const comm = strings.id(f.bytes, f.starts[4]!, f.ends[4]!);
     accept(seq);
-    good++;
+    state.good++;
     sink(KIND_CODE[kind], timeNs, pid, path, comm, ranged ? rangeOffset! : NaN, ranged ? rangeLength! : NaN, ino ?? NaN, dev);
   }, {
     onHeader: (line) => checkHeader(line, source),
+    ...(fast ? { fast: { records: () => state.records, take: (chunk: Buffer, pos: number, end: number) => fastRows(state, chunk, pos, end) } } : {}),
     onProblem: (problem) => {
       problems.push(problem);
-      if (problems.length > TOLERATED_PROBLEMS && problems.length > good) {
-        throw new FormatError(source, problem.offset, `${problems.length} bad rows and ${good} good ones: ` +
+      if (problems.length > TOLERATED_PROBLEMS && problems.length > state.good) {
+        throw new FormatError(source, problem.offset, `${problems.length} bad rows and ${state.good} good ones: ` +
           `this is not a bootprof events log (first: ${problems[0]!.message})`);
       }
     },
@@ -202,7 +247,7 @@ function scanEvents(
     kind: 'squashfs',
     description: `${id} (squashfs block reads logged by the module, ${n} reads; offsets inside the squashfs)`,
   }));
-  const notes = missing > 0 ? [`${missing} events missing (gaps in seq): the log is not complete`] : [];
+  const notes = state.missing > 0 ? [`${state.missing} events missing (gaps in seq): the log is not complete`] : [];
   for (const p of problems.slice(0, LISTED_PROBLEMS)) notes.push(`row skipped: ${p.message}`);
   if (problems.length > LISTED_PROBLEMS) notes.push(`${problems.length - LISTED_PROBLEMS} more bad rows skipped`);
   return { devices, notes };
