@@ -1,6 +1,7 @@
 import { FormatError } from '../../errors.js';
 import type { ByteSource } from '../source.js';
 import { decompressorFor } from '../decompress/index.js';
+import { ZlibInflater } from '../decompress/zlib-into.js';
 import { NO_TABLE, readU64 } from './bytes.js';
 import { walkTree } from './entry-table.js';
 import { entryOf, InodeFields, readInode, type DirectoryInfo, type InodeContext } from './inode.js';
@@ -22,7 +23,7 @@ const FRAGMENT_CACHE_SIZE = 3;
 export function openSquashfs(src: ByteSource): SquashfsImage {
   const name = src.name;
   const sb = parseSuperblock(src);
-  const reader = new BlockReader(src, decompressorFor(sb.compressor), sb.bytesUsed);
+  const reader = new BlockReader(src, decompressorFor(sb.compressor), sb.bytesUsed, sb.compressor === 'gzip' ? new ZlibInflater() : undefined);
   const regions: MetadataRegion[] = [{ kind: 'superblock', start: 0, end: SUPERBLOCK_SIZE }];
 
   let compressorOptions: Record<string, number> | undefined;
