@@ -26,6 +26,7 @@ export function readDirectory(
   out: number[],
 ): void {
   const buf = dirTable.bytes;
+  const dv = dirTable.view;
   const end = at + size;
   const fail = (pos: number, msg: string): never => {
     throw new FormatError(file, dirTable.diskPositionOf(pos), `directory ${dirPath()} (directory-table byte ${pos}): ${msg}`);
@@ -38,16 +39,19 @@ export function readDirectory(
   // Every header and entry consumes at least 12 and 9 bytes, so the loops end within size / 9 steps.
   while (p < end) {
     if (p + 12 > end) fail(p, 'truncated directory header');
-    const count = buf.readUInt32LE(p) + 1;
-    const inodeBlock = buf.readUInt32LE(p + 4);
+    const count = dv.getUint32(p, true) + 1;
+    const inodeBlock = dv.getUint32(p + 4, true);
     if (count > MAX_RUN) fail(p, `directory header announces ${count} entries (at most ${MAX_RUN})`);
     const headerPos = p;
     p += 12;
+    // every entry of a run has its inode in the same block: find the block once (-1: none starts there)
+    const runBase = inodeTable.find(inodeBlock, 0);
+    const runLength = runBase < 0 ? 0 : inodeTable.blockLengthAt(runBase);
     for (let i = 0; i < count; i++) {
       if (p + 8 > end) fail(p, `entry ${i} of the run at ${headerPos} is truncated`);
-      const offset = buf.readUInt16LE(p);
-      const type = buf.readUInt16LE(p + 4);
-      const nameLength = buf.readUInt16LE(p + 6) + 1;
+      const offset = dv.getUint16(p, true);
+      const type = dv.getUint16(p + 4, true);
+      const nameLength = dv.getUint16(p + 6, true) + 1;
       if (type < 1 || type > 7) fail(p, `entry has inode type ${type} (directory entries use 1..7)`);
       if (nameLength > MAX_NAME) fail(p, `entry name of ${nameLength} bytes`);
       const nameStart = p + 8;
@@ -64,7 +68,7 @@ export function readDirectory(
       if (previousLength === nameLength && sameBytes(buf, previousStart, nameStart, nameLength)) fail(p, `duplicate entry ${nameOf(nameStart, nameLength)}`);
       previousStart = nameStart;
       previousLength = nameLength;
-      let inodeAt = inodeTable.find(inodeBlock, offset);
+      let inodeAt = offset < runLength ? runBase + offset : -1;
       // the message (and the disk position it names) only for a bad reference: 100k entries pay nothing
       if (inodeAt < 0) inodeAt = inodeTable.resolve(inodeBlock, offset, file, dirTable.diskPositionOf(p), `entry ${nameOf(nameStart, nameLength)} of ${dirPath()}`);
       out.push(inodeAt, type, nameStart, nameLength);

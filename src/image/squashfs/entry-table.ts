@@ -30,10 +30,8 @@ export class EntryTable {
   /** Fragment index of the tail, or -1. */
   fragment = new Int32Array(0);
   fragmentOffset = new Uint32Array(0);
-  /** First child and next sibling (-1: none), for path lookups without a map of every path. */
-  firstChild = new Int32Array(0);
-  nextSibling = new Int32Array(0);
-  private lastChild = new Int32Array(0);
+  /** First child and next sibling (-1: none), for path lookups: built from `parent` on first use. */
+  private links: { firstChild: Int32Array; nextSibling: Int32Array } | undefined;
   /** Paths of directories, built during the walk (there are few). */
   private readonly dirPaths = new Map<number, string>();
   private readonly children = new Map<number, Map<string, number>>();
@@ -45,9 +43,24 @@ export class EntryTable {
     private readonly capacity: number,
   ) {}
 
-  /** The walk is over: drop what only building needed. */
+  /** The walk is over: nothing is added after this. */
   seal(): void {
-    this.lastChild = new Int32Array(0);
+    this.links = undefined;
+  }
+
+  /** Children of each directory in listing order (rows come depth-first, so in row order). */
+  childLinks(): { firstChild: Int32Array; nextSibling: Int32Array } {
+    if (this.links === undefined) {
+      const firstChild = new Int32Array(this.length).fill(-1);
+      const nextSibling = new Int32Array(this.length).fill(-1);
+      for (let i = this.length - 1; i > 0; i--) {
+        const p = this.parent[i]!;
+        nextSibling[i] = firstChild[p]!;
+        firstChild[p] = i;
+      }
+      this.links = { firstChild, nextSibling };
+    }
+    return this.links;
   }
 
   typeName(i: number): SquashfsEntryType {
@@ -90,7 +103,8 @@ export class EntryTable {
     let names = this.children.get(dir);
     if (names === undefined) {
       names = new Map();
-      for (let c = this.firstChild[dir]!; c >= 0; c = this.nextSibling[c]!) {
+      const { firstChild, nextSibling } = this.childLinks();
+      for (let c = firstChild[dir]!; c >= 0; c = nextSibling[c]!) {
         const name = this.name(c);
         if (!names.has(name)) names.set(name, c);
       }
@@ -107,15 +121,6 @@ export class EntryTable {
     this.parent[i] = parent;
     this.nameStart[i] = nameStart;
     this.nameLength[i] = nameLength;
-    this.firstChild[i] = -1;
-    this.lastChild[i] = -1;
-    this.nextSibling[i] = -1;
-    if (parent >= 0) {
-      const last = this.lastChild[parent]!;
-      if (last < 0) this.firstChild[parent] = i;
-      else this.nextSibling[last] = i;
-      this.lastChild[parent] = i;
-    }
     return i;
   }
 
@@ -167,9 +172,6 @@ export class EntryTable {
     this.listAt = g(this.listAt, (k) => new Uint32Array(k));
     this.fragment = g(this.fragment, (k) => new Int32Array(k));
     this.fragmentOffset = g(this.fragmentOffset, (k) => new Uint32Array(k));
-    this.firstChild = g(this.firstChild, (k) => new Int32Array(k));
-    this.nextSibling = g(this.nextSibling, (k) => new Int32Array(k));
-    this.lastChild = g(this.lastChild, (k) => new Int32Array(k));
   }
 }
 
@@ -204,7 +206,7 @@ export function walkTree(ctx: InodeContext, rootAt: number, directoryTable: Meta
     const at = stack[sp]!;
     const claimedType = stack[sp + 1]!;
     const i = table.add(at, stack[sp + 4]!, stack[sp + 2]!, stack[sp + 3]!);
-    const shared = hardlinks.get(at);
+    const shared = hardlinks.size === 0 ? undefined : hardlinks.get(at);
     if (shared !== undefined) {
       if (table.type[shared] !== claimedType) {
         throw new FormatError(file, ctx.table.diskPositionOf(at), `${table.pathOf(i)}: directory entry says inode type ${claimedType}, inode is type ${inodeTypeAt(ctx, at)}`);

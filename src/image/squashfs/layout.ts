@@ -47,9 +47,19 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
   // Hardlinks share an inode; duplicates share their first block (or their tail's place in a
   // fragment). Integer keys in typed-array maps: string keys, or a Map, cost more than the rest
   // of the layout for 100k files.
-  const byInode = new IntMap(count);
-  const byFirstBlock = new IntMap(count);
-  const byTail = new IntMap(count);
+  // Each sized for the files that can use it (a table of 100k slots is 3 MB).
+  let linked = 0;
+  let withBlocks = 0;
+  let tails = 0;
+  for (let row = 0; row < t.length; row++) {
+    if (t.type[row] !== 2) continue;
+    if (t.nlink[row]! > 1) linked++;
+    if (t.blockCount[row]! > 0) withBlocks++;
+    else if (t.fragment[row]! >= 0) tails++;
+  }
+  const byInode = new IntMap(linked);
+  const byFirstBlock = new IntMap(withBlocks);
+  const byTail = new IntMap(tails);
   const fragmentOwners: number[][] = img.fragmentTable.map(() => []);
   const rowOf = files.row;
   const words = t.inodeBytes;
