@@ -18,9 +18,9 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       .option('files', { type: 'boolean', default: true, describe: 'List per-file rows (--no-files: summary only)' }) as Argv<InspectArgs>,
   handler: async (args) => {
     // loaded when the command runs, not at start-up
-    const { openImage } = await import('../../image/open.js');
+    const { openImageLazy } = await import('../../image/open-lazy.js');
     progress(`inspect: reading the layout of ${args.image}`);
-    const image = openImage(args.image, { allowIsoOnly: true, ...squashfsPathOf(args) });
+    const image = await openImageLazy(args.image, { allowIsoOnly: true, ...squashfsPathOf(args) });
     progressDone();
     try {
       // the Layout of a big image is tens of MB of JSON: written in pieces, never one string
