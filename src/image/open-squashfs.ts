@@ -38,9 +38,14 @@ export function openBareSquashfs(path: string, source: ByteSource): OpenedImage 
   lazy('files', () => layoutFilesOf(squashfs.table, inner.files), (v) => (files = v));
   layout.extents = inner.extents;
   lazy('tree', () => squashfsTree(squashfs), (v) => (tree = v));
-  const layoutJson = (): Iterable<string> =>
-    files === undefined && tree === undefined ? squashfsLayoutJson(head, squashfs.table, inner.files, inner.extents) : jsonChunks(layout);
+  const layoutJson = (): Iterable<Uint8Array> =>
+    files === undefined && tree === undefined ? squashfsLayoutJson(head, squashfs.table, inner.files, inner.extents) : utf8Pieces(jsonChunks(layout));
   return { path, kind: 'squashfs', layout, squashfs, source, close: () => source.close(), layoutJson };
+}
+
+/** jsonChunks cuts between whole JSON values, never inside a character: each piece encodes alone. */
+function* utf8Pieces(pieces: Iterable<string>): Generator<Uint8Array> {
+  for (const piece of pieces) yield Buffer.from(piece, 'utf8');
 }
 
 /** Directories and symlinks of the squashfs, for manifests (from the columns: no entry objects). */

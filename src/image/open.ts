@@ -18,10 +18,10 @@ export interface OpenedImage {
   /** The outer image's bytes. */
   source: ByteSource;
   /**
-   * JSON.stringify(layout) in pieces. For a bare squashfs whose files were never asked for, it is
-   * written from the entry columns (100k files: no object per file).
+   * JSON.stringify(layout) as UTF-8, in pieces. For a bare squashfs whose files were never asked
+   * for, it is written from the entry columns (100k files: no object or string per file).
    */
-  layoutJson?: () => Iterable<string>;
+  layoutJson?: () => Iterable<Uint8Array>;
   close(): void;
 }
 

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { StringDecoder } from 'node:string_decoder';
 import type { Argv, CommandModule } from 'yargs';
 import { dataOwner, type ExtentKind, type Layout } from '../../image/layout.js';
 import type { OpenedImage } from '../../image/open.js';
@@ -25,8 +26,8 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     try {
       // the Layout of a big image is tens of MB of JSON: written in pieces, never one string
       if (args.json) {
-        const pieces = withNewline(image.layoutJson?.() ?? jsonChunks(image.layout));
-        if (args.output !== undefined && args.output !== '-') emitDataPieces(pieces, args.output);
+        const pieces = withNewline<string | Uint8Array>(image.layoutJson?.() ?? jsonChunks(image.layout));
+        if (args.output !== undefined && args.output !== '-') emitDataPieces(asText(pieces), args.output);
         else await writeWithBackpressure(pieces);
       }
       else emitData(renderText(image, args.files), args.output);
@@ -40,15 +41,22 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
  * Pieces to stdout, waiting for 'drain' when the stream's buffer is full: to a pipe whose reader
  * lags, writing on regardless queued the whole JSON in memory (100k files: +60 MiB peak).
  */
-async function writeWithBackpressure(pieces: Iterable<string>): Promise<void> {
+async function writeWithBackpressure(pieces: Iterable<string | Uint8Array>): Promise<void> {
   for (const piece of pieces) {
     if (!process.stdout.write(piece)) await once(process.stdout, 'drain');
   }
 }
 
-function* withNewline(pieces: Iterable<string>): Generator<string> {
+function* withNewline<T>(pieces: Iterable<T>): Generator<T | string> {
   yield* pieces;
   yield '\n';
+}
+
+/** UTF-8 pieces (cut anywhere, even inside a character) back to text, for the atomic file writer. */
+function* asText(pieces: Iterable<string | Uint8Array>): Generator<string> {
+  const decoder = new StringDecoder('utf8');
+  for (const piece of pieces) yield typeof piece === 'string' ? decoder.end() + piece : decoder.write(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+  yield decoder.end();
 }
 
 /** Summary, bytes by extent kind, then one row per regular file. */
