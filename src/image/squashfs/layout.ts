@@ -58,8 +58,18 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
     else if (t.fragment[row]! >= 0) tails++;
   }
   const byInode = new IntMap(linked);
-  const byFirstBlock = new IntMap(withBlocks);
-  const byTail = new IntMap(tails);
+  const keyOf = (row: number): number => (t.blockCount[row]! > 0 ? t.startBlock[row]! : t.fragment[row]! * img.blockSize + t.fragmentOffset[row]!);
+  // The keys of the files seen so far that own their data, for a map built late (see IncreasingKeys).
+  const replay = (withData: boolean) => (map: IntMap, before: number): void => {
+    for (let j = 0; j < before; j++) {
+      const row = files.row[j]!;
+      if (files.sameDataAs[j]! >= 0 || t.blockCount[row]! > 0 !== withData || (!withData && t.fragment[row]! < 0)) continue;
+      const key = keyOf(row);
+      if (map.get(key) === undefined) map.set(key, j);
+    }
+  };
+  const byFirstBlock = new IncreasingKeys(withBlocks, replay(true));
+  const byTail = new IncreasingKeys(tails, replay(false));
   const fragmentOwners: number[][] = img.fragmentTable.map(() => []);
   const rowOf = files.row;
   const words = t.inodeBytes;
@@ -82,8 +92,8 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
     const map = count > 0 ? byFirstBlock : fragment >= 0 ? byTail : undefined;
     if (map) {
       // a tail lies inside its block (offset + length <= block size): fragment * block size + offset is unique and small
-      const key = count > 0 ? t.startBlock[row]! : fragment * img.blockSize + t.fragmentOffset[row]!;
-      const candidate = map.get(key);
+      const key = keyOf(row);
+      const candidate = map.get(key, index);
       if (candidate !== undefined && sameData(t, rowOf[candidate]!, row)) {
         files.sameDataAs[index] = candidate;
         continue;
@@ -119,6 +129,37 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
 
   extents.sort((a, b) => a.start - b.start || a.length - b.length);
   return { files, extents: removeSharedBlocks(extents, img.name, base) };
+}
+
+/**
+ * Duplicate detection by key, for keys that mostly come in increasing order: mksquashfs writes
+ * data blocks and fills fragments in the order of the walk, so a key above every earlier one is
+ * new without a lookup, and the map (3 MB for 100k files) is built, from every earlier file, only
+ * when a key is not (a duplicate, or another tool's order).
+ */
+class IncreasingKeys {
+  private largest = -1;
+  private map: IntMap | undefined;
+  constructor(
+    private readonly capacity: number,
+    private readonly replay: (map: IntMap, before: number) => void,
+  ) {}
+
+  /** The file that first had `key`, for file `index` (every file before it was set or skipped). */
+  get(key: number, index: number): number | undefined {
+    if (this.map === undefined) {
+      if (key > this.largest) return undefined;
+      this.map = new IntMap(this.capacity);
+      this.replay(this.map, index);
+    }
+    return this.map.get(key);
+  }
+
+  /** Called only when get gave undefined. */
+  set(key: number, value: number): void {
+    if (this.map === undefined) this.largest = key;
+    else this.map.set(key, value);
+  }
 }
 
 /** Same size, same blocks, same tail: the second file stores nothing of its own. */

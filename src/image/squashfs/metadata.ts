@@ -8,8 +8,10 @@ export const METADATA_SIZE = 8192;
 const UNCOMPRESSED_BIT = 0x8000;
 /** Total metadata we agree to decompress for one image: bounds memory on hostile input. */
 export const METADATA_BUDGET = 1 << 30;
-/** Tables are read from the image this many bytes at a time. */
-const READ_WINDOW = 1 << 20;
+/** Tables are read from the image this many bytes at a time (a bigger window only raises the peak memory). */
+const READ_WINDOW = 1 << 17;
+/** The first guess of a table's size is 8 times its size on disk, up to this many bytes on disk. */
+const GUESS_DISK = 1 << 20;
 
 /** Decompression shared by every table of one image, with the image's running metadata budget. */
 export class BlockReader {
@@ -132,7 +134,7 @@ export class MetadataTable {
     if (limit <= start) throw new FormatError(name, start, `${what} is empty or its end ${limit} is before its start`);
     // Blocks are inflated straight into one buffer, grown when full; metadata compresses about
     // 3 to 5 times, and pages never written are never resident.
-    let out = Buffer.allocUnsafe(Math.min(METADATA_BUDGET, roundUp(Math.min(limit - start, READ_WINDOW) * 8)));
+    let out = Buffer.allocUnsafe(Math.min(METADATA_BUDGET, roundUp(Math.min(limit - start, GUESS_DISK) * 8)));
     let pos = start;
     let total = 0;
     // Read the table a window at a time: a hostile table end may be far away, and only the
