@@ -39,6 +39,17 @@ t.test('layoutJson from the columns equals JSON.stringify(layout); lookup finds 
   const pieces = [...squashfsLayoutJson(head, fast.squashfs!.table, cols.files, cols.extents, 64)];
   t.ok(pieces.length > 10, 'many pieces');
   t.equal(Buffer.concat(pieces).toString('utf8'), text, 'the same text in 64-byte buffers');
+  // a consumer that hands each piece back once copied: the writer refills the same buffers
+  const released: Uint8Array[] = [];
+  const copies: Buffer[] = [];
+  const buffers = new Set<ArrayBufferLike>();
+  for (const piece of squashfsLayoutJson(head, fast.squashfs!.table, cols.files, cols.extents, 64, released)) {
+    copies.push(Buffer.from(piece));
+    buffers.add(piece.buffer);
+    released.push(piece);
+  }
+  t.equal(Buffer.concat(copies).toString('utf8'), text, 'the same text with buffers reused');
+  t.ok(buffers.size < copies.length / 2, `fewer buffers for ${copies.length} pieces (${buffers.size})`);
   t.ok(slow.layout.files.some((f) => f.sameDataAs !== undefined), 'the image has files sharing data');
   t.ok(slow.layout.tree!.links.some((l) => l.path.endsWith('link-to-"caf\u00e9"') && l.target === 'caf\u00e9'), 'symlink targets decoded');
   // once the files were built, the writer serializes them (a caller may have changed them)

@@ -38,8 +38,8 @@ export function openBareSquashfs(path: string, source: ByteSource): OpenedImage 
   lazy('files', () => layoutFilesOf(squashfs.table, inner.files), (v) => (files = v));
   layout.extents = inner.extents;
   lazy('tree', () => squashfsTree(squashfs), (v) => (tree = v));
-  const layoutJson = (): Iterable<Uint8Array> =>
-    files === undefined && tree === undefined ? squashfsLayoutJson(head, squashfs.table, inner.files, inner.extents) : utf8Pieces(jsonChunks(layout));
+  const layoutJson = (released?: Uint8Array[]): Iterable<Uint8Array> =>
+    files === undefined && tree === undefined ? squashfsLayoutJson(head, squashfs.table, inner.files, inner.extents, undefined, released) : utf8Pieces(jsonChunks(layout));
   return { path, kind: 'squashfs', layout, squashfs, source, close: () => source.close(), layoutJson };
 }
 

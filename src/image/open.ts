@@ -19,9 +19,10 @@ export interface OpenedImage {
   source: ByteSource;
   /**
    * JSON.stringify(layout) as UTF-8, in pieces. For a bare squashfs whose files were never asked
-   * for, it is written from the entry columns (100k files: no object or string per file).
+   * for, it is written from the entry columns (100k files: no object or string per file); pieces
+   * the caller pushes to `released` once written (and no longer referenced) are filled again.
    */
-  layoutJson?: () => Iterable<Uint8Array>;
+  layoutJson?: (released?: Uint8Array[]) => Iterable<Uint8Array>;
   close(): void;
 }
 
