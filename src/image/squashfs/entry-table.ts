@@ -1,5 +1,5 @@
 import { FormatError } from '../../errors.js';
-import { CHILD_WORDS, readDirectory } from './directory.js';
+import { CHILD_WORDS, NAME_NOT_PLAIN, readDirectory } from './directory.js';
 import { INODE_TYPES, InodeFields, readInode, type DirectoryInfo, type InodeContext } from './inode.js';
 import type { MetadataTable } from './metadata.js';
 import type { SquashfsEntryType } from './types.js';
@@ -18,6 +18,8 @@ export class EntryTable {
   /** Name in the directory table's bytes (the root has length 0). */
   nameStart = new Uint32Array(0);
   nameLength = new Uint16Array(0);
+  /** 1 when the name is printable ASCII without quote or backslash: JSON holds it as stored. */
+  plainName = new Uint8Array(0);
   /** Basic inode type 1..7 (1 dir, 2 file, 3 symlink, ...). */
   type = new Uint8Array(0);
   nlink = new Uint32Array(0);
@@ -114,13 +116,15 @@ export class EntryTable {
   }
 
   /** Append a row; returns its index. Columns double when full. */
-  add(at: number, parent: number, nameStart: number, nameLength: number): number {
+  add(at: number, parent: number, nameStart: number, nameWord: number): number {
     if (this.length >= this.at.length) this.grow(Math.max(this.capacity, this.at.length * 2));
     const i = this.length++;
     this.at[i] = at;
     this.parent[i] = parent;
     this.nameStart[i] = nameStart;
-    this.nameLength[i] = nameLength;
+    const notPlain = nameWord >= NAME_NOT_PLAIN;
+    this.nameLength[i] = notPlain ? nameWord - NAME_NOT_PLAIN : nameWord;
+    this.plainName[i] = notPlain ? 0 : 1;
     return i;
   }
 
@@ -163,6 +167,7 @@ export class EntryTable {
     this.parent = g(this.parent, (k) => new Int32Array(k));
     this.nameStart = g(this.nameStart, (k) => new Uint32Array(k));
     this.nameLength = g(this.nameLength, (k) => new Uint16Array(k));
+    this.plainName = g(this.plainName, (k) => new Uint8Array(k));
     this.type = g(this.type, (k) => new Uint8Array(k));
     this.nlink = g(this.nlink, (k) => new Uint32Array(k));
     this.inode = g(this.inode, (k) => new Uint32Array(k));
@@ -233,9 +238,8 @@ export function walkTree(ctx: InodeContext, rootAt: number, directoryTable: Meta
     table.setDirPath(i, path);
     if (dir.listingSize === 0) continue;
     const listingAt = directoryTable.resolve(dir.startBlock, dir.offset, file, ctx.table.diskPositionOf(at), `listing of ${path}`);
-    scratch.length = 0;
-    readDirectory(file, directoryTable, ctx.table, listingAt, dir.listingSize, () => path, scratch);
-    for (let k = scratch.length - CHILD_WORDS; k >= 0; k -= CHILD_WORDS) {
+    const words = readDirectory(file, directoryTable, ctx.table, listingAt, dir.listingSize, () => path, scratch);
+    for (let k = words - CHILD_WORDS; k >= 0; k -= CHILD_WORDS) {
       push(scratch[k]!, scratch[k + 1]!, scratch[k + 2]!, scratch[k + 3]!, i);
     }
   }

@@ -117,6 +117,7 @@ export function openSquashfs(src: ByteSource): SquashfsImage {
     blockSize: sb.blockSize,
     dataEnd: sb.inodeTableStart,
     ids: ids.bytes,
+    idView: new DataView(ids.bytes.buffer, ids.bytes.byteOffset, ids.bytes.byteLength),
     idCount: sb.idCount,
     fragments: fragmentTable,
     xattrs: (index, refPos) => {
