@@ -20,7 +20,7 @@ export class SquashfsTree implements TreeView {
     const i = t.find(`/${rel}`);
     if (i < 0) return { type: 'missing' };
     const type = t.typeName(i);
-    return nodeOf(type, type === 'symlink' ? t.symlinkTarget(i) : undefined, `ino:${t.inode[i]}`);
+    return nodeOf(type, type === 'symlink' ? t.symlinkTarget(i) : undefined, `ino:${t.inode(i)}`);
   }
 
   topLevel(): string[] {

@@ -4,6 +4,13 @@ import { INODE_TYPES, InodeFields, readInode, type DirectoryInfo, type InodeCont
 import type { MetadataTable } from './metadata.js';
 import type { SquashfsEntryType } from './types.js';
 
+/** flags: the name is printable ASCII without quote or backslash (JSON holds it as stored). */
+export const PLAIN_NAME = 1;
+/** flags: nlink > 1. */
+const LINKED = 2;
+/** flags: an extended inode (its block list starts 56 bytes in, not 32). */
+const EXTENDED = 4;
+
 /**
  * Every entry of the tree as columns (typed arrays), depth-first in directory order, root first:
  * what the Layout and the JSON need, without one object per entry (at 100k entries the objects
@@ -18,17 +25,14 @@ export class EntryTable {
   /** Name in the directory table's bytes (the root has length 0). */
   nameStart = new Uint32Array(0);
   nameLength = new Uint16Array(0);
-  /** 1 when the name is printable ASCII without quote or backslash: JSON holds it as stored. */
-  plainName = new Uint8Array(0);
   /** Basic inode type 1..7 (1 dir, 2 file, 3 symlink, ...). */
   type = new Uint8Array(0);
-  nlink = new Uint32Array(0);
-  inode = new Uint32Array(0);
+  /** PLAIN_NAME, LINKED and EXTENDED bits (what the inode table would be read again for). */
+  flags = new Uint8Array(0);
   size = new Float64Array(0);
-  /** Regular files: first block position, block count, size words' position in the inode table. Symlinks: target position and length. */
+  /** Regular files: first block position and block count. Symlinks: target position and length. */
   startBlock = new Float64Array(0);
   blockCount = new Uint32Array(0);
-  listAt = new Uint32Array(0);
   /** Fragment index of the tail, or -1. */
   fragment = new Int32Array(0);
   fragmentOffset = new Uint32Array(0);
@@ -38,12 +42,31 @@ export class EntryTable {
   private readonly dirPaths = new Map<number, string>();
   private readonly children = new Map<number, Map<string, number>>();
 
+  private readonly inodeView: DataView;
+
   constructor(
     readonly inodeBytes: Buffer,
     readonly dirBytes: Buffer,
     /** Rows to allocate up front: the superblock's inode count (hardlinks add rows; columns grow then). */
     private readonly capacity: number,
-  ) {}
+  ) {
+    this.inodeView = new DataView(inodeBytes.buffer, inodeBytes.byteOffset, inodeBytes.byteLength);
+  }
+
+  /** inode_number, at the same place in every inode type. */
+  inode(i: number): number {
+    return this.inodeView.getUint32(this.at[i]! + 12, true);
+  }
+
+  /** More than one link (a hardlinked file). */
+  linked(i: number): boolean {
+    return (this.flags[i]! & LINKED) !== 0;
+  }
+
+  /** Regular files: where the block size words are in the inode table (after the basic or extended header). */
+  listAt(i: number): number {
+    return this.at[i]! + ((this.flags[i]! & EXTENDED) !== 0 ? 56 : 32);
+  }
 
   /** The walk is over: nothing is added after this. */
   seal(): void {
@@ -124,31 +147,27 @@ export class EntryTable {
     this.nameStart[i] = nameStart;
     const notPlain = nameWord >= NAME_NOT_PLAIN;
     this.nameLength[i] = notPlain ? nameWord - NAME_NOT_PLAIN : nameWord;
-    this.plainName[i] = notPlain ? 0 : 1;
+    this.flags[i] = notPlain ? 0 : PLAIN_NAME;
     return i;
   }
 
   setFields(i: number, f: InodeFields): void {
     this.type[i] = ((f.inodeType - 1) % 7) + 1;
-    this.nlink[i] = f.nlink;
-    this.inode[i] = f.inode;
+    this.flags[i] = (this.flags[i]! & PLAIN_NAME) | (f.nlink > 1 ? LINKED : 0) | (f.inodeType > 7 ? EXTENDED : 0);
     this.size[i] = f.size;
     const symlink = f.targetLength >= 0;
     this.startBlock[i] = symlink ? f.targetAt : f.startBlock;
     this.blockCount[i] = symlink ? f.targetLength : f.blockCount;
-    this.listAt[i] = f.listAt;
     this.fragment[i] = f.fragment;
     this.fragmentOffset[i] = f.fragmentOffset;
   }
 
   copyFields(i: number, from: number): void {
     this.type[i] = this.type[from]!;
-    this.nlink[i] = this.nlink[from]!;
-    this.inode[i] = this.inode[from]!;
+    this.flags[i] = (this.flags[i]! & PLAIN_NAME) | (this.flags[from]! & ~PLAIN_NAME);
     this.size[i] = this.size[from]!;
     this.startBlock[i] = this.startBlock[from]!;
     this.blockCount[i] = this.blockCount[from]!;
-    this.listAt[i] = this.listAt[from]!;
     this.fragment[i] = this.fragment[from]!;
     this.fragmentOffset[i] = this.fragmentOffset[from]!;
   }
@@ -167,14 +186,11 @@ export class EntryTable {
     this.parent = g(this.parent, (k) => new Int32Array(k));
     this.nameStart = g(this.nameStart, (k) => new Uint32Array(k));
     this.nameLength = g(this.nameLength, (k) => new Uint16Array(k));
-    this.plainName = g(this.plainName, (k) => new Uint8Array(k));
     this.type = g(this.type, (k) => new Uint8Array(k));
-    this.nlink = g(this.nlink, (k) => new Uint32Array(k));
-    this.inode = g(this.inode, (k) => new Uint32Array(k));
+    this.flags = g(this.flags, (k) => new Uint8Array(k));
     this.size = g(this.size, (k) => new Float64Array(k));
     this.startBlock = g(this.startBlock, (k) => new Float64Array(k));
     this.blockCount = g(this.blockCount, (k) => new Uint32Array(k));
-    this.listAt = g(this.listAt, (k) => new Uint32Array(k));
     this.fragment = g(this.fragment, (k) => new Int32Array(k));
     this.fragmentOffset = g(this.fragmentOffset, (k) => new Uint32Array(k));
   }

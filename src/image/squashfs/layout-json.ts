@@ -1,5 +1,5 @@
 import type { Layout } from '../layout.js';
-import type { EntryTable } from './entry-table.js';
+import { PLAIN_NAME, type EntryTable } from './entry-table.js';
 import type { SquashfsFileColumns } from './layout.js';
 
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -147,9 +147,8 @@ class FileRows {
     const parents = t.parent;
     const nameStarts = t.nameStart;
     const nameLengths = t.nameLength;
-    const plainNames = t.plainName;
+    const flags = t.flags;
     const sizes = t.size;
-    const inodes = t.inode;
     const end = buf.length;
     let i = this.next;
     for (; i < stop; i++) {
@@ -164,7 +163,7 @@ class FileRows {
       pos += FILE_OPEN.length;
       buf.set(prefix, pos);
       pos += prefix.length;
-      if (plainNames[row] === 1) {
+      if ((flags[row]! & PLAIN_NAME) !== 0) {
         // checked by the directory reader: printable ASCII, no quote or backslash
         const start = nameStarts[row]!;
         const nameEnd = start + nameLengths[row]!;
@@ -175,7 +174,7 @@ class FileRows {
       pos = writeUint(sizes[row]!, buf, pos);
       buf.set(FILE_INODE, pos);
       pos += FILE_INODE.length;
-      pos = writeUint(inodes[row]!, buf, pos);
+      pos = writeUint(t.inode(row), buf, pos);
       const same = sameDataAs[i]!;
       if (same >= 0) {
         buf.set(FILE_SAME, pos);

@@ -30,7 +30,7 @@ export function layoutFilesOf(t: EntryTable, c: SquashfsFileColumns): LayoutFile
   const files = new Array<LayoutFile>(c.count);
   for (let i = 0; i < c.count; i++) {
     const row = c.row[i]!;
-    const file: LayoutFile = { path: t.pathOf(row), layer: 'squashfs', size: t.size[row]!, inode: t.inode[row]! };
+    const file: LayoutFile = { path: t.pathOf(row), layer: 'squashfs', size: t.size[row]!, inode: t.inode(row) };
     if (c.sameDataAs[i]! >= 0) file.sameDataAs = c.sameDataAs[i]!;
     files[i] = file;
   }
@@ -53,7 +53,7 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
   let tails = 0;
   for (let row = 0; row < t.length; row++) {
     if (t.type[row] !== 2) continue;
-    if (t.nlink[row]! > 1) linked++;
+    if (t.linked(row)) linked++;
     if (t.blockCount[row]! > 0) withBlocks++;
     else if (t.fragment[row]! >= 0) tails++;
   }
@@ -79,7 +79,7 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
     if (t.type[row] !== 2) continue;
     index++;
     rowOf[index] = row;
-    if (t.nlink[row]! > 1) {
+    if (t.linked(row)) {
       const sameInode = byInode.get(t.at[row]!);
       if (sameInode !== undefined) {
         files.sameDataAs[index] = sameInode;
@@ -101,7 +101,7 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
       if (candidate === undefined) map.set(key, index);
     }
     let pos = t.startBlock[row]!;
-    const listAt = t.listAt[row]!;
+    const listAt = t.listAt(row);
     for (let i = 0; i < count; i++) {
       const word = words.readUInt32LE(listAt + i * 4);
       const size = word & BLOCK_SIZE_MASK;
@@ -170,7 +170,7 @@ function sameData(t: EntryTable, a: number, b: number): boolean {
   const count = t.blockCount[a]!;
   for (let i = 0; i < count; i++) {
     // same first position and same sizes give the same positions
-    if ((words.readUInt32LE(t.listAt[a]! + i * 4) & BLOCK_SIZE_MASK) !== (words.readUInt32LE(t.listAt[b]! + i * 4) & BLOCK_SIZE_MASK)) return false;
+    if ((words.readUInt32LE(t.listAt(a) + i * 4) & BLOCK_SIZE_MASK) !== (words.readUInt32LE(t.listAt(b) + i * 4) & BLOCK_SIZE_MASK)) return false;
   }
   const af = t.fragment[a]!;
   const bf = t.fragment[b]!;
