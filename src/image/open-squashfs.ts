@@ -2,7 +2,9 @@ import { jsonChunks } from '../util/json-chunks.js';
 import type { Layout, LayoutFile } from './layout.js';
 import type { OpenedImage } from './open.js';
 import type { ByteSource } from './source.js';
-import { openSquashfs } from './squashfs/open.js';
+import type { CompressorName } from './decompress/names.js';
+import type { Decompressor } from './decompress/types.js';
+import { openSquashfsWith } from './squashfs/open-with.js';
 import { layoutFilesOf, squashfsLayoutColumns } from './squashfs/layout.js';
 import { squashfsLayoutJson } from './squashfs/layout-json.js';
 import type { SquashfsImage } from './squashfs/types.js';
@@ -11,8 +13,8 @@ import type { SquashfsImage } from './squashfs/types.js';
  * A bare squashfs as an OpenedImage, with no ISO code loaded (open-lazy.ts: inspect's start-up).
  * Layout.files and .tree are built on first use; until then layoutJson writes from the columns.
  */
-export function openBareSquashfs(path: string, source: ByteSource): OpenedImage {
-  const squashfs = openSquashfs(source);
+export function openBareSquashfs(path: string, source: ByteSource, decompressorFor: (name: CompressorName) => Decompressor): OpenedImage {
+  const squashfs = openSquashfsWith(source, decompressorFor);
   const inner = squashfsLayoutColumns(squashfs, 0);
   const head = {
     source: path,

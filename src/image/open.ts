@@ -4,6 +4,7 @@ import { openIso, isoLayout, type IsoEntry, type IsoImage } from './iso9660/inde
 import type { Layout } from './layout.js';
 import { contiguousStart, mergeLayouts } from './merge-layouts.js';
 import { FileSource, SliceSource, type ByteSource } from './source.js';
+import { decompressorFor } from './decompress/index.js';
 import { openBareSquashfs, squashfsTree } from './open-squashfs.js';
 import { openSquashfs, squashfsLayout, type SquashfsImage } from './squashfs/index.js';
 
@@ -50,7 +51,7 @@ export function openImage(path: string, options: OpenImageOptions = {}): OpenedI
 
 function openSource(path: string, source: ByteSource, options: OpenImageOptions): OpenedImage {
   const close = (): void => source.close();
-  if (detectImageKind(path, source) === 'squashfs') return openBareSquashfs(path, source);
+  if (detectImageKind(path, source) === 'squashfs') return openBareSquashfs(path, source, decompressorFor);
   const iso = openIso(source);
   const outer = isoLayout(iso);
   const entry = findSquashfs(iso, options.squashfsPath);

@@ -1,6 +1,6 @@
 import { FormatError, LimitError } from '../../errors.js';
 import type { ByteSource } from '../source.js';
-import { DecompressError, type Decompressor } from '../decompress/index.js';
+import { DecompressError, type Decompressor } from '../decompress/types.js';
 import type { ZlibInflater } from '../decompress/zlib-into.js';
 
 /** A metadata block decompresses to at most this many bytes (SQUASHFS_METADATA_SIZE). */
