@@ -3,7 +3,9 @@
 // `rdsquashfs -d` and `unsquashfs -lls` on one squashfs of about 100,000 small files, measured side
 // by side in alternating rounds, printed as ratios; then `sort --image` and `readahead --image` of
 // a 5,000-path boot list on that image (issue 12: <= 2x rdsquashfs, <= 64 MiB, <= 1.5 s). The
-// image is built once and cached under work-cache/ (BENCH_CACHE overrides the place).
+// image is built once and cached under work-cache/ (BENCH_CACHE overrides the place). With
+// BENCH_BASE=<another build's dist/> its inspect, sort and readahead run in the same rounds, for a
+// before/after ratio measured under the same load.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -86,6 +88,7 @@ const bootList = join(cache, `bench-inspect-boot-${FILES}.list`);
   writeFileSync(bootList, `${paths.join('\n')}\n`);
 }
 
+const base = process.env.BENCH_BASE ? join(process.env.BENCH_BASE, 'cli', 'main.js') : undefined;
 const tools = [
   { name: 'bootprof inspect --json', cmd: process.execPath, args: [cli, 'inspect', '--json', image] },
   { name: 'rdsquashfs -d', cmd: 'rdsquashfs', args: ['-d', image] },
@@ -94,6 +97,13 @@ const tools = [
   { name: 'bootprof sort --image', cmd: process.execPath, args: [cli, 'sort', '--image', image, bootList] },
   { name: 'bootprof readahead', cmd: process.execPath, args: [cli, 'readahead', '--image', image, bootList] },
 ];
+if (base) {
+  tools.push(
+    { name: 'base: inspect --json', cmd: process.execPath, args: [base, 'inspect', '--json', image] },
+    { name: 'base: sort --image', cmd: process.execPath, args: [base, 'sort', '--image', image, bootList] },
+    { name: 'base: readahead', cmd: process.execPath, args: [base, 'readahead', '--image', image, bootList] },
+  );
+}
 for (const t of tools) timeOnce(t.cmd, t.args); // warm the page cache and the binaries
 const runs = tools.map(() => []);
 for (let r = 0; r < ROUNDS; r++) {
@@ -117,3 +127,9 @@ process.stdout.write(`  inspect --json / rdsquashfs -d   = ${(med[0] / med[1]).t
 process.stdout.write(`  inspect --json peak RSS          = ${rss[0].toFixed(0)} MiB (target <= 64: ${verdict(rss[0] <= 64)}; node -e 0 alone ${rss[3].toFixed(0)} MiB)\n`);
 process.stdout.write(`  sort --image                     = ${(med[4] / 1000).toFixed(2)} s wall, ${(cpu[4] / 1000).toFixed(2)} s CPU (target <= 1.5 s: ${verdict(med[4] <= 1500)})\n`);
 process.stdout.write(`  readahead --image                = ${(med[5] / 1000).toFixed(2)} s wall, ${(cpu[5] / 1000).toFixed(2)} s CPU (target <= 1.5 s: ${verdict(med[5] <= 1500)})\n`);
+if (base) {
+  for (const [k, what] of [[0, 'inspect --json'], [4, 'sort --image'], [5, 'readahead --image']]) {
+    const b = k === 0 ? 6 : k === 4 ? 7 : 8;
+    process.stdout.write(`  ${what} / base ${' '.repeat(Math.max(0, 17 - what.length))}= ${(med[k] / med[b]).toFixed(2)}x wall, ${(cpu[k] / cpu[b]).toFixed(2)}x CPU, ${rss[k].toFixed(0)} vs ${rss[b].toFixed(0)} MiB\n`);
+  }
+}

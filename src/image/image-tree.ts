@@ -20,14 +20,17 @@ export class SquashfsTree implements TreeView {
     const i = t.find(`/${rel}`);
     if (i < 0) return { type: 'missing' };
     const type = t.typeName(i);
-    return nodeOf(type, type === 'symlink' ? t.symlinkTarget(i) : undefined, `ino:${t.inode[i]}`);
+    return nodeOf(type, type === 'symlink' ? t.symlinkTarget(i) : undefined, `ino:${t.inode(i)}`);
   }
 
   topLevel(): string[] {
     // from the columns: the root's children, without building every entry
     const t = this.image.table;
     const out: string[] = [];
-    if (t.length > 0) for (let c = t.firstChild[0]!; c >= 0; c = t.nextSibling[c]!) out.push(t.name(c));
+    if (t.length > 0) {
+      const { firstChild, nextSibling } = t.childLinks();
+      for (let c = firstChild[0]!; c >= 0; c = nextSibling[c]!) out.push(t.name(c));
+    }
     return out;
   }
 }

@@ -56,7 +56,14 @@ export function indexLayout(layout: Layout): LayoutIndex {
     if ((e.kind === 'data-block' || e.kind === 'iso-file') && e.file !== undefined && e.file >= 0 && e.file < n) {
       add(data, e.file, e);
     } else if (e.kind === 'fragment-block' && e.files) {
-      for (const f of e.files) if (f >= 0 && f < n) add(fragments, f, e);
+      // The files of one fragment block share one frozen list (100k files: one array per block,
+      // not per file); a file with a tail in a second block gets a list of its own.
+      const shared = Object.freeze([e]) as Extent[];
+      for (const f of e.files) {
+        if (f < 0 || f >= n) continue;
+        const list = fragments[f]!;
+        fragments[f] = list === NONE ? shared : [...list, e];
+      }
     } else if (e.kind === 'inode-table') {
       inodeTable.push(e);
     } else if (e.kind === 'directory-table') {

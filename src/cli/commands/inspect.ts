@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { StringDecoder } from 'node:string_decoder';
 import type { Argv, CommandModule } from 'yargs';
 import { dataOwner, type ExtentKind, type Layout } from '../../image/layout.js';
 import type { OpenedImage } from '../../image/open.js';
@@ -18,16 +19,17 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       .option('files', { type: 'boolean', default: true, describe: 'List per-file rows (--no-files: summary only)' }) as Argv<InspectArgs>,
   handler: async (args) => {
     // loaded when the command runs, not at start-up
-    const { openImage } = await import('../../image/open.js');
+    const { openImageLazy } = await import('../../image/open-lazy.js');
     progress(`inspect: reading the layout of ${args.image}`);
-    const image = openImage(args.image, { allowIsoOnly: true, ...squashfsPathOf(args) });
+    const image = await openImageLazy(args.image, { allowIsoOnly: true, ...squashfsPathOf(args) });
     progressDone();
     try {
       // the Layout of a big image is tens of MB of JSON: written in pieces, never one string
       if (args.json) {
-        const pieces = withNewline(image.layoutJson?.() ?? jsonChunks(image.layout));
-        if (args.output !== undefined && args.output !== '-') emitDataPieces(pieces, args.output);
-        else await writeWithBackpressure(pieces);
+        const released: Uint8Array[] = [];
+        const pieces = withNewline<string | Uint8Array>(image.layoutJson?.(released) ?? jsonChunks(image.layout));
+        if (args.output !== undefined && args.output !== '-') emitDataPieces(asText(pieces, released), args.output);
+        else await writeWithBackpressure(pieces, released);
       }
       else emitData(renderText(image, args.files), args.output);
     } finally {
@@ -38,17 +40,35 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
 
 /**
  * Pieces to stdout, waiting for 'drain' when the stream's buffer is full: to a pipe whose reader
- * lags, writing on regardless queued the whole JSON in memory (100k files: +60 MiB peak).
+ * lags, writing on regardless queued the whole JSON in memory (100k files: +60 MiB peak). A byte
+ * piece the stream wrote out at once (nothing left queued) goes back to `released`, to be reused.
  */
-async function writeWithBackpressure(pieces: Iterable<string>): Promise<void> {
+async function writeWithBackpressure(pieces: Iterable<string | Uint8Array>, released: Uint8Array[]): Promise<void> {
   for (const piece of pieces) {
-    if (!process.stdout.write(piece)) await once(process.stdout, 'drain');
+    const flowing = process.stdout.write(piece);
+    if (typeof piece !== 'string' && process.stdout.writableLength === 0) released.push(piece);
+    if (!flowing) await once(process.stdout, 'drain');
   }
 }
 
-function* withNewline(pieces: Iterable<string>): Generator<string> {
+function* withNewline<T>(pieces: Iterable<T>): Generator<T | string> {
   yield* pieces;
   yield '\n';
+}
+
+/** UTF-8 pieces (cut anywhere, even inside a character) back to text, for the atomic file writer. */
+function* asText(pieces: Iterable<string | Uint8Array>, released: Uint8Array[]): Generator<string> {
+  const decoder = new StringDecoder('utf8');
+  for (const piece of pieces) {
+    if (typeof piece === 'string') yield decoder.end() + piece;
+    else {
+      // the decoder copies what it keeps (a character cut in two): the piece is free again
+      const text = decoder.write(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+      released.push(piece);
+      yield text;
+    }
+  }
+  yield decoder.end();
 }
 
 /** Summary, bytes by extent kind, then one row per regular file. */

@@ -1,8 +1,15 @@
 import { FormatError } from '../../errors.js';
-import { CHILD_WORDS, readDirectory } from './directory.js';
+import { CHILD_WORDS, NAME_NOT_PLAIN, readDirectory } from './directory.js';
 import { INODE_TYPES, InodeFields, readInode, type DirectoryInfo, type InodeContext } from './inode.js';
 import type { MetadataTable } from './metadata.js';
 import type { SquashfsEntryType } from './types.js';
+
+/** flags: the name is printable ASCII without quote or backslash (JSON holds it as stored). */
+export const PLAIN_NAME = 1;
+/** flags: nlink > 1. */
+const LINKED = 2;
+/** flags: an extended inode (its block list starts 56 bytes in, not 32). */
+const EXTENDED = 4;
 
 /**
  * Every entry of the tree as columns (typed arrays), depth-first in directory order, root first:
@@ -20,34 +27,65 @@ export class EntryTable {
   nameLength = new Uint16Array(0);
   /** Basic inode type 1..7 (1 dir, 2 file, 3 symlink, ...). */
   type = new Uint8Array(0);
-  nlink = new Uint32Array(0);
-  inode = new Uint32Array(0);
+  /** PLAIN_NAME, LINKED and EXTENDED bits (what the inode table would be read again for). */
+  flags = new Uint8Array(0);
   size = new Float64Array(0);
-  /** Regular files: first block position, block count, size words' position in the inode table. Symlinks: target position and length. */
+  /** Regular files: first block position and block count. Symlinks: target position and length. */
   startBlock = new Float64Array(0);
   blockCount = new Uint32Array(0);
-  listAt = new Uint32Array(0);
   /** Fragment index of the tail, or -1. */
   fragment = new Int32Array(0);
   fragmentOffset = new Uint32Array(0);
-  /** First child and next sibling (-1: none), for path lookups without a map of every path. */
-  firstChild = new Int32Array(0);
-  nextSibling = new Int32Array(0);
-  private lastChild = new Int32Array(0);
+  /** First child and next sibling (-1: none), for path lookups: built from `parent` on first use. */
+  private links: { firstChild: Int32Array; nextSibling: Int32Array } | undefined;
   /** Paths of directories, built during the walk (there are few). */
   private readonly dirPaths = new Map<number, string>();
   private readonly children = new Map<number, Map<string, number>>();
+
+  private readonly inodeView: DataView;
 
   constructor(
     readonly inodeBytes: Buffer,
     readonly dirBytes: Buffer,
     /** Rows to allocate up front: the superblock's inode count (hardlinks add rows; columns grow then). */
     private readonly capacity: number,
-  ) {}
+  ) {
+    this.inodeView = new DataView(inodeBytes.buffer, inodeBytes.byteOffset, inodeBytes.byteLength);
+  }
 
-  /** The walk is over: drop what only building needed. */
+  /** inode_number, at the same place in every inode type. */
+  inode(i: number): number {
+    return this.inodeView.getUint32(this.at[i]! + 12, true);
+  }
+
+  /** More than one link (a hardlinked file). */
+  linked(i: number): boolean {
+    return (this.flags[i]! & LINKED) !== 0;
+  }
+
+  /** Regular files: where the block size words are in the inode table (after the basic or extended header). */
+  listAt(i: number): number {
+    return this.at[i]! + ((this.flags[i]! & EXTENDED) !== 0 ? 56 : 32);
+  }
+
+  /** The walk is over: nothing is added after this. */
   seal(): void {
-    this.lastChild = new Int32Array(0);
+    this.links = undefined;
+  }
+
+  /** Children of each directory in listing order (rows come depth-first, so in row order). */
+  childLinks(): { firstChild: Int32Array; nextSibling: Int32Array } {
+    if (this.links === undefined) {
+      const firstChild = new Int32Array(this.length).fill(-1);
+      const nextSibling = new Int32Array(this.length).fill(-1);
+      for (let i = this.length - 1; i > 0; i--) {
+        const p = this.parent[i]!;
+        nextSibling[i] = firstChild[p]!;
+        firstChild[p] = i;
+      }
+      this.links = { firstChild, nextSibling };
+    }
+    return this.links;
   }
 
   typeName(i: number): SquashfsEntryType {
@@ -90,7 +128,8 @@ export class EntryTable {
     let names = this.children.get(dir);
     if (names === undefined) {
       names = new Map();
-      for (let c = this.firstChild[dir]!; c >= 0; c = this.nextSibling[c]!) {
+      const { firstChild, nextSibling } = this.childLinks();
+      for (let c = firstChild[dir]!; c >= 0; c = nextSibling[c]!) {
         const name = this.name(c);
         if (!names.has(name)) names.set(name, c);
       }
@@ -100,46 +139,35 @@ export class EntryTable {
   }
 
   /** Append a row; returns its index. Columns double when full. */
-  add(at: number, parent: number, nameStart: number, nameLength: number): number {
+  add(at: number, parent: number, nameStart: number, nameWord: number): number {
     if (this.length >= this.at.length) this.grow(Math.max(this.capacity, this.at.length * 2));
     const i = this.length++;
     this.at[i] = at;
     this.parent[i] = parent;
     this.nameStart[i] = nameStart;
-    this.nameLength[i] = nameLength;
-    this.firstChild[i] = -1;
-    this.lastChild[i] = -1;
-    this.nextSibling[i] = -1;
-    if (parent >= 0) {
-      const last = this.lastChild[parent]!;
-      if (last < 0) this.firstChild[parent] = i;
-      else this.nextSibling[last] = i;
-      this.lastChild[parent] = i;
-    }
+    const notPlain = nameWord >= NAME_NOT_PLAIN;
+    this.nameLength[i] = notPlain ? nameWord - NAME_NOT_PLAIN : nameWord;
+    this.flags[i] = notPlain ? 0 : PLAIN_NAME;
     return i;
   }
 
   setFields(i: number, f: InodeFields): void {
     this.type[i] = ((f.inodeType - 1) % 7) + 1;
-    this.nlink[i] = f.nlink;
-    this.inode[i] = f.inode;
+    this.flags[i] = (this.flags[i]! & PLAIN_NAME) | (f.nlink > 1 ? LINKED : 0) | (f.inodeType > 7 ? EXTENDED : 0);
     this.size[i] = f.size;
     const symlink = f.targetLength >= 0;
     this.startBlock[i] = symlink ? f.targetAt : f.startBlock;
     this.blockCount[i] = symlink ? f.targetLength : f.blockCount;
-    this.listAt[i] = f.listAt;
     this.fragment[i] = f.fragment;
     this.fragmentOffset[i] = f.fragmentOffset;
   }
 
   copyFields(i: number, from: number): void {
     this.type[i] = this.type[from]!;
-    this.nlink[i] = this.nlink[from]!;
-    this.inode[i] = this.inode[from]!;
+    this.flags[i] = (this.flags[i]! & PLAIN_NAME) | (this.flags[from]! & ~PLAIN_NAME);
     this.size[i] = this.size[from]!;
     this.startBlock[i] = this.startBlock[from]!;
     this.blockCount[i] = this.blockCount[from]!;
-    this.listAt[i] = this.listAt[from]!;
     this.fragment[i] = this.fragment[from]!;
     this.fragmentOffset[i] = this.fragmentOffset[from]!;
   }
@@ -159,17 +187,12 @@ export class EntryTable {
     this.nameStart = g(this.nameStart, (k) => new Uint32Array(k));
     this.nameLength = g(this.nameLength, (k) => new Uint16Array(k));
     this.type = g(this.type, (k) => new Uint8Array(k));
-    this.nlink = g(this.nlink, (k) => new Uint32Array(k));
-    this.inode = g(this.inode, (k) => new Uint32Array(k));
+    this.flags = g(this.flags, (k) => new Uint8Array(k));
     this.size = g(this.size, (k) => new Float64Array(k));
     this.startBlock = g(this.startBlock, (k) => new Float64Array(k));
     this.blockCount = g(this.blockCount, (k) => new Uint32Array(k));
-    this.listAt = g(this.listAt, (k) => new Uint32Array(k));
     this.fragment = g(this.fragment, (k) => new Int32Array(k));
     this.fragmentOffset = g(this.fragmentOffset, (k) => new Uint32Array(k));
-    this.firstChild = g(this.firstChild, (k) => new Int32Array(k));
-    this.nextSibling = g(this.nextSibling, (k) => new Int32Array(k));
-    this.lastChild = g(this.lastChild, (k) => new Int32Array(k));
   }
 }
 
@@ -204,7 +227,7 @@ export function walkTree(ctx: InodeContext, rootAt: number, directoryTable: Meta
     const at = stack[sp]!;
     const claimedType = stack[sp + 1]!;
     const i = table.add(at, stack[sp + 4]!, stack[sp + 2]!, stack[sp + 3]!);
-    const shared = hardlinks.get(at);
+    const shared = hardlinks.size === 0 ? undefined : hardlinks.get(at);
     if (shared !== undefined) {
       if (table.type[shared] !== claimedType) {
         throw new FormatError(file, ctx.table.diskPositionOf(at), `${table.pathOf(i)}: directory entry says inode type ${claimedType}, inode is type ${inodeTypeAt(ctx, at)}`);
@@ -231,9 +254,8 @@ export function walkTree(ctx: InodeContext, rootAt: number, directoryTable: Meta
     table.setDirPath(i, path);
     if (dir.listingSize === 0) continue;
     const listingAt = directoryTable.resolve(dir.startBlock, dir.offset, file, ctx.table.diskPositionOf(at), `listing of ${path}`);
-    scratch.length = 0;
-    readDirectory(file, directoryTable, ctx.table, listingAt, dir.listingSize, () => path, scratch);
-    for (let k = scratch.length - CHILD_WORDS; k >= 0; k -= CHILD_WORDS) {
+    const words = readDirectory(file, directoryTable, ctx.table, listingAt, dir.listingSize, () => path, scratch);
+    for (let k = words - CHILD_WORDS; k >= 0; k -= CHILD_WORDS) {
       push(scratch[k]!, scratch[k + 1]!, scratch[k + 2]!, scratch[k + 3]!, i);
     }
   }

@@ -30,7 +30,7 @@ export function layoutFilesOf(t: EntryTable, c: SquashfsFileColumns): LayoutFile
   const files = new Array<LayoutFile>(c.count);
   for (let i = 0; i < c.count; i++) {
     const row = c.row[i]!;
-    const file: LayoutFile = { path: t.pathOf(row), layer: 'squashfs', size: t.size[row]!, inode: t.inode[row]! };
+    const file: LayoutFile = { path: t.pathOf(row), layer: 'squashfs', size: t.size[row]!, inode: t.inode(row) };
     if (c.sameDataAs[i]! >= 0) file.sameDataAs = c.sameDataAs[i]!;
     files[i] = file;
   }
@@ -47,9 +47,29 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
   // Hardlinks share an inode; duplicates share their first block (or their tail's place in a
   // fragment). Integer keys in typed-array maps: string keys, or a Map, cost more than the rest
   // of the layout for 100k files.
-  const byInode = new IntMap(count);
-  const byFirstBlock = new IntMap(count);
-  const byTail = new IntMap(count);
+  // Each sized for the files that can use it (a table of 100k slots is 3 MB).
+  let linked = 0;
+  let withBlocks = 0;
+  let tails = 0;
+  for (let row = 0; row < t.length; row++) {
+    if (t.type[row] !== 2) continue;
+    if (t.linked(row)) linked++;
+    if (t.blockCount[row]! > 0) withBlocks++;
+    else if (t.fragment[row]! >= 0) tails++;
+  }
+  const byInode = new IntMap(linked);
+  const keyOf = (row: number): number => (t.blockCount[row]! > 0 ? t.startBlock[row]! : t.fragment[row]! * img.blockSize + t.fragmentOffset[row]!);
+  // The keys of the files seen so far that own their data, for a map built late (see IncreasingKeys).
+  const replay = (withData: boolean) => (map: IntMap, before: number): void => {
+    for (let j = 0; j < before; j++) {
+      const row = files.row[j]!;
+      if (files.sameDataAs[j]! >= 0 || t.blockCount[row]! > 0 !== withData || (!withData && t.fragment[row]! < 0)) continue;
+      const key = keyOf(row);
+      if (map.get(key) === undefined) map.set(key, j);
+    }
+  };
+  const byFirstBlock = new IncreasingKeys(withBlocks, replay(true));
+  const byTail = new IncreasingKeys(tails, replay(false));
   const fragmentOwners: number[][] = img.fragmentTable.map(() => []);
   const rowOf = files.row;
   const words = t.inodeBytes;
@@ -59,7 +79,7 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
     if (t.type[row] !== 2) continue;
     index++;
     rowOf[index] = row;
-    if (t.nlink[row]! > 1) {
+    if (t.linked(row)) {
       const sameInode = byInode.get(t.at[row]!);
       if (sameInode !== undefined) {
         files.sameDataAs[index] = sameInode;
@@ -72,8 +92,8 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
     const map = count > 0 ? byFirstBlock : fragment >= 0 ? byTail : undefined;
     if (map) {
       // a tail lies inside its block (offset + length <= block size): fragment * block size + offset is unique and small
-      const key = count > 0 ? t.startBlock[row]! : fragment * img.blockSize + t.fragmentOffset[row]!;
-      const candidate = map.get(key);
+      const key = keyOf(row);
+      const candidate = map.get(key, index);
       if (candidate !== undefined && sameData(t, rowOf[candidate]!, row)) {
         files.sameDataAs[index] = candidate;
         continue;
@@ -81,7 +101,7 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
       if (candidate === undefined) map.set(key, index);
     }
     let pos = t.startBlock[row]!;
-    const listAt = t.listAt[row]!;
+    const listAt = t.listAt(row);
     for (let i = 0; i < count; i++) {
       const word = words.readUInt32LE(listAt + i * 4);
       const size = word & BLOCK_SIZE_MASK;
@@ -111,6 +131,37 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
   return { files, extents: removeSharedBlocks(extents, img.name, base) };
 }
 
+/**
+ * Duplicate detection by key, for keys that mostly come in increasing order: mksquashfs writes
+ * data blocks and fills fragments in the order of the walk, so a key above every earlier one is
+ * new without a lookup, and the map (3 MB for 100k files) is built, from every earlier file, only
+ * when a key is not (a duplicate, or another tool's order).
+ */
+class IncreasingKeys {
+  private largest = -1;
+  private map: IntMap | undefined;
+  constructor(
+    private readonly capacity: number,
+    private readonly replay: (map: IntMap, before: number) => void,
+  ) {}
+
+  /** The file that first had `key`, for file `index` (every file before it was set or skipped). */
+  get(key: number, index: number): number | undefined {
+    if (this.map === undefined) {
+      if (key > this.largest) return undefined;
+      this.map = new IntMap(this.capacity);
+      this.replay(this.map, index);
+    }
+    return this.map.get(key);
+  }
+
+  /** Called only when get gave undefined. */
+  set(key: number, value: number): void {
+    if (this.map === undefined) this.largest = key;
+    else this.map.set(key, value);
+  }
+}
+
 /** Same size, same blocks, same tail: the second file stores nothing of its own. */
 function sameData(t: EntryTable, a: number, b: number): boolean {
   if (t.size[a] !== t.size[b] || t.blockCount[a] !== t.blockCount[b]) return false;
@@ -119,7 +170,7 @@ function sameData(t: EntryTable, a: number, b: number): boolean {
   const count = t.blockCount[a]!;
   for (let i = 0; i < count; i++) {
     // same first position and same sizes give the same positions
-    if ((words.readUInt32LE(t.listAt[a]! + i * 4) & BLOCK_SIZE_MASK) !== (words.readUInt32LE(t.listAt[b]! + i * 4) & BLOCK_SIZE_MASK)) return false;
+    if ((words.readUInt32LE(t.listAt(a) + i * 4) & BLOCK_SIZE_MASK) !== (words.readUInt32LE(t.listAt(b) + i * 4) & BLOCK_SIZE_MASK)) return false;
   }
   const af = t.fragment[a]!;
   const bf = t.fragment[b]!;

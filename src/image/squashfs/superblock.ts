@@ -1,6 +1,6 @@
 import { FormatError, UnsupportedError } from '../../errors.js';
 import type { ByteSource } from '../source.js';
-import { COMPRESSOR_NAMES, type CompressorName } from '../decompress/index.js';
+import { COMPRESSOR_NAMES, type CompressorName } from '../decompress/names.js';
 import { NO_TABLE, readU64 } from './bytes.js';
 
 export const SQUASHFS_MAGIC = 0x73717368;

@@ -1,5 +1,5 @@
 import type { ExtentKind } from '../layout.js';
-import type { CompressorName } from '../decompress/index.js';
+import type { CompressorName } from '../decompress/names.js';
 import type { Superblock } from './superblock.js';
 import type { EntryTable } from './entry-table.js';
 
