@@ -55,6 +55,7 @@ const s = stats;
 const lines = [
   `inputs          ${s.inputs} (${s.steps} steps) in ${s.seconds.toFixed(1)} s: ${s.inputsPerSecond.toFixed(1)} inputs/s, ${(s.steps / s.seconds).toFixed(1)} steps/s`,
   `outcomes        ok ${s.outcomes.ok}, typed error ${s.outcomes.typed}, crash ${s.outcomes.crash}, hang ${s.outcomes.hang}, memory ${s.outcomes.memory}, slow-but-confirmed-fast ${s.outcomes.slow}`,
+  `workers         ${s.recycled} replaced when their lifetime peak RSS passed the limit (each step then ran again on the fresh worker)`,
   `peak RSS        ${(s.peakRssKiB / 1024).toFixed(1)} MiB (worker maxRSS)`,
   `slowest step    ${s.slowest ? `${s.slowest.ms.toFixed(1)} ms (cpu ${s.slowest.cpuMs.toFixed(1)} ms) ${s.slowest.target} on ${s.slowest.seed} input #${s.slowest.index} [${s.slowest.ops.join('; ')}] -> ${s.slowest.outcome}; bytes in work-cache/fuzz/slowest.bin` : '-'}`,
   'per target      runs ok typed failed avg-ms',

@@ -56,6 +56,20 @@ t.test('every input that ever failed now ends in success or a typed error', (t) 
   t.end();
 });
 
+t.test('a worker whose lifetime peak passes the RSS limit is replaced; the step passes when a fresh worker runs it within the limit', (t) => {
+  const dir = t.testdir();
+  mkdirSync(dir, { recursive: true });
+  // 64 MiB kept per call: one worker passes 512 MiB after about 7 of these 10 inputs
+  for (let i = 0; i < 10; i++) {
+    writeFileSync(join(dir, `selftest-grow-${i}.bin`), 'x');
+    writeFileSync(join(dir, `selftest-grow-${i}.json`), JSON.stringify({ target: 'selftest-grow', step: { target: 'selftest-grow' } }));
+  }
+  const r = fuzz(['--replay', '--out', dir]);
+  t.equal(r.status, 0, r.status === 0 ? 'replay passes' : `replay fails\n${r.stderr.slice(-2000)}`);
+  t.match(r.stderr, /10 regression inputs replayed, 0 failing/);
+  t.end();
+});
+
 t.test('the harness reports a crash, a hang, a heap blow-up and RSS growth as failures', (t) => {
   const dir = t.testdir();
   mkdirSync(dir, { recursive: true });
