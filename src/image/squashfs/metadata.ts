@@ -201,18 +201,17 @@ export class MetadataTable {
   /** Length of the block whose data starts at `base` in `bytes` (a `find(block, 0)` result). */
   blockLengthAt(base: number): number {
     const offs = this.blockOffset;
-    let lo = 0;
-    let hi = offs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (offs[mid]! <= base) lo = mid;
-      else hi = mid - 1;
-    }
+    const lo = this.blockIndexOf(base);
     return (lo + 1 < offs.length ? offs[lo + 1]! : this.bytes.length) - base;
   }
 
   /** The absolute disk position of the block holding byte `at` of `bytes` (for error messages). */
   diskPositionOf(at: number): number {
+    return this.start + (this.blockPos[this.blockIndexOf(at)] ?? 0);
+  }
+
+  /** Index of the block holding byte `at` of `bytes`: the last block whose data starts at or before it. */
+  private blockIndexOf(at: number): number {
     const offs = this.blockOffset;
     let lo = 0;
     let hi = offs.length - 1;
@@ -221,6 +220,6 @@ export class MetadataTable {
       if (offs[mid]! <= at) lo = mid;
       else hi = mid - 1;
     }
-    return this.start + (this.blockPos[lo] ?? 0);
+    return lo;
   }
 }
