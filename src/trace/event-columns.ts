@@ -98,20 +98,25 @@ export class EventColumns {
 
 }
 
+/** Index of the first range of `list` ([a0, b0, a1, b1, ...], sorted) that ends at or after `at`. */
+function firstRangeEndingFrom(list: readonly number[], at: number): number {
+  let lo = 0;
+  let hi = list.length >> 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[2 * mid + 1]! < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Add [a, b] to the sorted, disjoint ranges `list` ([a0, b0, a1, b1, ...]): ranges that overlap or
  * touch it are joined (an empty range is a point), as src/map's mergeRanges joins them. False when
  * it was inside them already.
  */
 function addRange(list: number[], a: number, b: number): boolean {
-  // the first range that ends at or after a
-  let lo = 0;
-  let hi = list.length >> 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[2 * mid + 1]! < a) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = firstRangeEndingFrom(list, a);
   if (2 * lo < list.length && list[2 * lo]! <= a && list[2 * lo + 1]! >= b) return false;
   let start = a;
   let end = b;
@@ -248,13 +253,7 @@ export class EventDigest {
       this.coverTo = to;
     }
     const list = this.extents[path]!;
-    let lo = 0;
-    let hi = list.length >> 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (list[2 * mid + 1]! < offset) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = firstRangeEndingFrom(list, offset);
     this.coverFrom[path] = list[2 * lo]!;
     this.coverTo[path] = list[2 * lo + 1]!;
   }

@@ -1,5 +1,6 @@
 import { FormatError, InputError } from '../errors.js';
 import { RecordProblem } from './tsv-records.js';
+import { RowProblems } from './row-problems.js';
 import { ByteStrings } from './byte-fields.js';
 import { BLOCK_KIND, EventColumns, EventDigest, KIND_CODE, traceFromDigest } from './event-columns.js';
 import { fastRows, type EventSink, type EventsState } from './kmod-fast-rows.js';
@@ -26,10 +27,6 @@ const COLUMNS = 10;
 const DEV = /^\d{1,4}:\d{1,7}$/;
 const DASH = 0x2d;
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
-/** Rows listed one by one in the notes; the rest are counted. */
-const LISTED_PROBLEMS = 20;
-/** More bad rows than this, and more bad than good: the file is not a bootprof log. */
-const TOLERATED_PROBLEMS = 100;
 
 /** Field i as a u64: a number when it is a safe integer, else a bigint; undefined when not a u64. */
 function u64At(f: TsvRow, i: number): number | bigint | undefined {
@@ -170,7 +167,7 @@ function scanEvents(
     records: 0,
   };
   const { goodDevs, sink, squashfsDevices } = state;
-  const problems: FormatError[] = [];
+  const problems = new RowProblems(source, 'a bootprof events log');
 
   // called once a row is known good: the module numbers logged events without gaps, so a gap
   // means lines were lost on the way
@@ -233,13 +230,7 @@ function scanEvents(
   }, {
     onHeader: (line) => checkHeader(line, source),
     ...(fast ? { fast: { records: () => state.records, take: (chunk: Buffer, pos: number, end: number) => fastRows(state, chunk, pos, end) } } : {}),
-    onProblem: (problem) => {
-      problems.push(problem);
-      if (problems.length > TOLERATED_PROBLEMS && problems.length > state.good) {
-        throw new FormatError(source, problem.offset, `${problems.length} bad rows and ${state.good} good ones: ` +
-          `this is not a bootprof events log (first: ${problems[0]!.message})`);
-      }
-    },
+    onProblem: (problem) => problems.add(problem, state.good),
   });
 
   const devices: TraceDevice[] = [...squashfsDevices].map(([id, n]) => ({
@@ -248,7 +239,6 @@ function scanEvents(
     description: `${id} (squashfs block reads logged by the module, ${n} reads; offsets inside the squashfs)`,
   }));
   const notes = state.missing > 0 ? [`${state.missing} events missing (gaps in seq): the log is not complete`] : [];
-  for (const p of problems.slice(0, LISTED_PROBLEMS)) notes.push(`row skipped: ${p.message}`);
-  if (problems.length > LISTED_PROBLEMS) notes.push(`${problems.length - LISTED_PROBLEMS} more bad rows skipped`);
+  notes.push(...problems.notes());
   return { devices, notes };
 }
