@@ -189,8 +189,8 @@ export function parseTracefs(bytes: Buffer, source: string): Trace {
     const where = [...lostByCpu].map(([cpu, n]) => `CPU ${cpu}: ${n}`).join(', ');
     notes.push(`${lost} events lost in the trace buffer (${where}): the log is not complete; give a larger buffer_size_kb`);
   }
-  if (unterminated && events.length > 0) {
-    // only skipped events can end without a newline and get here; say so anyway
+  if (unterminated && events.length > 0 && problems.errors.length === 0) {
+    // a cut event line is named above; a cut line of an event we skip is only seen here
     notes.push('the log does not end with a newline: it may be cut short');
   }
   const pageCache = events.filter((e) => e.kind === 'fault').length;
