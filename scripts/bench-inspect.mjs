@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { recordRows } from './bench-rows.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cache = process.env.BENCH_CACHE ?? join(root, 'work-cache');
@@ -133,3 +134,9 @@ if (base) {
     process.stdout.write(`  ${what} / base ${' '.repeat(Math.max(0, 17 - what.length))}= ${(med[k] / med[b]).toFixed(2)}x wall, ${(cpu[k] / cpu[b]).toFixed(2)}x CPU, ${rss[k].toFixed(0)} vs ${rss[b].toFixed(0)} MiB\n`);
   }
 }
+recordRows([
+  { goal: `rdsquashfs -d, ${FILES}-file image`, measured: `${med[1].toFixed(0)} ms wall, ${cpu[1].toFixed(0)} ms CPU, ${rss[1].toFixed(0)} MiB peak`, ratio: '1.00x', target: 'reference', pass: true },
+  { goal: `bootprof inspect --json, ${FILES}-file image`, measured: `${med[0].toFixed(0)} ms wall, ${cpu[0].toFixed(0)} ms CPU, ${rss[0].toFixed(0)} MiB peak`, ratio: `${(med[0] / med[1]).toFixed(2)}x wall, ${(cpu[0] / cpu[1]).toFixed(2)}x CPU; ${rss[0].toFixed(0)} MiB`, target: '<= 2x wall, <= 64 MiB', pass: med[0] <= 2 * med[1] && rss[0] <= 64 },
+  { goal: `bootprof sort --image, ${FILES}-file image, 5,000-path list`, measured: `${med[4].toFixed(0)} ms wall, ${cpu[4].toFixed(0)} ms CPU, ${rss[4].toFixed(0)} MiB peak`, ratio: `${(med[4] / 1000).toFixed(2)} s`, target: '<= 1.5 s', pass: med[4] <= 1500 },
+  { goal: `bootprof readahead --image, same list`, measured: `${med[5].toFixed(0)} ms wall, ${cpu[5].toFixed(0)} ms CPU, ${rss[5].toFixed(0)} MiB peak`, ratio: `${(med[5] / 1000).toFixed(2)} s`, target: '<= 1.5 s', pass: med[5] <= 1500 },
+]);
