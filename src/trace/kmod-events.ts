@@ -142,6 +142,12 @@ function prime(): void {
     rows.push([seq, 1e10 + seq * 1e3, kind, 100 + (seq % 3), `c${seq % 3}`, seq % 6 === 0 ? '-' : '7:0', seq % 6 === 0 ? '-' : 10 + (seq % 5),
       ranged ? 4096 * (seq % 4) : '-', ranged ? 4096 : '-', path].join('\t'));
   }
+  // a big log's common rows: the same read again (a repeat: its comm is not looked up), so the
+  // next row's path is the one looked up last
+  for (let seq = 60; seq < 75; seq++) {
+    const file = Math.floor((seq - 60) / 3);
+    rows.push([seq, 1e10 + seq * 1e3, 'read', 100, 'c0', '7:0', 10 + file, 0, 4096, `/usr/lib/p${file}`].join('\t'));
+  }
   const log = Buffer.from(`${rows.join('\n')}\n`);
   parseKmodEvents(() => [log], 'prime');
 }
