@@ -202,3 +202,52 @@ t.test('readTrace streams a big module log: same events, errors at file offsets'
   t.equal(oneBad.events.length, 120_000 - 1, 'the bad row is left out, the rest kept');
   t.ok(oneBad.notes?.includes(`row skipped: ${path} at byte ${offset}: line ${badLine + 1}: unknown event "faulty"`), 'named by its line and file offset');
 });
+
+t.test('blkparse: both paths count the same good lines (packet commands, requests with a cdb) when most lines are bad', async (t) => {
+  const line = (seq: number, rest: string, action = 'D', rwbs = 'R'): string =>
+    `  7,0    0 ${String(seq).padStart(8)} ${(seq / 1000).toFixed(9).padStart(14)}   211  ${action.padEnd(2)} ${rwbs.padStart(3)} ${rest}`;
+  const good: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    good.push(line(3 * i + 1, `${i * 8} + 8 [md5sum]`)); // the fast path's line
+    good.push(line(3 * i + 2, '8 (25 00 00 00 00 00 00 00 00 00 00 00) [cdrom_id]')); // a packet command: no sector
+    good.push(line(3 * i + 3, `${i * 8} + 8 (28 00) [md5sum]`)); // a request with its cdb: the text path's
+  }
+  for (const bad of [170, 200]) {
+    const lines = [...good, ...Array.from({ length: bad }, (_, i) => `garbage ${i}`)];
+    const bytes = Buffer.from(`${lines.join('\n')}\n`, 'latin1');
+    const fast = outcome(() => parseBlkparse(bytes, 'f', {}));
+    const slow = outcome(() => parseBlkparse(bytes, 'f', { textOnly: true }));
+    t.same(fast, slow, `${good.length} good lines, then ${bad} bad ones`);
+    if (bad === 200) t.match(JSON.stringify(fast), /181 bad rows and 180 good ones/, 'refused, each good line counted once');
+    else t.ok('trace' in fast, 'mostly good: read, the bad lines named');
+  }
+});
+
+t.test('blkparse: the one-pass reader and the text path agree on a long varied output, whole and mutated', async (t) => {
+  const devices = ['7,0', '11,0', '8,16', '259,3'];
+  const lines: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const dev = devices[(i >> 3) % devices.length]!;
+    const kinds = [['D', 'RS'], ['D', 'FR'], ['Q', 'RS'], ['D', 'W'], ['C', 'RA'], ['D', 'RM'], ['D', 'R'], ['m', 'N']];
+    const [action, rwbs] = kinds[(i * 7) % kinds.length]!;
+    const rest = action === 'm' ? 'a message' : `${(i * 977) % 100000} + ${i % 13 === 0 ? 0 : 1 + (i % 64)} [comm ${i % 3}]`;
+    lines.push(`${dev.padStart(7)} ${String(i % 2).padStart(2)} ${String(i + 1).padStart(8)} ${(i * 0.0013).toFixed(9).padStart(14)} ${String(100 + (i % 9)).padStart(5)}  ${action!.padEnd(2)} ${rwbs!.padStart(3)} ${rest}`);
+  }
+  const whole = Buffer.from(`${lines.join('\n')}\nCPU0 (7,0):\n Reads Queued: 1, 4KiB\n`, 'latin1');
+  const fast = outcome(() => parseBlkparse(whole, 'f', {}));
+  t.same(fast, outcome(() => parseBlkparse(whole, 'f', { textOnly: true })), 'as generated');
+  t.ok('trace' in fast && fast.trace.events.length > 100 && fast.trace.devices!.length === devices.length, 'reads of every device');
+  let cases = 0;
+  for (let k = 0; k < 300; k++) {
+    const from = rand(lines.length - 60);
+    const bytes = Buffer.from(mutate(lines.slice(from, from + 60)), 'latin1');
+    const a = outcome(() => parseBlkparse(bytes, 'f', {}));
+    const b = outcome(() => parseBlkparse(bytes, 'f', { textOnly: true }));
+    if (JSON.stringify(a) !== JSON.stringify(b)) {
+      t.same(a, b, `mutated input ${JSON.stringify(bytes.toString('latin1'))}`);
+      return;
+    }
+    cases++;
+  }
+  t.equal(cases, 300, '300 mutated windows of 60 lines agree');
+});

@@ -84,6 +84,45 @@ export function forEachLineFast(
   }
 }
 
+/**
+ * forEachLineFast for a reader of whole runs of lines (blkparse-fast-rows.ts): `fast.take(start)`
+ * reads the good lines from `start` (a line's start) and returns the start of the first line it
+ * left, `fast.taken()` counts the lines it took so far. That line goes to `visit` as text, as
+ * forEachLineFast hands it over. A reader takes only newline-ended lines of at most MAX_LINE_BYTES.
+ */
+export function forEachLineBatched(
+  bytes: Buffer,
+  source: string,
+  fast: { take: (start: number) => number; taken: () => number },
+  visit: (text: string, offset: number, lineNumber: number, terminated: boolean) => void,
+  onLongLine?: (offset: number, lineNumber: number) => void,
+): void {
+  let pos = 0;
+  let lineNumber = 0;
+  const length = bytes.length;
+  while (pos < length) {
+    const before = fast.taken();
+    const next = fast.take(pos);
+    if (next !== pos) {
+      lineNumber += fast.taken() - before;
+      pos = next;
+      continue;
+    }
+    lineNumber++;
+    let end = bytes.indexOf(0x0a, pos);
+    const terminated = end !== -1;
+    if (!terminated) end = length;
+    if (end - pos > MAX_LINE_BYTES) {
+      if (onLongLine === undefined) throw longLine(source, pos);
+      onLongLine(pos, lineNumber);
+    } else {
+      const cr = end > pos && bytes[end - 1] === 0x0d ? 1 : 0;
+      visit(bytes.toString('latin1', pos, end - cr), pos, lineNumber, terminated);
+    }
+    pos = end + 1;
+  }
+}
+
 function longLine(source: string, offset: number): FormatError {
   return new FormatError(source, offset, `line longer than ${MAX_LINE_BYTES} bytes: this is not a text trace`);
 }
