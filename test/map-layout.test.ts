@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Extent, Layout } from '../src/image/layout.js';
 import { blockEventsToFileEvents, buildFileProfile, chooseDeviceCoordinates, mapTrace, parseDeviceOverride } from '../src/map/index.js';
 import { formatProfileTsv, parseProfile, parseProfileRows } from '../src/trace/map-output-format.js';
-import { parseTrace } from '../src/trace/read.js';
+import { parseTrace } from '../src/trace/parse-whole.js';
 import type { BlockEvent, FileEvent, Trace, TraceEvent } from '../src/trace/types.js';
 import { syntheticLayout, syntheticTree } from './helpers/synthetic-layout.js';
 

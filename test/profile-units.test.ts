@@ -103,7 +103,7 @@ t.test('resolution inside a root', (t) => {
 
 t.test('a gzip-compressed trace reads as what it holds; broken gzip is a typed error', async (t) => {
   const { gzipSync } = await import('node:zlib');
-  const { parseTrace } = await import('../src/trace/read.js');
+  const { parseTrace } = await import('../src/trace/parse-whole.js');
   const trace = parseTrace(gzipSync(Buffer.from('/etc/a\n/etc/b\n')), 'p.list.gz');
   t.equal(trace.format, 'bootlog');
   t.same(trace.events.map((e) => (e.kind === 'block' ? '' : e.path)), ['/etc/a', '/etc/b']);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parseBlkparse } from '../src/trace/blkparse.js';
-import { parseTrace, readTrace } from '../src/trace/read.js';
+import { readTrace } from '../src/trace/read.js';
+import { parseTrace } from '../src/trace/parse-whole.js';
 import type { BlockEvent, Trace } from '../src/trace/types.js';
 import { traceFixture as fixture } from './helpers/trace-samples.js';
 

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parseBlktrace } from '../src/trace/blktrace.js';
 import { mergeBlktraceCpus } from '../src/trace/merge-cpus.js';
-import { parseTrace, readTrace } from '../src/trace/read.js';
+import { readTrace } from '../src/trace/read.js';
+import { parseTrace } from '../src/trace/parse-whole.js';
 import type { BlockEvent } from '../src/trace/types.js';
 import { formatErrorOf, traceFixture as fixture } from './helpers/trace-samples.js';
 

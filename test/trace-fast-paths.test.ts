@@ -47,6 +47,21 @@ function mutate(lines: readonly string[]): string {
   return out.join('\n') + (rand(8) === 0 ? '' : '\n');
 }
 
+const TOKENS = ['', '0', '7', '999999', '1000000', '0000001', '1234567', '9007199254740991', '9007199254740992', '12345678901234567', '00000000000000000001', '0x', '0xg',
+  '0x12345678901234567', '(nil)', 'nil', 'x', '-1', '1e3', 'R', 'FR', 'D', 'W', 'N', 'RS', 'dma', 'blk', 'bs'];
+
+/** One random word of one random line (a run of letters, digits, '_', '(' or ')') replaced by another: numbers near every limit. */
+function mutateWord(lines: readonly string[]): string {
+  const out = [...lines];
+  const i = rand(out.length);
+  const words = [...out[i]!.matchAll(/[0-9A-Za-z_()]+/g)];
+  if (words.length > 0) {
+    const w = words[rand(words.length)]!;
+    out[i] = out[i]!.slice(0, w.index) + TOKENS[rand(TOKENS.length)]! + out[i]!.slice(w.index! + w[0].length);
+  }
+  return out.join('\n') + '\n';
+}
+
 const samples: Array<[string, (b: Buffer, s: string, o: { textOnly?: boolean }) => Trace, string[]]> = [
   ['qemu', parseQemuLog, ['qemu-cdrom.log', 'qemu-timestamps.log', 'captured/qemu-trace-timestamps.log']],
   ['blkparse', parseBlkparse, ['blkparse.txt', 'captured/blkparse-sr0.txt', 'captured/blkparse-loop0.txt']],
@@ -201,4 +216,110 @@ t.test('readTrace streams a big module log: same events, errors at file offsets'
   const oneBad = await readTrace(path);
   t.equal(oneBad.events.length, 120_000 - 1, 'the bad row is left out, the rest kept');
   t.ok(oneBad.notes?.includes(`row skipped: ${path} at byte ${offset}: line ${badLine + 1}: unknown event "faulty"`), 'named by its line and file offset');
+});
+
+t.test('blkparse: both paths count the same good lines (packet commands, requests with a cdb) when most lines are bad', async (t) => {
+  const line = (seq: number, rest: string, action = 'D', rwbs = 'R'): string =>
+    `  7,0    0 ${String(seq).padStart(8)} ${(seq / 1000).toFixed(9).padStart(14)}   211  ${action.padEnd(2)} ${rwbs.padStart(3)} ${rest}`;
+  const good: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    good.push(line(3 * i + 1, `${i * 8} + 8 [md5sum]`)); // the fast path's line
+    good.push(line(3 * i + 2, '8 (25 00 00 00 00 00 00 00 00 00 00 00) [cdrom_id]')); // a packet command: no sector
+    good.push(line(3 * i + 3, `${i * 8} + 8 (28 00) [md5sum]`)); // a request with its cdb: the text path's
+  }
+  for (const bad of [170, 200]) {
+    const lines = [...good, ...Array.from({ length: bad }, (_, i) => `garbage ${i}`)];
+    const bytes = Buffer.from(`${lines.join('\n')}\n`, 'latin1');
+    const fast = outcome(() => parseBlkparse(bytes, 'f', {}));
+    const slow = outcome(() => parseBlkparse(bytes, 'f', { textOnly: true }));
+    t.same(fast, slow, `${good.length} good lines, then ${bad} bad ones`);
+    if (bad === 200) t.match(JSON.stringify(fast), /181 bad rows and 180 good ones/, 'refused, each good line counted once');
+    else t.ok('trace' in fast, 'mostly good: read, the bad lines named');
+  }
+});
+
+t.test('blkparse: the one-pass reader and the text path agree on a long varied output, whole and mutated', async (t) => {
+  const devices = ['7,0', '11,0', '8,16', '259,3'];
+  const lines: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const dev = devices[(i >> 3) % devices.length]!;
+    const kinds = [['D', 'RS'], ['D', 'FR'], ['Q', 'RS'], ['D', 'W'], ['C', 'RA'], ['D', 'RM'], ['D', 'R'], ['m', 'N']];
+    const [action, rwbs] = kinds[(i * 7) % kinds.length]!;
+    const rest = action === 'm' ? 'a message' : `${(i * 977) % 100000} + ${i % 13 === 0 ? 0 : 1 + (i % 64)} [comm ${i % 3}]`;
+    lines.push(`${dev.padStart(7)} ${String(i % 2).padStart(2)} ${String(i + 1).padStart(8)} ${(i * 0.0013).toFixed(9).padStart(14)} ${String(100 + (i % 9)).padStart(5)}  ${action!.padEnd(2)} ${rwbs!.padStart(3)} ${rest}`);
+  }
+  const whole = Buffer.from(`${lines.join('\n')}\nCPU0 (7,0):\n Reads Queued: 1, 4KiB\n`, 'latin1');
+  const fast = outcome(() => parseBlkparse(whole, 'f', {}));
+  t.same(fast, outcome(() => parseBlkparse(whole, 'f', { textOnly: true })), 'as generated');
+  t.ok('trace' in fast && fast.trace.events.length > 100 && fast.trace.devices!.length === devices.length, 'reads of every device');
+  let cases = 0;
+  for (let k = 0; k < 600; k++) {
+    const from = rand(lines.length - 60);
+    const window = lines.slice(from, from + 60);
+    const bytes = Buffer.from(k % 2 === 0 ? mutate(window) : mutateWord(window), 'latin1');
+    const a = outcome(() => parseBlkparse(bytes, 'f', {}));
+    const b = outcome(() => parseBlkparse(bytes, 'f', { textOnly: true }));
+    if (JSON.stringify(a) !== JSON.stringify(b)) {
+      t.same(a, b, `mutated input ${JSON.stringify(bytes.toString('latin1'))}`);
+      return;
+    }
+    cases++;
+  }
+  t.equal(cases, 600, '600 mutated windows of 60 lines agree (a byte or a word changed)');
+});
+
+t.test('qemu: the one-pass reader and the text path agree on a long varied log, whole and mutated', async (t) => {
+  const lines: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const stamp = i % 5 === 4 ? '' : `${1000 + (i % 3)}@${1795632211 + (i >> 6)}.${String((i * 9973) % 1_000_000).padStart(6, '0')}:`;
+    const blk = ['0x55d5c7b0e8a0', '0x55D5C7B0E8A1', '(nil)', '0x1'][(i >> 4) % 4]!;
+    const kind = i % 11;
+    if (kind === 3) lines.push(`${stamp}ide_atapi_cmd_read IDEState: 0x55d5c7c00000; read dma: LBA=${i * 4} nb_sectors=4`);
+    else if (kind === 7) lines.push(`${stamp}blk_co_pwritev blk ${blk} bs 0x55d5c7b15000 offset ${i * 512} bytes 512 flags 0x0`);
+    else lines.push(`${stamp}blk_co_preadv blk ${blk} bs 0x55d5c7b15000 offset ${(i * 7919) % 300000 * 2048} bytes ${i % 13 === 0 ? 512 : 4096} flags 0x${i % 2}`);
+  }
+  const whole = Buffer.from(`${lines.join('\n')}\n`, 'latin1');
+  const fast = outcome(() => parseQemuLog(whole, 'q', {}));
+  t.same(fast, outcome(() => parseQemuLog(whole, 'q', { textOnly: true })), 'as generated');
+  t.ok('trace' in fast && fast.trace.events.length > 200 && fast.trace.devices!.length >= 4, 'reads of every blk pointer');
+  let cases = 0;
+  for (let k = 0; k < 600; k++) {
+    const from = rand(lines.length - 60);
+    const window = lines.slice(from, from + 60);
+    const bytes = Buffer.from(k % 2 === 0 ? mutate(window) : mutateWord(window), 'latin1');
+    const a = outcome(() => parseQemuLog(bytes, 'q', {}));
+    const b = outcome(() => parseQemuLog(bytes, 'q', { textOnly: true }));
+    if (JSON.stringify(a) !== JSON.stringify(b)) {
+      t.same(a, b, `mutated input ${JSON.stringify(bytes.toString('latin1'))}`);
+      return;
+    }
+    cases++;
+  }
+  t.equal(cases, 600, '600 mutated windows of 60 lines agree (a byte or a word changed)');
+});
+
+t.test('blkparse and qemu: every word of their common lines replaced by each awkward token, both paths agree', async (t) => {
+  const cases: Array<[string, (b: Buffer, s: string, o: { textOnly?: boolean }) => Trace, string[]]> = [
+    ['blkparse', parseBlkparse, ['  7,0    0        5     0.000529112   211  D  RS 3256 + 4 [md5sum]', ' 11,0    1       12     1.000000000   180  D  FR 64 + 0 [kworker/u2:1]']],
+    ['qemu', parseQemuLog, ['12345@1795632211.000997:blk_co_preadv blk 0x55d5c7b0e8a0 bs (nil) offset 4096 bytes 512 flags 0x0', 'blk_co_preadv blk (nil) bs 0x1 offset 0 bytes 4096 flags 0xA']],
+  ];
+  for (const [name, parse, samples] of cases) {
+    let checked = 0;
+    for (const sample of samples) {
+      for (const w of sample.matchAll(/[0-9A-Za-z_()]+/g)) {
+        for (const token of TOKENS) {
+          const line = sample.slice(0, w.index) + token + sample.slice(w.index! + w[0].length);
+          const bytes = Buffer.from(`${samples[0]}\n${line}\n${samples[1]}\n`, 'latin1');
+          const a = outcome(() => parse(bytes, 'f', {}));
+          const b = outcome(() => parse(bytes, 'f', { textOnly: true }));
+          if (JSON.stringify(a) !== JSON.stringify(b)) {
+            t.same(a, b, `${name}: ${JSON.stringify(line)}`);
+            return;
+          }
+          checked++;
+        }
+      }
+    }
+    t.ok(checked > 500, `${name}: ${checked} lines agree`);
+  }
 });

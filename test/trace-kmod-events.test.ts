@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parseKmodEvents } from '../src/trace/kmod-events.js';
-import { parseTrace, readTrace } from '../src/trace/read.js';
+import { readTrace } from '../src/trace/read.js';
+import { parseTrace } from '../src/trace/parse-whole.js';
 import { isFileEvent, type BlockEvent, type FileEvent } from '../src/trace/types.js';
 import { runCli } from './helpers/cli.js';
 import { traceFixture as fixture } from './helpers/trace-samples.js';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { FormatError } from '../src/errors.js';
 import { readLayoutManifest } from '../src/image/manifest.js';
 import { mapTrace } from '../src/map/index.js';
-import { parseTrace } from '../src/trace/read.js';
+import { parseTrace } from '../src/trace/parse-whole.js';
 import { looksLikeTracefs, parseTracefs } from '../src/trace/tracefs.js';
 import type { FileEvent } from '../src/trace/types.js';
 import { runCli } from './helpers/cli.js';

@@ -1,4 +1,4 @@
-import { resolveRegularFile } from '../tree/resolve.js';
+import { regularFileResolver } from '../tree/resolve.js';
 import type { TreeView } from '../tree/tree-view.js';
 import type { DroppedPath, ProfileEntry } from './types.js';
 
@@ -22,14 +22,15 @@ export function selectRegularFiles(entries: readonly ProfileEntry[], tree?: Tree
   const files: SelectedFile[] = [];
   const dropped: DroppedPath[] = [];
   const seenIds = new Map<string, string>();
+  const resolve = tree === undefined ? undefined : regularFileResolver(tree);
   for (const entry of entries) {
-    if (tree === undefined) {
+    if (resolve === undefined) {
       const rel = entry.path.replace(/^\/+/, '');
       if (rel === '') dropped.push({ path: entry.path, reason: 'root' });
       else files.push({ entry, rel });
       continue;
     }
-    const res = resolveRegularFile(tree, entry.path);
+    const res = resolve(entry.path);
     if (!res.ok) {
       const drop: DroppedPath = { path: entry.path, reason: res.reason };
       if (res.detail !== undefined) drop.detail = res.detail;

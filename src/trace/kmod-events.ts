@@ -139,8 +139,15 @@ function prime(): void {
     const kind = kinds[seq % kinds.length]!;
     const ranged = kind === 'read' || kind === 'fault' || kind === 'sqread';
     const path = kind === 'sqread' || seq % 12 === 11 ? '-' : `/usr/lib/p${seq % 5}`;
-    rows.push([seq, 1e10 + seq * 1e3, kind, 100 + (seq % 3), `c${seq % 3}`, seq % 6 === 0 ? '-' : '7:0', seq % 6 === 0 ? '-' : 10 + (seq % 5),
+    // two devices in turn: the reader's check of a device other than the row before's runs often enough to be compiled too
+    rows.push([seq, 1e10 + seq * 1e3, kind, 100 + (seq % 3), `c${seq % 3}`, seq % 6 === 0 ? '-' : seq % 4 === 1 ? '8:1' : '7:0', seq % 6 === 0 ? '-' : 10 + (seq % 5),
       ranged ? 4096 * (seq % 4) : '-', ranged ? 4096 : '-', path].join('\t'));
+  }
+  // a big log's common rows: the same read again (a repeat: its comm is not looked up), so the
+  // next row's path is the one looked up last
+  for (let seq = 60; seq < 75; seq++) {
+    const file = Math.floor((seq - 60) / 3);
+    rows.push([seq, 1e10 + seq * 1e3, 'read', 100, 'c0', '7:0', 10 + file, 0, 4096, `/usr/lib/p${file}`].join('\t'));
   }
   const log = Buffer.from(`${rows.join('\n')}\n`);
   parseKmodEvents(() => [log], 'prime');

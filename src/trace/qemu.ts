@@ -1,7 +1,8 @@
 import { FormatError } from '../errors.js';
-import { ByteStrings, bytesStartWith, countAt, digitsEnd } from './byte-fields.js';
+import { ByteStrings } from './byte-fields.js';
+import { qemuFastRows, type QemuState } from './qemu-fast-rows.js';
 import { RowProblems } from './row-problems.js';
-import { MAX_LINE_BYTES, excerpt, firstBinaryByte, forEachLineFast, headLines, parseCount } from './text-lines.js';
+import { MAX_LINE_BYTES, excerpt, firstBinaryByte, forEachLineBatched, headLines, parseCount } from './text-lines.js';
 import type { BlockEvent, Trace, TraceDevice } from './types.js';
 
 /**
@@ -39,88 +40,19 @@ export function looksLikeQemuLog(head: Buffer): boolean {
 /** `textOnly` turns the byte fast path off: the tests check that both paths agree. */
 export function parseQemuLog(bytes: Buffer, source: string, options: { textOnly?: boolean } = {}): Trace {
   const reads: BlockEvent[] = [];
-  let originSec: number | undefined;
   let skippedLines = 0;
   // a bad line is named and skipped (issue 11): the other lines are good only if they parse
   const problems = new RowProblems(source, 'a qemu trace log');
   const skip = (offset: number, message: string): void => problems.add(new FormatError(source, offset, message), reads.length + skippedLines);
 
-  const pointers = new ByteStrings();
-  const blkDevices = new Map<string, string>();
-  const length = bytes.length;
-  /** The end of hex digits from `at` (at most 16 of them), or -1. */
-  const hexEnd = (at: number): number => {
-    let k = at;
-    while (k < length && k - at <= 16) {
-      const c = bytes[k]!;
-      const lower = c | 0x20; // a-f and A-F
-      if (!((c >= 0x30 && c <= 0x39) || (lower >= 0x61 && lower <= 0x66))) break;
-      k++;
-    }
-    return k === at || k - at > 16 ? -1 : k;
-  };
-  /** `0x...` or `(nil)` at `at`: its end, or -1. */
-  const pointerEnd = (at: number): number => {
-    if (bytesStartWith(bytes, at, length, '(nil)')) return at + 5;
-    return bytesStartWith(bytes, at, length, '0x') ? hexEnd(at + 2) : -1;
-  };
-  /** `word` then a decimal at `at`: the decimal's end, or -1. */
-  const numberAfter = (at: number, word: string): number => {
-    if (!bytesStartWith(bytes, at, length, word)) return -1;
-    const end = digitsEnd(bytes, at + word.length, length);
-    return end === at + word.length ? -1 : end;
+  const state: QemuState = { reads, pointers: new ByteStrings(), blkDevices: new Map(), originSec: undefined, taken: 0 };
+  // the common line is read straight from the bytes (qemu-fast-rows.ts); the rest, and every report, here
+  const fast = {
+    take: (start: number): number => (options.textOnly === true ? start : qemuFastRows(state, bytes, start, bytes.length)),
+    taken: (): number => state.taken,
   };
 
-  /*
-   * The common line, `[PID@SEC.USEC:]blk_co_preadv blk 0x.. bs 0x.. offset N bytes N flags 0x..`,
-   * read from the bytes (parsing a big log was mostly regexes and string slices). It accepts a
-   * subset of what the text path accepts, with the same values; any other line (other events,
-   * ide_atapi_cmd_read, CRLF, anything malformed) returns -1 and goes through the text path.
-   */
-  const fast = (start: number): number => {
-    if (options.textOnly === true) return -1;
-    let at = start;
-    let timeNs: number | undefined;
-    if (bytes[at]! >= 0x30 && bytes[at]! <= 0x39) {
-      at = digitsEnd(bytes, at, length);
-      if (bytes[at] !== 0x40 /* @ */) return -1;
-      const secEnd = digitsEnd(bytes, at + 1, length);
-      const sec = countAt(bytes, at + 1, secEnd);
-      if (sec === undefined || bytes[secEnd] !== 0x2e /* . */) return -1;
-      const usecEnd = digitsEnd(bytes, secEnd + 1, length);
-      const usec = countAt(bytes, secEnd + 1, usecEnd);
-      if (usec === undefined || usec >= 1_000_000 || bytes[usecEnd] !== 0x3a /* : */) return -1;
-      originSec ??= sec;
-      timeNs = (sec - originSec) * 1e9 + usec * 1000;
-      at = usecEnd + 1;
-    }
-    if (!bytesStartWith(bytes, at, length, 'blk_co_preadv blk ')) return -1;
-    const blkStart = at + 18;
-    const blkEnd = pointerEnd(blkStart);
-    if (blkEnd === -1 || !bytesStartWith(bytes, blkEnd, length, ' bs ')) return -1;
-    const bsEnd = pointerEnd(blkEnd + 4);
-    if (bsEnd === -1) return -1;
-    const offsetEnd = numberAfter(bsEnd, ' offset ');
-    if (offsetEnd === -1) return -1;
-    const bytesEnd = numberAfter(offsetEnd, ' bytes ');
-    if (bytesEnd === -1 || !bytesStartWith(bytes, bytesEnd, length, ' flags 0x')) return -1;
-    const flagsEnd = hexEnd(bytesEnd + 9);
-    if (flagsEnd === -1 || bytes[flagsEnd] !== 0x0a) return -1;
-    const offset = countAt(bytes, bsEnd + 8, offsetEnd);
-    const size = countAt(bytes, offsetEnd + 7, bytesEnd);
-    if (offset === undefined || size === undefined) return -1;
-    const pointer = pointers.get(bytes, blkStart, blkEnd);
-    let device = blkDevices.get(pointer);
-    if (device === undefined) blkDevices.set(pointer, (device = `blk@${pointer}`));
-    reads.push(
-      timeNs === undefined
-        ? { kind: 'block', seq: 0, device, offset, length: size }
-        : { kind: 'block', seq: 0, device, offset, length: size, timeNs },
-    );
-    return flagsEnd;
-  };
-
-  forEachLineFast(bytes, source, fast, (text, offset, lineNumber, terminated) => {
+  forEachLineBatched(bytes, source, fast, (text, offset, lineNumber, terminated) => {
     if (text.length === 0) return;
     let body = text;
     let timeNs: number | undefined;
@@ -132,8 +64,8 @@ export function parseQemuLog(bytes: Buffer, source: string, options: { textOnly?
         return skip(offset, `line ${lineNumber}: bad timestamp prefix ${excerpt(text)}`);
       }
       // Wall-clock seconds since 1970 in ns do not fit a double exactly: count from the first line's second.
-      originSec ??= sec;
-      timeNs = (sec - originSec) * 1e9 + usec * 1000;
+      const origin = (state.originSec ??= sec);
+      timeNs = (sec - origin) * 1e9 + usec * 1000;
       body = text.slice(stamp[0].length);
     }
     const isBlk = body.startsWith(BLK_NAME);
@@ -164,11 +96,18 @@ export function parseQemuLog(bytes: Buffer, source: string, options: { textOnly?
   const dropped = formatProbes(reads, notes);
   const { superseded, devices } = chooseOneSourcePerDevice(reads, dropped, notes);
   if (skippedLines > 0) notes.push(`${skippedLines} lines of other qemu events or messages skipped`);
-  const events: BlockEvent[] = [];
-  for (const e of reads) {
-    if (dropped.has(e) || superseded.has(e.device)) continue;
-    e.seq = events.length;
-    events.push(e);
+  let events: BlockEvent[];
+  if (dropped.size === 0 && superseded.size === 0) {
+    // the common case, no read left out: no set look-ups for a million reads
+    events = reads;
+    for (let i = 0; i < reads.length; i++) reads[i]!.seq = i;
+  } else {
+    events = [];
+    for (const e of reads) {
+      if (dropped.has(e) || superseded.has(e.device)) continue;
+      e.seq = events.length;
+      events.push(e);
+    }
   }
   return { source, format: 'qemu', events, devices, notes };
 }
@@ -179,7 +118,11 @@ const isIde = (e: BlockEvent): boolean => e.device.startsWith('ide@');
 function formatProbes(reads: readonly BlockEvent[], notes: string[]): Set<BlockEvent> {
   const seen = new Set<string>();
   const probes = new Set<BlockEvent>();
+  let previous: string | undefined;
   for (const e of reads) {
+    // the reads of a device come in runs: only a run's first read can be its first
+    if (e.device === previous) continue;
+    previous = e.device;
     if (seen.has(e.device)) continue;
     seen.add(e.device);
     if (!isIde(e) && e.offset === 0 && e.length === 512) probes.add(e);
@@ -201,14 +144,26 @@ function chooseOneSourcePerDevice(
 ): { superseded: Set<string>; devices: TraceDevice[] } {
   const counts = new Map<string, number>();
   const ideReads = new Map<string, number[]>();
+  // reads are counted per run of one device (in the order devices first appear), not one map update each
+  let run: string | undefined;
+  let runReads = 0;
+  let runIsIde = false;
   for (const e of reads) {
-    if (dropped.has(e)) continue;
-    counts.set(e.device, (counts.get(e.device) ?? 0) + 1);
-    if (!isIde(e)) continue;
+    if (dropped.size > 0 && dropped.has(e)) continue;
+    if (e.device !== run) {
+      if (run !== undefined) counts.set(run, counts.get(run)! + runReads);
+      run = e.device;
+      runReads = 0;
+      runIsIde = isIde(e);
+      if (!counts.has(run)) counts.set(run, 0);
+    }
+    runReads++;
+    if (!runIsIde) continue;
     let list = ideReads.get(e.device);
     if (list === undefined) ideReads.set(e.device, (list = []));
     list.push(e.offset);
   }
+  if (run !== undefined) counts.set(run, counts.get(run)! + runReads);
   const superseded = new Set<string>();
   const cdBlk = new Map<string, string>();
   if (ideReads.size > 0) {

@@ -77,7 +77,11 @@ export type Resolution =
  */
 export function resolveRegularFile(tree: TreeView, path: string): Resolution {
   if (!path.split('/').some((p) => p !== '' && p !== '.')) return { ok: false, reason: 'root' };
-  const found = resolvePath(tree, path);
+  return regularFileOf(resolvePath(tree, path));
+}
+
+/** resolveRegularFile's answer for a lookup. */
+function regularFileOf(found: Lookup): Resolution {
   if (!found.ok) {
     switch (found.failure) {
       case 'outside-root':
@@ -98,6 +102,39 @@ export function resolveRegularFile(tree: TreeView, path: string): Resolution {
     default:
       return { ok: false, reason: 'special' };
   }
+}
+
+/**
+ * resolveRegularFile for many paths of one tree: a boot profile names thousands of files in a few
+ * hundred directories, and each path's directory is resolved once. A path whose last component
+ * is a plain name (not "", "." or "..") in a directory resolved before starts from that
+ * directory's resolution: resolvePath reaches the same state there component by component, so
+ * only a final symlink (whose target may climb with "..") or a directory that did not resolve to
+ * a directory takes the whole walk again. The tree must not change meanwhile (HostTree caches
+ * its lstats too; an image's tree is read-only).
+ */
+export function regularFileResolver(tree: TreeView): (path: string) => Resolution {
+  const dirs = new Map<string, string | null>(); // a directory path as given -> its rel, or null: not a directory
+  return (path) => {
+    const cut = path.lastIndexOf('/');
+    const name = path.slice(cut + 1);
+    if (cut > 0 && name !== '' && name !== '.' && name !== '..') {
+      const dirPath = path.slice(0, cut);
+      let dirRel = dirs.get(dirPath);
+      if (dirRel === undefined) {
+        const found = resolvePath(tree, dirPath);
+        dirRel = found.ok && found.node.type === 'dir' ? found.rel : null;
+        dirs.set(dirPath, dirRel);
+      }
+      if (dirRel !== null) {
+        const rel = dirRel === '' ? name : `${dirRel}/${name}`;
+        const node = tree.lstat(rel);
+        if (node.type === 'missing') return { ok: false, reason: 'missing' }; // as resolvePath's failure of the last component
+        if (node.type !== 'symlink') return regularFileOf({ ok: true, rel, node });
+      }
+    }
+    return resolveRegularFile(tree, path);
+  };
 }
 
 /** Push the components of `path` so that the first component is popped first. */

@@ -38,7 +38,7 @@ export function buildDist(cacheRoot) {
 
 async function loadLib(dist) {
   const load = (rel) => import(pathToFileURL(join(dist, rel)).href);
-  return { open: await load('image/open.js'), read: await load('trace/read.js'), map: await load('map/index.js'), profile: await load('trace/map-output-format.js') };
+  return { open: await load('image/open.js'), read: await load('trace/parse-whole.js'), map: await load('map/index.js'), profile: await load('trace/map-output-format.js') };
 }
 
 /** The steps run on one input of a seed class. `$INPUT` is the input, `$AUX/x` a file beside the seeds. */

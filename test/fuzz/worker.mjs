@@ -18,7 +18,7 @@ const [errors, source, squashfs, iso, open, content, manifest, read, map, comman
   load('image/open.js'),
   load('image/file-content.js'),
   load('image/manifest.js'),
-  load('trace/read.js'),
+  load('trace/parse-whole.js'),
   load('map/index.js'),
   load('cli/commands/index.js'),
   import('yargs'),

@@ -130,15 +130,14 @@ export const sortCommand: CommandModule<object, SortArgs> = {
           placement = sortPlan.plan.placement;
         }
       }
-      const { renderSortFile } = await import('../../emit/sort-file.js');
-      const { renderGensquashfsSort } = await import('../../emit/gensquashfs-sort.js');
+      // each writer is loaded when its format is asked for
       const result: SortFileResult =
         args.format === 'gensquashfs'
-          ? renderGensquashfsSort(
+          ? (await import('../../emit/gensquashfs-sort.js')).renderGensquashfsSort(
               files.map((f) => ({ rel: f.rel, path: f.entry.path })),
               { placement, dontFragment: new Set(sortPlan?.unfragment.map((f) => f.rel) ?? []) },
             )
-          : renderSortFile(files, {
+          : (await import('../../emit/sort-file.js')).renderSortFile(files, {
               format: args.format,
               placement,
               ...(tree !== undefined ? { topLevel: tree.topLevel() } : {}),
