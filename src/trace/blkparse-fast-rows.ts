@@ -98,13 +98,7 @@ export function blkparseFastRows(s: BlkparseState, bytes: Uint8Array, p: number,
     const read = isD && (bytes[rwbs] === 0x46 /* F */ ? rwbs + 1 < rwbsEnd && bytes[rwbs + 1] === 0x52 : bytes[rwbs] === 0x52); /* R */
     if (!read) {
       // to the newline: no control byte (the text path strips a final CR)
-      while (k < end) {
-        const c = bytes[k]!;
-        if (c < SPACE) {
-          if (c !== 0x09) break;
-        } else if (c === 0x7f) break;
-        k++;
-      }
+      k = controlByteFrom(bytes, k, end);
       if (k === end || bytes[k] !== NEWLINE || k === rest || k - lineStart > MAX_LINE_BYTES) break;
       traceLines++;
       taken++;
@@ -125,14 +119,7 @@ export function blkparseFastRows(s: BlkparseState, bytes: Uint8Array, p: number,
     const countDigits = k - start;
     if (countDigits === 0 || bytes[k] !== SPACE || bytes[k + 1] !== 0x5b /* [ */) break;
     const commStart = k + 2;
-    k = commStart;
-    while (k < end) {
-      const c = bytes[k]!;
-      if (c < SPACE) {
-        if (c !== 0x09) break;
-      } else if (c === 0x7f) break;
-      k++;
-    }
+    k = controlByteFrom(bytes, commStart, end);
     if (k === end || bytes[k] !== NEWLINE || k - 1 < commStart || bytes[k - 1] !== 0x5d /* ] */ || k - lineStart > MAX_LINE_BYTES) break;
     // the numbers as countAt reads them: 1 to 16 digits, a safe integer (a longer sum only rounds up)
     if (secDigits > MAX_DIGITS || sectorDigits > MAX_DIGITS || countDigits > MAX_DIGITS) break;
@@ -157,4 +144,16 @@ export function blkparseFastRows(s: BlkparseState, bytes: Uint8Array, p: number,
   s.traceLines = traceLines;
   s.taken += taken;
   return p;
+}
+
+/** The first control byte (other than a tab) from bytes[k] on, or `end`: where a line's plain text stops. */
+function controlByteFrom(bytes: Uint8Array, k: number, end: number): number {
+  while (k < end) {
+    const c = bytes[k]!;
+    if (c < SPACE) {
+      if (c !== 0x09) return k;
+    } else if (c === 0x7f) return k;
+    k++;
+  }
+  return end;
 }
