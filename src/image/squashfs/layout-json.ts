@@ -146,10 +146,8 @@ class FileRows {
     const names = t.dirBytes;
     const parents = t.parent;
     const nameStarts = t.nameStart;
-    const nameLengths = t.nameLength;
-    const flags = t.flags;
-    const sizes = t.size;
-    const end = buf.length;
+        const flags = t.flags;
+        const end = buf.length;
     let i = this.next;
     for (; i < stop; i++) {
       const row = rows[i]!;
@@ -166,12 +164,12 @@ class FileRows {
       if ((flags[row]! & PLAIN_NAME) !== 0) {
         // checked by the directory reader: printable ASCII, no quote or backslash
         const start = nameStarts[row]!;
-        const nameEnd = start + nameLengths[row]!;
+        const nameEnd = start + t.nameLength(row);
         for (let k = start; k < nameEnd; k++) buf[pos++] = names[k]!;
       } else pos += escapedName(t, row, buf, pos);
       buf.set(FILE_LAYER, pos);
       pos += FILE_LAYER.length;
-      pos = writeUint(sizes[row]!, buf, pos);
+      pos = writeUint(t.size(row), buf, pos);
       buf.set(FILE_INODE, pos);
       pos += FILE_INODE.length;
       pos = writeUint(t.inode(row), buf, pos);
