@@ -40,6 +40,9 @@ export class EntryTable {
   nameStart = new Uint32Array(0);
   /** Basic inode type 1..7 (1 dir, 2 file, 3 symlink, ...). */
   type = new Uint8Array(0);
+  /** Rows of the directories and of the symlinks, ascending (the Layout's tree lists them: no pass over every row). */
+  readonly dirRows: number[] = [];
+  readonly symlinkRows: number[] = [];
   /** PLAIN_NAME, LINKED, EXTENDED, HAS_BLOCKS and HAS_TAIL bits. */
   flags = new Uint8Array(0);
   /** First child and next sibling (-1: none), for path lookups: built from `parent` on first use. */
@@ -221,7 +224,7 @@ export class EntryTable {
       if (f.fragment >= 0) flags |= HAS_TAIL;
     }
     this.flags[i] = flags;
-    this.count(type, flags);
+    this.count(i, type, flags);
   }
 
   /** Row i is another link to row `from`'s inode. */
@@ -230,11 +233,15 @@ export class EntryTable {
     this.type[i] = type;
     const flags = (this.flags[i]! & PLAIN_NAME) | (this.flags[from]! & ~PLAIN_NAME);
     this.flags[i] = flags;
-    this.count(type, flags);
+    this.count(i, type, flags);
   }
 
-  private count(type: number, flags: number): void {
-    if (type !== 2) return;
+  private count(i: number, type: number, flags: number): void {
+    if (type !== 2) {
+      if (type === 1) this.dirRows.push(i);
+      else if (type === 3) this.symlinkRows.push(i);
+      return;
+    }
     this.files++;
     if ((flags & LINKED) !== 0) this.linkedFiles++;
     if ((flags & HAS_BLOCKS) !== 0) this.filesWithBlocks++;
