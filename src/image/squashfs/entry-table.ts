@@ -278,7 +278,10 @@ export function walkTree(ctx: InodeContext, rootAt: number, directoryTable: Meta
   // that run of the stack is reversed so the first child is popped first.
   const W = CHILD_WORDS + 1;
   // A stack pointer over a plain array that never shrinks: no reallocation as it rises and falls.
-  const stack: number[] = [rootAt, 1, 0, 0, -1];
+  // rootAt as a small integer (`| 0`: it is an offset in the table, below 2^31): a double there
+  // (the root reference is a u64, so it came through double arithmetic) made this a double array,
+  // and every read of it boxed a number until V8 optimized the walk (80 bytes of garbage an entry).
+  const stack: number[] = [rootAt | 0, 1, 0, 0, -1];
   let sp = W;
   const scratch: number[] = [];
   const push = (a: number, b: number, c: number, d: number, e: number): void => {
