@@ -3,7 +3,6 @@ import { PLAIN_NAME, type EntryTable } from './entry-table.js';
 import type { SquashfsFileColumns } from './layout.js';
 
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
-const FILE_OPEN = latin1('{"path":');
 const FILE_LAYER = latin1('","layer":"squashfs","size":');
 const FILE_INODE = latin1(',"inode":');
 const FILE_SAME = latin1(',"sameDataAs":');
@@ -158,8 +157,6 @@ class FileRows {
       if (pos + prefix.length + NAME_MAX_JSON + ROW_EXTRA > end) break;
       if (i > 0) buf[pos++] = 0x2c; // ,
       // literals and the directory prefix by TypedArray#set: a builtin, fast before V8 optimizes this loop
-      buf.set(FILE_OPEN, pos);
-      pos += FILE_OPEN.length;
       buf.set(prefix, pos);
       pos += prefix.length;
       if ((flags[row]! & PLAIN_NAME) !== 0) {
@@ -186,12 +183,12 @@ class FileRows {
     return pos;
   }
 
-  /** The opening quote and the escaped path of directory `dir` with its slash (the root's: "/). */
+  /** `{"path":`, the opening quote and the escaped path of directory `dir` with its slash (the root's: "/): one copy a row. */
   private prefixFor(dir: number): void {
     if (dir === this.prefixDir) return;
     this.prefixDir = dir;
     const path = dir <= 0 ? '/' : `${this.t.pathOf(dir)}/`;
-    this.prefix = Buffer.from(JSON.stringify(path).slice(0, -1), 'utf8');
+    this.prefix = Buffer.from(`{"path":${JSON.stringify(path).slice(0, -1)}`, 'utf8');
   }
 }
 
