@@ -141,7 +141,7 @@ class FileRows {
   write(buf: Buffer, pos: number, max: number): number {
     const t = this.t;
     const rows = this.files.row;
-    const sameDataAs = this.files.sameDataAs;
+    const sharesWith = this.files.sharesWith;
     const stop = Math.min(this.files.count, this.next + max);
     const names = t.dirBytes;
     const parents = t.parent;
@@ -171,11 +171,11 @@ class FileRows {
       buf.set(FILE_INODE, pos);
       pos += FILE_INODE.length;
       pos = writeUint(t.inode(row), buf, pos);
-      const same = sameDataAs[i]!;
-      if (same >= 0) {
+      const shares = sharesWith[i]!;
+      if (shares > 0) {
         buf.set(FILE_SAME, pos);
         pos += FILE_SAME.length;
-        pos = writeUint(same, buf, pos);
+        pos = writeUint(shares - 1, buf, pos);
       }
       buf[pos++] = 0x7d; // }
     }

@@ -18,11 +18,16 @@ export function squashfsLayout(img: SquashfsImage, base: number): { files: Layou
   return { files: layoutFilesOf(img.table, files), extents };
 }
 
-/** The Layout's squashfs files as columns: entry row of each file, and the file it shares data with (-1: none). */
+/** The Layout's squashfs files as columns: entry row of each file, and the file it shares data with. */
 export interface SquashfsFileColumns {
   readonly count: number;
   readonly row: Int32Array;
-  readonly sameDataAs: Int32Array;
+  /**
+   * 1 + the index of the file whose data file i shares (its Layout `sameDataAs`), 0: none. Zero
+   * for none: a fresh typed array is zeros already, and its pages cost memory only where a
+   * duplicate is written (filled with -1, 100k files touched 400 kB).
+   */
+  readonly sharesWith: Int32Array;
 }
 
 /** LayoutFile objects for file columns (what Layout.files holds). */
@@ -31,7 +36,7 @@ export function layoutFilesOf(t: EntryTable, c: SquashfsFileColumns): LayoutFile
   for (let i = 0; i < c.count; i++) {
     const row = c.row[i]!;
     const file: LayoutFile = { path: t.pathOf(row), layer: 'squashfs', size: t.size(row), inode: t.inode(row) };
-    if (c.sameDataAs[i]! >= 0) file.sameDataAs = c.sameDataAs[i]!;
+    if (c.sharesWith[i]! > 0) file.sameDataAs = c.sharesWith[i]! - 1;
     files[i] = file;
   }
   return files;
@@ -41,7 +46,7 @@ export function layoutFilesOf(t: EntryTable, c: SquashfsFileColumns): LayoutFile
 export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files: SquashfsFileColumns; extents: Extent[] } {
   const t = img.table;
   const count = t.files;
-  const files = { count, row: new Int32Array(count), sameDataAs: new Int32Array(count).fill(-1) };
+  const files = { count, row: new Int32Array(count), sharesWith: new Int32Array(count) };
   const extents: Extent[] = [];
   // Hardlinks share an inode; duplicates share their first block (or their tail's place in a
   // fragment). Integer keys in typed-array maps: string keys, or a Map, cost more than the rest
@@ -56,7 +61,7 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
   const replay = (withData: boolean) => (map: IntMap, before: number): void => {
     for (let j = 0; j < before; j++) {
       const row = files.row[j]!;
-      if (files.sameDataAs[j]! >= 0 || t.hasBlocks(row) !== withData || (!withData && t.fragment(row) < 0)) continue;
+      if (files.sharesWith[j]! > 0 || t.hasBlocks(row) !== withData || (!withData && t.fragment(row) < 0)) continue;
       const key = keyOf(row);
       if (map.get(key) === undefined) map.set(key, j);
     }
@@ -75,7 +80,7 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
     if (t.linked(row)) {
       const sameInode = byInode.get(t.at[row]!);
       if (sameInode !== undefined) {
-        files.sameDataAs[index] = sameInode;
+        files.sharesWith[index] = sameInode + 1;
         continue;
       }
       byInode.set(t.at[row]!, index);
@@ -88,7 +93,7 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
       const key = keyOf(row);
       const candidate = map.get(key, index);
       if (candidate !== undefined && sameData(t, rowOf[candidate]!, row)) {
-        files.sameDataAs[index] = candidate;
+        files.sharesWith[index] = candidate + 1;
         continue;
       }
       if (candidate === undefined) map.set(key, index);
