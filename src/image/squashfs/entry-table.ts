@@ -27,9 +27,9 @@ const HAS_TAIL = 16;
  */
 export class EntryTable {
   length = 0;
-  /** Regular files among the rows (hardlinks counted once per row). */
+  /** Rows that are regular files (a hardlinked file counts once per link). */
   files = 0;
-  /** Regular files with nlink > 1, with data blocks, and with a tail but no data block. */
+  /** Of those: with nlink > 1, with data blocks, and with a tail but no data block (the layout sizes its maps by them). */
   linkedFiles = 0;
   filesWithBlocks = 0;
   tailOnlyFiles = 0;

@@ -146,8 +146,8 @@ class FileRows {
     const names = t.dirBytes;
     const parents = t.parent;
     const nameStarts = t.nameStart;
-        const flags = t.flags;
-        const end = buf.length;
+    const flags = t.flags;
+    const end = buf.length;
     let i = this.next;
     for (; i < stop; i++) {
       const row = rows[i]!;
