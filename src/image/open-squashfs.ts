@@ -52,12 +52,9 @@ function* utf8Pieces(pieces: Iterable<string>): Generator<Uint8Array> {
 
 /** Directories and symlinks of the squashfs, for manifests (from the columns: no entry objects). */
 export function squashfsTree(squashfs: SquashfsImage): NonNullable<Layout['tree']> {
-  const dirs: string[] = [];
-  const links: { path: string; target: string }[] = [];
   const t = squashfs.table;
-  for (let i = 0; i < t.length; i++) {
-    if (t.type[i] === 1) dirs.push(t.pathOf(i));
-    else if (t.type[i] === 3) links.push({ path: t.pathOf(i), target: t.symlinkTarget(i) });
-  }
-  return { dirs, links };
+  return {
+    dirs: t.dirRows.map((i) => t.pathOf(i)),
+    links: t.symlinkRows.map((i) => ({ path: t.pathOf(i), target: t.symlinkTarget(i) })),
+  };
 }

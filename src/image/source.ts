@@ -11,6 +11,11 @@ export interface ByteSource {
   readonly size: number;
   /** Exactly `length` bytes at `offset`; throws FormatError when the range is past the end. */
   read(offset: number, length: number): Buffer;
+  /**
+   * read() into `scratch` (at least `length` bytes), for a caller that reads window after window
+   * and is done with each before the next: the bytes, in scratch or in the source's own memory.
+   */
+  readInto?(offset: number, length: number, scratch: Buffer): Buffer;
   close(): void;
 }
 
@@ -32,8 +37,12 @@ export class FileSource implements ByteSource {
   }
 
   read(offset: number, length: number): Buffer {
+    return this.readInto(offset, length, Buffer.allocUnsafe(length));
+  }
+
+  readInto(offset: number, length: number, scratch: Buffer): Buffer {
     checkRange(this, offset, length);
-    const buf = Buffer.allocUnsafe(length);
+    const buf = scratch.length === length ? scratch : scratch.subarray(0, length);
     let done = 0;
     while (done < length) {
       const n = readSync(this.fd, buf, done, length - done, offset + done);
@@ -57,6 +66,9 @@ export class BufferSource implements ByteSource {
     checkRange(this, offset, length);
     return this.bytes.subarray(offset, offset + length);
   }
+  readInto(offset: number, length: number): Buffer {
+    return this.read(offset, length);
+  }
   close(): void {}
 }
 
@@ -77,6 +89,10 @@ export class SliceSource implements ByteSource {
   read(offset: number, length: number): Buffer {
     checkRange(this, offset, length);
     return this.parent.read(this.base + offset, length);
+  }
+  readInto(offset: number, length: number, scratch: Buffer): Buffer {
+    checkRange(this, offset, length);
+    return this.parent.readInto ? this.parent.readInto(this.base + offset, length, scratch) : this.parent.read(this.base + offset, length);
   }
   close(): void {}
 }

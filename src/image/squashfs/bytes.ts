@@ -9,6 +9,8 @@ export const NO_TABLE = -1;
  */
 export function readU53(buf: Buffer, pos: number): number | undefined {
   const high = buf.readUInt32LE(pos + 4);
+  // high 0: the low word as it is (a small integer, not the double `0 * 2 ** 32 + low` gives)
+  if (high === 0) return buf.readUInt32LE(pos);
   return high >= 0x200000 ? undefined : high * 2 ** 32 + buf.readUInt32LE(pos);
 }
 

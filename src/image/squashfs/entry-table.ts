@@ -8,34 +8,43 @@ import type { SquashfsEntryType } from './types.js';
 export const PLAIN_NAME = 1;
 /** flags: nlink > 1. */
 const LINKED = 2;
-/** flags: an extended inode (its block list starts 56 bytes in, not 32). */
+/** flags: an extended inode (its fields sit elsewhere, its block list starts 56 bytes in, not 32). */
 const EXTENDED = 4;
+/** flags: a regular file with at least one data block. */
+const HAS_BLOCKS = 8;
+/** flags: a regular file with a tail in a fragment block. */
+const HAS_TAIL = 16;
 
 /**
  * Every entry of the tree as columns (typed arrays), depth-first in directory order, root first:
  * what the Layout and the JSON need, without one object per entry (at 100k entries the objects
  * cost a third of the CPU in garbage collection). Names stay bytes in the directory table; a
  * path is built only when asked for. Entry 0 is the root.
+ *
+ * A column holds only what the tables cannot give in a read or two: sizes, block and fragment
+ * fields and name lengths are read from the inode and directory tables when asked for (the walk
+ * has checked them), which keeps the columns at 14 bytes an entry, not 44 (100k entries: 3 MB).
  */
 export class EntryTable {
   length = 0;
+  /** Rows that are regular files (a hardlinked file counts once per link). */
+  files = 0;
+  /** Of those: with nlink > 1, with data blocks, and with a tail but no data block (the layout sizes its maps by them). */
+  linkedFiles = 0;
+  filesWithBlocks = 0;
+  tailOnlyFiles = 0;
   /** Position of the inode in the uncompressed inode table. */
   at = new Uint32Array(0);
   parent = new Int32Array(0);
-  /** Name in the directory table's bytes (the root has length 0). */
+  /** Name in the directory table's bytes (the root's is 0; its name is empty). */
   nameStart = new Uint32Array(0);
-  nameLength = new Uint16Array(0);
   /** Basic inode type 1..7 (1 dir, 2 file, 3 symlink, ...). */
   type = new Uint8Array(0);
-  /** PLAIN_NAME, LINKED and EXTENDED bits (what the inode table would be read again for). */
+  /** Rows of the directories and of the symlinks, ascending (the Layout's tree lists them: no pass over every row). */
+  readonly dirRows: number[] = [];
+  readonly symlinkRows: number[] = [];
+  /** PLAIN_NAME, LINKED, EXTENDED, HAS_BLOCKS and HAS_TAIL bits. */
   flags = new Uint8Array(0);
-  size = new Float64Array(0);
-  /** Regular files: first block position and block count. Symlinks: target position and length. */
-  startBlock = new Float64Array(0);
-  blockCount = new Uint32Array(0);
-  /** Fragment index of the tail, or -1. */
-  fragment = new Int32Array(0);
-  fragmentOffset = new Uint32Array(0);
   /** First child and next sibling (-1: none), for path lookups: built from `parent` on first use. */
   private links: { firstChild: Int32Array; nextSibling: Int32Array } | undefined;
   /** Paths of directories, built during the walk (there are few). */
@@ -43,14 +52,17 @@ export class EntryTable {
   private readonly children = new Map<number, Map<string, number>>();
 
   private readonly inodeView: DataView;
+  private readonly dirView: DataView;
 
   constructor(
     readonly inodeBytes: Buffer,
     readonly dirBytes: Buffer,
     /** Rows to allocate up front: the superblock's inode count (hardlinks add rows; columns grow then). */
     private readonly capacity: number,
+    readonly blockSize: number,
   ) {
     this.inodeView = new DataView(inodeBytes.buffer, inodeBytes.byteOffset, inodeBytes.byteLength);
+    this.dirView = new DataView(dirBytes.buffer, dirBytes.byteOffset, dirBytes.byteLength);
   }
 
   /** inode_number, at the same place in every inode type. */
@@ -61,6 +73,59 @@ export class EntryTable {
   /** More than one link (a hardlinked file). */
   linked(i: number): boolean {
     return (this.flags[i]! & LINKED) !== 0;
+  }
+
+  /** Regular files: at least one data block. */
+  hasBlocks(i: number): boolean {
+    return (this.flags[i]! & HAS_BLOCKS) !== 0;
+  }
+
+  /** Name length in bytes: the directory entry's name_size - 1 sits just before the name. */
+  nameLength(i: number): number {
+    return i === 0 ? 0 : this.dirView.getUint16(this.nameStart[i]! - 2, true) + 1;
+  }
+
+  /** file_size of a regular file, directory (listing bytes + 3) or symlink (target length). */
+  size(i: number): number {
+    const v = this.inodeView;
+    const at = this.at[i]!;
+    const extended = (this.flags[i]! & EXTENDED) !== 0;
+    switch (this.type[i]) {
+      case 2:
+        return extended ? v.getUint32(at + 28, true) * 4294967296 + v.getUint32(at + 24, true) : v.getUint32(at + 28, true);
+      case 1:
+        return extended ? v.getUint32(at + 20, true) : v.getUint16(at + 24, true);
+      case 3:
+        return v.getUint32(at + 20, true);
+      default:
+        return 0;
+    }
+  }
+
+  /** Regular files: position of the first data block. */
+  startBlock(i: number): number {
+    const v = this.inodeView;
+    const at = this.at[i]!;
+    return (this.flags[i]! & EXTENDED) !== 0 ? v.getUint32(at + 20, true) * 4294967296 + v.getUint32(at + 16, true) : v.getUint32(at + 16, true);
+  }
+
+  /** Regular files: number of data blocks (a tail in a fragment is not one). */
+  blockCount(i: number): number {
+    if ((this.flags[i]! & HAS_BLOCKS) === 0) return 0;
+    const size = this.size(i);
+    return (this.flags[i]! & HAS_TAIL) !== 0 ? Math.floor(size / this.blockSize) : Math.ceil(size / this.blockSize);
+  }
+
+  /** Regular files: fragment index of the tail, or -1. */
+  fragment(i: number): number {
+    if ((this.flags[i]! & HAS_TAIL) === 0) return -1;
+    return this.inodeView.getUint32(this.at[i]! + ((this.flags[i]! & EXTENDED) !== 0 ? 44 : 20), true);
+  }
+
+  /** Regular files with a tail: its offset in the fragment block. */
+  fragmentOffset(i: number): number {
+    if ((this.flags[i]! & HAS_TAIL) === 0) return 0;
+    return this.inodeView.getUint32(this.at[i]! + ((this.flags[i]! & EXTENDED) !== 0 ? 48 : 24), true);
   }
 
   /** Regular files: where the block size words are in the inode table (after the basic or extended header). */
@@ -93,7 +158,7 @@ export class EntryTable {
   }
 
   name(i: number): string {
-    return this.dirBytes.toString('utf8', this.nameStart[i]!, this.nameStart[i]! + this.nameLength[i]!);
+    return this.dirBytes.toString('utf8', this.nameStart[i]!, this.nameStart[i]! + this.nameLength(i));
   }
 
   pathOf(i: number): string {
@@ -105,8 +170,8 @@ export class EntryTable {
   }
 
   symlinkTarget(i: number): string {
-    const s = this.startBlock[i]!;
-    return this.inodeBytes.toString('utf8', s, s + this.blockCount[i]!);
+    const s = this.at[i]! + 24;
+    return this.inodeBytes.toString('utf8', s, s + this.inodeView.getUint32(this.at[i]! + 20, true));
   }
 
   /** Index of the entry at an exact path ("/", "/usr/bin/bash"), or -1; no symlink following. */
@@ -138,38 +203,49 @@ export class EntryTable {
     return names;
   }
 
-  /** Append a row; returns its index. Columns double when full. */
-  add(at: number, parent: number, nameStart: number, nameWord: number): number {
+  /** Append a row; returns its index. Columns double when full. `plain`: see PLAIN_NAME. */
+  add(at: number, parent: number, nameStart: number, plain: boolean): number {
     if (this.length >= this.at.length) this.grow(Math.max(this.capacity, this.at.length * 2));
     const i = this.length++;
     this.at[i] = at;
     this.parent[i] = parent;
     this.nameStart[i] = nameStart;
-    const notPlain = nameWord >= NAME_NOT_PLAIN;
-    this.nameLength[i] = notPlain ? nameWord - NAME_NOT_PLAIN : nameWord;
-    this.flags[i] = notPlain ? 0 : PLAIN_NAME;
+    this.flags[i] = plain ? PLAIN_NAME : 0;
     return i;
   }
 
+  /** Type and flags of row i from the checked fields readInode gave for its inode. */
   setFields(i: number, f: InodeFields): void {
-    this.type[i] = ((f.inodeType - 1) % 7) + 1;
-    this.flags[i] = (this.flags[i]! & PLAIN_NAME) | (f.nlink > 1 ? LINKED : 0) | (f.inodeType > 7 ? EXTENDED : 0);
-    this.size[i] = f.size;
-    const symlink = f.targetLength >= 0;
-    this.startBlock[i] = symlink ? f.targetAt : f.startBlock;
-    this.blockCount[i] = symlink ? f.targetLength : f.blockCount;
-    this.fragment[i] = f.fragment;
-    this.fragmentOffset[i] = f.fragmentOffset;
+    const type = ((f.inodeType - 1) % 7) + 1;
+    this.type[i] = type;
+    let flags = (this.flags[i]! & PLAIN_NAME) | (f.nlink > 1 ? LINKED : 0) | (f.inodeType > 7 ? EXTENDED : 0);
+    if (type === 2) {
+      if (f.blockCount > 0) flags |= HAS_BLOCKS;
+      if (f.fragment >= 0) flags |= HAS_TAIL;
+    }
+    this.flags[i] = flags;
+    this.count(i, type, flags);
   }
 
+  /** Row i is another link to row `from`'s inode. */
   copyFields(i: number, from: number): void {
-    this.type[i] = this.type[from]!;
-    this.flags[i] = (this.flags[i]! & PLAIN_NAME) | (this.flags[from]! & ~PLAIN_NAME);
-    this.size[i] = this.size[from]!;
-    this.startBlock[i] = this.startBlock[from]!;
-    this.blockCount[i] = this.blockCount[from]!;
-    this.fragment[i] = this.fragment[from]!;
-    this.fragmentOffset[i] = this.fragmentOffset[from]!;
+    const type = this.type[from]!;
+    this.type[i] = type;
+    const flags = (this.flags[i]! & PLAIN_NAME) | (this.flags[from]! & ~PLAIN_NAME);
+    this.flags[i] = flags;
+    this.count(i, type, flags);
+  }
+
+  private count(i: number, type: number, flags: number): void {
+    if (type !== 2) {
+      if (type === 1) this.dirRows.push(i);
+      else if (type === 3) this.symlinkRows.push(i);
+      return;
+    }
+    this.files++;
+    if ((flags & LINKED) !== 0) this.linkedFiles++;
+    if ((flags & HAS_BLOCKS) !== 0) this.filesWithBlocks++;
+    else if ((flags & HAS_TAIL) !== 0) this.tailOnlyFiles++;
   }
 
   setDirPath(i: number, path: string): void {
@@ -185,21 +261,15 @@ export class EntryTable {
     this.at = g(this.at, (k) => new Uint32Array(k));
     this.parent = g(this.parent, (k) => new Int32Array(k));
     this.nameStart = g(this.nameStart, (k) => new Uint32Array(k));
-    this.nameLength = g(this.nameLength, (k) => new Uint16Array(k));
     this.type = g(this.type, (k) => new Uint8Array(k));
     this.flags = g(this.flags, (k) => new Uint8Array(k));
-    this.size = g(this.size, (k) => new Float64Array(k));
-    this.startBlock = g(this.startBlock, (k) => new Float64Array(k));
-    this.blockCount = g(this.blockCount, (k) => new Uint32Array(k));
-    this.fragment = g(this.fragment, (k) => new Int32Array(k));
-    this.fragmentOffset = g(this.fragmentOffset, (k) => new Uint32Array(k));
   }
 }
 
 /** Depth-first walk in directory order, root first, with an explicit stack (no recursion limits); every inode is read and checked. */
 export function walkTree(ctx: InodeContext, rootAt: number, directoryTable: MetadataTable, inodeCount: number): EntryTable {
   const file = ctx.file;
-  const table = new EntryTable(ctx.table.bytes, directoryTable.bytes, Math.max(1, inodeCount));
+  const table = new EntryTable(ctx.table.bytes, directoryTable.bytes, Math.max(1, inodeCount), ctx.blockSize);
   const seenDirectories = new Set<number>();
   const hardlinks = new Map<number, number>();
   const dir: DirectoryInfo = { startBlock: 0, offset: 0, listingSize: 0, indexCount: 0 };
@@ -208,7 +278,10 @@ export function walkTree(ctx: InodeContext, rootAt: number, directoryTable: Meta
   // that run of the stack is reversed so the first child is popped first.
   const W = CHILD_WORDS + 1;
   // A stack pointer over a plain array that never shrinks: no reallocation as it rises and falls.
-  const stack: number[] = [rootAt, 1, 0, 0, -1];
+  // rootAt as a small integer (`| 0`: it is an offset in the table, below 2^31): a double there
+  // (the root reference is a u64, so it came through double arithmetic) made this a double array,
+  // and every read of it boxed a number until V8 optimized the walk (80 bytes of garbage an entry).
+  const stack: number[] = [rootAt | 0, 1, 0, 0, -1];
   let sp = W;
   const scratch: number[] = [];
   const push = (a: number, b: number, c: number, d: number, e: number): void => {
@@ -226,7 +299,7 @@ export function walkTree(ctx: InodeContext, rootAt: number, directoryTable: Meta
     sp -= W;
     const at = stack[sp]!;
     const claimedType = stack[sp + 1]!;
-    const i = table.add(at, stack[sp + 4]!, stack[sp + 2]!, stack[sp + 3]!);
+    const i = table.add(at, stack[sp + 4]!, stack[sp + 2]!, stack[sp + 3]! < NAME_NOT_PLAIN);
     const shared = hardlinks.size === 0 ? undefined : hardlinks.get(at);
     if (shared !== undefined) {
       if (table.type[shared] !== claimedType) {

@@ -68,10 +68,6 @@ const NO_BLOCKS: DataBlock[] = Object.freeze([]) as unknown as DataBlock[];
 export class InodeFields {
   inodeType = 0;
   inode = 0;
-  mode = 0;
-  uid = 0;
-  gid = 0;
-  mtime = 0;
   size = 0;
   nlink = 1;
   /** Device number, or -1. */
@@ -104,16 +100,18 @@ export function parseInode(ctx: InodeContext, at: number, dirOut: DirectoryInfo)
 /** The entry object for fields readInode filled (and checked). */
 export function entryOf(ctx: InodeContext, at: number, f: InodeFields): SquashfsEntry {
   const type = INODE_TYPES[(f.inodeType - 1) % 7]!;
+  const dv = ctx.table.view;
   const entry: SquashfsEntry = {
     path: '',
     type,
     inode: f.inode,
     inodeType: f.inodeType,
     inodeTableOffset: at,
-    mode: f.mode,
-    uid: f.uid,
-    gid: f.gid,
-    mtime: f.mtime,
+    mode: S_IFMT_BITS[type] | (dv.getUint16(at + 2, true) & 0o7777),
+    // ids and times from the table: readInode checked the id indexes
+    uid: ctx.idView.getUint32(dv.getUint16(at + 4, true) * 4, true),
+    gid: ctx.idView.getUint32(dv.getUint16(at + 6, true) * 4, true),
+    mtime: dv.getUint32(at + 8, true),
     size: f.size,
     nlink: f.nlink,
   };
@@ -155,7 +153,6 @@ export function readInode(ctx: InodeContext, at: number, dirOut: DirectoryInfo, 
   const inodeType = dv.getUint16(at, true);
   if (inodeType < 1 || inodeType > 14) inodeError(ctx, at, `unknown inode type ${inodeType}`);
   const extended = inodeType > 7;
-  const type = INODE_TYPES[(inodeType - 1) % 7]!;
   const uidIndex = dv.getUint16(at + 4, true);
   const gidIndex = dv.getUint16(at + 6, true);
   if (uidIndex >= ctx.idCount || gidIndex >= ctx.idCount) {
@@ -163,10 +160,6 @@ export function readInode(ctx: InodeContext, at: number, dirOut: DirectoryInfo, 
   }
   f.inodeType = inodeType;
   f.inode = dv.getUint32(at + 12, true);
-  f.mode = S_IFMT_BITS[type] | (dv.getUint16(at + 2, true) & 0o7777);
-  f.uid = ctx.idView.getUint32(uidIndex * 4, true);
-  f.gid = ctx.idView.getUint32(gidIndex * 4, true);
-  f.mtime = dv.getUint32(at + 8, true);
   f.size = 0;
   f.nlink = 1;
   f.rdev = -1;

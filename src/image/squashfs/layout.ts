@@ -18,11 +18,16 @@ export function squashfsLayout(img: SquashfsImage, base: number): { files: Layou
   return { files: layoutFilesOf(img.table, files), extents };
 }
 
-/** The Layout's squashfs files as columns: entry row of each file, and the file it shares data with (-1: none). */
+/** The Layout's squashfs files as columns: entry row of each file, and the file it shares data with. */
 export interface SquashfsFileColumns {
   readonly count: number;
   readonly row: Int32Array;
-  readonly sameDataAs: Int32Array;
+  /**
+   * 1 + the index of the file whose data file i shares (its Layout `sameDataAs`), 0: none. Zero
+   * for none: a fresh typed array is zeros already, and its pages cost memory only where a
+   * duplicate is written (filled with -1, 100k files touched 400 kB).
+   */
+  readonly sharesWith: Int32Array;
 }
 
 /** LayoutFile objects for file columns (what Layout.files holds). */
@@ -30,8 +35,8 @@ export function layoutFilesOf(t: EntryTable, c: SquashfsFileColumns): LayoutFile
   const files = new Array<LayoutFile>(c.count);
   for (let i = 0; i < c.count; i++) {
     const row = c.row[i]!;
-    const file: LayoutFile = { path: t.pathOf(row), layer: 'squashfs', size: t.size[row]!, inode: t.inode(row) };
-    if (c.sameDataAs[i]! >= 0) file.sameDataAs = c.sameDataAs[i]!;
+    const file: LayoutFile = { path: t.pathOf(row), layer: 'squashfs', size: t.size(row), inode: t.inode(row) };
+    if (c.sharesWith[i]! > 0) file.sameDataAs = c.sharesWith[i]! - 1;
     files[i] = file;
   }
   return files;
@@ -40,30 +45,23 @@ export function layoutFilesOf(t: EntryTable, c: SquashfsFileColumns): LayoutFile
 /** squashfsLayout with the files as columns: no object or path string per file. */
 export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files: SquashfsFileColumns; extents: Extent[] } {
   const t = img.table;
-  let count = 0;
-  for (let row = 0; row < t.length; row++) if (t.type[row] === 2) count++;
-  const files = { count, row: new Int32Array(count), sameDataAs: new Int32Array(count).fill(-1) };
+  const count = t.files;
+  const files = { count, row: new Int32Array(count), sharesWith: new Int32Array(count) };
   const extents: Extent[] = [];
   // Hardlinks share an inode; duplicates share their first block (or their tail's place in a
   // fragment). Integer keys in typed-array maps: string keys, or a Map, cost more than the rest
   // of the layout for 100k files.
-  // Each sized for the files that can use it (a table of 100k slots is 3 MB).
-  let linked = 0;
-  let withBlocks = 0;
-  let tails = 0;
-  for (let row = 0; row < t.length; row++) {
-    if (t.type[row] !== 2) continue;
-    if (t.linked(row)) linked++;
-    if (t.blockCount[row]! > 0) withBlocks++;
-    else if (t.fragment[row]! >= 0) tails++;
-  }
+  // Each sized for the files that can use it (a table of 100k slots is 3 MB); the walk counted them.
+  const linked = t.linkedFiles;
+  const withBlocks = t.filesWithBlocks;
+  const tails = t.tailOnlyFiles;
   const byInode = new IntMap(linked);
-  const keyOf = (row: number): number => (t.blockCount[row]! > 0 ? t.startBlock[row]! : t.fragment[row]! * img.blockSize + t.fragmentOffset[row]!);
+  const keyOf = (row: number): number => (t.hasBlocks(row) ? t.startBlock(row) : t.fragment(row) * img.blockSize + t.fragmentOffset(row));
   // The keys of the files seen so far that own their data, for a map built late (see IncreasingKeys).
   const replay = (withData: boolean) => (map: IntMap, before: number): void => {
     for (let j = 0; j < before; j++) {
       const row = files.row[j]!;
-      if (files.sameDataAs[j]! >= 0 || t.blockCount[row]! > 0 !== withData || (!withData && t.fragment[row]! < 0)) continue;
+      if (files.sharesWith[j]! > 0 || t.hasBlocks(row) !== withData || (!withData && t.fragment(row) < 0)) continue;
       const key = keyOf(row);
       if (map.get(key) === undefined) map.set(key, j);
     }
@@ -82,25 +80,25 @@ export function squashfsLayoutColumns(img: SquashfsImage, base: number): { files
     if (t.linked(row)) {
       const sameInode = byInode.get(t.at[row]!);
       if (sameInode !== undefined) {
-        files.sameDataAs[index] = sameInode;
+        files.sharesWith[index] = sameInode + 1;
         continue;
       }
       byInode.set(t.at[row]!, index);
     }
-    const count = t.blockCount[row]!;
-    const fragment = t.fragment[row]!;
+    const count = t.blockCount(row);
+    const fragment = t.fragment(row);
     const map = count > 0 ? byFirstBlock : fragment >= 0 ? byTail : undefined;
     if (map) {
       // a tail lies inside its block (offset + length <= block size): fragment * block size + offset is unique and small
       const key = keyOf(row);
       const candidate = map.get(key, index);
       if (candidate !== undefined && sameData(t, rowOf[candidate]!, row)) {
-        files.sameDataAs[index] = candidate;
+        files.sharesWith[index] = candidate + 1;
         continue;
       }
       if (candidate === undefined) map.set(key, index);
     }
-    let pos = t.startBlock[row]!;
+    let pos = count > 0 ? t.startBlock(row) : 0;
     const listAt = t.listAt(row);
     for (let i = 0; i < count; i++) {
       const word = words.readUInt32LE(listAt + i * 4);
@@ -164,18 +162,18 @@ class IncreasingKeys {
 
 /** Same size, same blocks, same tail: the second file stores nothing of its own. */
 function sameData(t: EntryTable, a: number, b: number): boolean {
-  if (t.size[a] !== t.size[b] || t.blockCount[a] !== t.blockCount[b]) return false;
-  if (t.blockCount[a]! > 0 && t.startBlock[a] !== t.startBlock[b]) return false;
+  const count = t.blockCount(a);
+  if (t.size(a) !== t.size(b) || count !== t.blockCount(b)) return false;
+  if (count > 0 && t.startBlock(a) !== t.startBlock(b)) return false;
   const words = t.inodeBytes;
-  const count = t.blockCount[a]!;
   for (let i = 0; i < count; i++) {
     // same first position and same sizes give the same positions
     if ((words.readUInt32LE(t.listAt(a) + i * 4) & BLOCK_SIZE_MASK) !== (words.readUInt32LE(t.listAt(b) + i * 4) & BLOCK_SIZE_MASK)) return false;
   }
-  const af = t.fragment[a]!;
-  const bf = t.fragment[b]!;
+  const af = t.fragment(a);
+  const bf = t.fragment(b);
   if (af < 0 || bf < 0) return af === bf;
-  return af === bf && t.fragmentOffset[a] === t.fragmentOffset[b];
+  return af === bf && t.fragmentOffset(a) === t.fragmentOffset(b);
 }
 
 /**

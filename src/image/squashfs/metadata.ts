@@ -141,12 +141,16 @@ export class MetadataTable {
     // blocks actually there should cost memory.
     let window: Buffer = Buffer.alloc(0);
     let windowPos = start;
+    // one buffer for every window: each block is inflated out of it before the next read
+    const src = reader.src;
+    const scratch = src.readInto ? Buffer.allocUnsafeSlow(Math.min(READ_WINDOW, limit - start)) : undefined;
     // Each block is charged at least a full block to the metadata budget, so a table of tiny
     // blocks ends within METADATA_BUDGET / METADATA_SIZE blocks.
     while (pos < limit) {
       if (pos + 2 + METADATA_SIZE > windowPos + window.length && windowPos + window.length < limit) {
         windowPos = pos;
-        window = reader.src.read(pos, Math.min(READ_WINDOW, limit - pos));
+        const length = Math.min(READ_WINDOW, limit - pos);
+        window = scratch !== undefined && src.readInto ? src.readInto(pos, length, scratch) : src.read(pos, length);
       }
       if (total + METADATA_SIZE > out.length) {
         const grown = Buffer.allocUnsafe(Math.max(out.length * 2, total + METADATA_SIZE));
