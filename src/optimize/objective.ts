@@ -7,6 +7,7 @@ import { mulberry32 } from '../sim/prng.js';
 import { accessesReachingDrive, replayOnLayout, type FileAccess } from '../sim/replay.js';
 import type { Boot } from './boots.js';
 import { perturbationSpread, perturbBoot } from './perturb.js';
+import { PlanCoster } from './plan-cost.js';
 import { predictLayout, type PlanShape } from './predict-layout.js';
 import type { Universe } from './universe.js';
 
@@ -62,9 +63,19 @@ export interface PlanCost {
 
 /** Mean cost of a plan's predicted layout over the objective's replays. */
 export function costOfPlan(universe: Universe, shape: PlanShape, objective: Objective): PlanCost {
-  const predicted = predictLayout(universe, shape);
-  return costOfLayout(predicted.layout, predicted.squashfsBytes, objective);
+  if (!(shape.blockSize > 0)) {
+    const predicted = predictLayout(universe, shape);
+    return costOfLayout(predicted.layout, predicted.squashfsBytes, objective);
+  }
+  // the same figures as costOfLayout(predictLayout(...)), without building the layout (plan-cost.ts)
+  let byUniverse = costers.get(objective);
+  if (byUniverse === undefined) costers.set(objective, (byUniverse = new WeakMap()));
+  let coster = byUniverse.get(universe);
+  if (coster === undefined) byUniverse.set(universe, (coster = new PlanCoster(universe, objective)));
+  return coster.cost(shape);
 }
+
+const costers = new WeakMap<Objective, WeakMap<Universe, PlanCoster>>();
 
 /** Mean cost of any layout (predicted, or read from a real build) over the objective's replays. */
 export function costOfLayout(layout: Layout, squashfsBytes: number, objective: Objective): PlanCost {

@@ -160,3 +160,8 @@ function layoutFiles(u: Universe): LayoutFile[] {
 function layoutSlots(u: Universe): Int32Array {
   return build(u).slots;
 }
+
+/** Each planned file's index in the predicted layouts' files (plan-cost.ts resolves accesses with it). */
+export function predictedSlots(u: Universe): Int32Array {
+  return layoutSlots(u);
+}

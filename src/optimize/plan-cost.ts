@@ -1,0 +1,400 @@
+import { indexLayout } from '../image/layout-index.js';
+import { simulateDevice } from '../sim/drive.js';
+import { throughPageCache } from '../sim/page-cache.js';
+import type { Reads } from '../sim/reads.js';
+import { accessesReachingDrive, type FileAccess } from '../sim/replay.js';
+import type { Objective, PlanCost } from './objective.js';
+import { predictLayout, predictedSlots, type PlanShape } from './predict-layout.js';
+import type { Universe } from './universe.js';
+
+/**
+ * The cost of a plan, as costOfLayout(predictLayout(plan)) computes it, without building the
+ * predicted Layout: the optimizer costs a few dozen plans of one universe, and per plan the Layout
+ * (an Extent object per block), its index, and a replay that looks every access up by path cost
+ * several times the drive model itself. Here the accesses are resolved to files once per block
+ * size, each plan places the files into typed arrays (the same arithmetic as predictLayout, in the
+ * same order), and the replay reads those. The figures are the same to the last bit:
+ * test/optimize-plan-cost.test.ts compares the two on random universes and plans.
+ */
+
+/** As replay.ts: an inode or directory read is one metadata block, 8 KiB uncompressed. */
+const METADATA_BLOCK = 8192;
+/** As predict-layout.ts. */
+const LONE_BLOCK_OVERHEAD = 64;
+const SUPERBLOCK_BYTES = 96;
+
+/** One replayed stream, resolved against the universe's layout slots (the same at every block size). */
+interface CompiledStream {
+  count: number;
+  /** Universe file index, or -1 for a slot no planned file holds. */
+  file: Int32Array;
+  /** The accessed range, clipped to the file as replayOnLayout clips it. */
+  from: Float64Array;
+  to: Float64Array;
+  /** 1 on the stream's first access to the slot: it reads the inode and the directory entry. */
+  first: Uint8Array;
+  /** Offsets of that inode and directory entry's metadata block inside their tables. */
+  inodeAt: Float64Array;
+  directoryAt: Float64Array;
+}
+
+/** What does not change between plans at one block size: each file's block lengths and tail. */
+interface BlockModel {
+  B: number;
+  streams: CompiledStream[];
+  /** Per file: index of its first block in the flat block arrays, and how many it has (files >= B). */
+  blockFirst: Int32Array;
+  blockCount: Int32Array;
+  blockLength: Float64Array;
+  /** Per file smaller than B: raw tail, compressed tail in a fragment, and alone in a block. */
+  tailRaw: Float64Array;
+  tailPacked: Float64Array;
+  loneLength: Float64Array;
+}
+
+/** The positions of one plan (scratch arrays, reused from plan to plan). */
+interface Placed {
+  blockStart: Float64Array;
+  /** Per file: where its own tail block starts (unfragmented), else NaN. */
+  loneStart: Float64Array;
+  /** Per file: its fragment block, else NaN. */
+  fragmentStart: Float64Array;
+  fragmentLength: Float64Array;
+  inodeStart: number;
+  directoryStart: number;
+  size: number;
+  squashfsBytes: number;
+}
+
+export class PlanCoster {
+  private readonly models = new Map<number, BlockModel>();
+  private readonly listed: Uint8Array;
+  private readonly sequence: Int32Array;
+  private readonly pending: Int32Array;
+  private placed: Placed | undefined;
+  private reads = new ReadColumns();
+  private readonly inodeLength: number;
+  private readonly directoryLength: number;
+
+  constructor(
+    private readonly universe: Universe,
+    private readonly objective: Objective,
+  ) {
+    const n = universe.files.length;
+    this.listed = new Uint8Array(n);
+    this.sequence = new Int32Array(n);
+    this.pending = new Int32Array(n);
+    this.inodeLength = tableLength(universe.metadata.inode);
+    this.directoryLength = tableLength(universe.metadata.directory);
+  }
+
+  cost(shape: PlanShape): PlanCost {
+    const model = this.modelFor(shape.blockSize);
+    const placed = this.place(shape, model);
+    const sum = { ms: 0, bytes: 0, seeks: 0, farSeeks: 0, seekDistance: 0 };
+    for (const stream of model.streams) {
+      const replay = this.replay(stream, model, placed);
+      const reads = throughPageCache(replay, placed.size, this.objective.kernel);
+      const run = simulateDevice(this.objective.device, reads, { lowerBound: false });
+      sum.ms += run.totals.totalMs;
+      sum.bytes += run.totals.bytes;
+      sum.seeks += run.totals.seeks;
+      sum.seekDistance += run.totals.seekDistance;
+      sum.farSeeks += run.totals.farSeeks;
+    }
+    const n = Math.max(1, this.objective.streams.length);
+    return {
+      ms: sum.ms / n,
+      bytes: sum.bytes / n,
+      seeks: sum.seeks / n,
+      farSeeks: sum.farSeeks / n,
+      seekDistance: sum.seekDistance / n,
+      squashfsBytes: placed.squashfsBytes,
+    };
+  }
+
+  /** Block lengths at B, and the objective's streams as costOfLayout replays them at B. */
+  private modelFor(blockSize: number): BlockModel {
+    const known = this.models.get(blockSize);
+    if (known !== undefined) return known;
+    const u = this.universe;
+    const B = blockSize;
+    // the layout predictLayout gives at B: its files and block size are all the replay looks up
+    const layout = predictLayout(u, { order: [], placement: 'beginning', unfragmented: new Set(), blockSize: B }).layout;
+    const index = indexLayout(layout);
+    const cache = (this.objective.reaching ??= new Map());
+    const layoutB = layout.blockSize ?? 0;
+    let reaching: FileAccess[][] | undefined = cache.get(layoutB);
+    if (reaching === undefined) cache.set(layoutB, (reaching = this.objective.streams.map((s) => accessesReachingDrive(index, s))));
+    const slots = predictedSlots(u);
+    const fileOfSlot = new Int32Array(layout.files.length).fill(-1);
+    slots.forEach((slot, f) => (fileOfSlot[slot] = f));
+    const nFiles = Math.max(1, layout.files.length);
+    const metadataAt = (total: number, rank: number): number => {
+      if (total <= 0) return 0;
+      const position = Math.min(total - 1, Math.floor(rank * total));
+      return Math.max(0, position - (position % METADATA_BLOCK));
+    };
+    const streams = reaching.map((accesses): CompiledStream => {
+      const count = accesses.length;
+      const s: CompiledStream = {
+        count: 0,
+        file: new Int32Array(count),
+        from: new Float64Array(count),
+        to: new Float64Array(count),
+        first: new Uint8Array(count),
+        inodeAt: new Float64Array(count),
+        directoryAt: new Float64Array(count),
+      };
+      const seen = new Uint8Array(layout.files.length);
+      let k = 0;
+      for (const access of accesses) {
+        const slot = index.byPath.get(access.path);
+        if (slot === undefined) continue; // missing from the layout: replayOnLayout skips it
+        const entry = layout.files[slot]!;
+        const from = Math.max(0, access.offset ?? 0);
+        s.file[k] = fileOfSlot[slot]!;
+        s.from[k] = from;
+        s.to[k] = access.length === undefined ? entry.size : Math.min(entry.size, from + Math.max(0, access.length));
+        if (seen[slot] === 0) {
+          seen[slot] = 1;
+          s.first[k] = 1;
+          const rank = slot / nFiles;
+          s.inodeAt[k] = metadataAt(this.inodeLength, rank);
+          s.directoryAt[k] = metadataAt(this.directoryLength, rank);
+        }
+        k++;
+      }
+      s.count = k;
+      return s;
+    });
+    const n = u.files.length;
+    const blockFirst = new Int32Array(n);
+    const blockCount = new Int32Array(n);
+    const tailRaw = new Float64Array(n);
+    const tailPacked = new Float64Array(n);
+    const loneLength = new Float64Array(n);
+    const lengths: number[] = [];
+    for (let f = 0; f < n; f++) {
+      const file = u.files[f]!;
+      const sameBlocks = B === u.baseBlockSize && file.blocks !== undefined;
+      blockFirst[f] = lengths.length;
+      if (file.size >= B) {
+        if (sameBlocks) {
+          for (const length of file.blocks!) lengths.push(length);
+        } else {
+          const raw = file.blocks === undefined
+            ? file.size
+            : Math.min(file.size, file.blocks.length * u.baseBlockSize + (file.size % u.baseBlockSize));
+          const full = Math.floor(raw / B);
+          const rawTail = raw % B;
+          for (let block = 0; block < full; block++) lengths.push(Math.max(1, Math.round(B * file.ratio)));
+          if (rawTail > 0) lengths.push(Math.max(1, Math.round(rawTail * file.ratio)));
+        }
+        blockCount[f] = lengths.length - blockFirst[f]!;
+        continue;
+      }
+      if (file.size === 0) continue;
+      const tail = file.size % B;
+      const compressedTail = sameBlocks && file.fragmentTail !== undefined ? file.fragmentTail : tail * file.ratio;
+      tailRaw[f] = tail;
+      tailPacked[f] = compressedTail;
+      loneLength[f] = Math.max(1, Math.round(Math.min(tail, compressedTail + LONE_BLOCK_OVERHEAD)));
+    }
+    const model: BlockModel = { B, streams, blockFirst, blockCount, blockLength: Float64Array.from(lengths), tailRaw, tailPacked, loneLength };
+    this.models.set(blockSize, model);
+    return model;
+  }
+
+  /** Where everything goes in this plan: predictLayout's walk, with positions instead of extents. */
+  private place(shape: PlanShape, model: BlockModel): Placed {
+    const u = this.universe;
+    const n = u.files.length;
+    const B = model.B;
+    let placed = this.placed;
+    if (placed === undefined || placed.blockStart.length < model.blockLength.length) {
+      placed = {
+        blockStart: new Float64Array(Math.max(model.blockLength.length, placed?.blockStart.length ?? 0)),
+        loneStart: new Float64Array(n),
+        fragmentStart: new Float64Array(n),
+        fragmentLength: new Float64Array(n),
+        inodeStart: 0,
+        directoryStart: 0,
+        size: 0,
+        squashfsBytes: 0,
+      };
+      this.placed = placed;
+    }
+    placed.loneStart.fill(NaN);
+    placed.fragmentStart.fill(NaN);
+    const { blockStart, loneStart, fragmentStart, fragmentLength } = placed;
+    const base = u.prefixBytes;
+    let cursor = 0;
+    if (base > 0) cursor += base;
+    cursor += SUPERBLOCK_BYTES;
+    const lump = (bytes: number): number => {
+      const at = cursor;
+      const length = Math.round(bytes);
+      if (length > 0) cursor += length;
+      return at;
+    };
+    // the pending fragment block, as SquashfsWriter keeps it
+    const pending = this.pending;
+    let pendingCount = 0;
+    let pendingRaw = 0;
+    let pendingBytes = 0;
+    const flush = (): void => {
+      if (pendingCount === 0) return;
+      const length = Math.max(1, Math.round(pendingBytes));
+      for (let i = 0; i < pendingCount; i++) {
+        fragmentStart[pending[i]!] = cursor;
+        fragmentLength[pending[i]!] = length;
+      }
+      cursor += length;
+      pendingCount = 0;
+      pendingRaw = 0;
+      pendingBytes = 0;
+    };
+    const restBytes = u.rest.dataBytes + u.rest.tailBytes;
+    const restTailRaw = u.rest.ratio > 0 ? u.rest.tailBytes / u.rest.ratio : 0;
+    if (shape.placement === 'end') lump(restBytes);
+
+    const listed = this.listed;
+    listed.fill(0);
+    const sequence = this.sequence;
+    let length = 0;
+    for (const f of shape.order) {
+      if (f >= 0 && f < n && listed[f] === 0) {
+        listed[f] = 1;
+        sequence[length++] = f;
+      }
+    }
+    for (let f = 0; f < n; f++) if (listed[f] === 0) sequence[length++] = f;
+
+    const sizes = u.files;
+    for (let i = 0; i < length; i++) {
+      const f = sequence[i]!;
+      const size = sizes[f]!.size;
+      if (size >= B) {
+        const first = model.blockFirst[f]!;
+        const end = first + model.blockCount[f]!;
+        for (let b = first; b < end; b++) {
+          blockStart[b] = cursor;
+          cursor += model.blockLength[b]!;
+        }
+        continue;
+      }
+      if (size === 0) continue;
+      if (shape.unfragmented.has(f)) {
+        loneStart[f] = cursor;
+        cursor += model.loneLength[f]!;
+        continue;
+      }
+      const raw = model.tailRaw[f]!;
+      if (pendingRaw + raw > B) flush();
+      pending[pendingCount++] = f;
+      pendingRaw += raw;
+      pendingBytes += model.tailPacked[f]!;
+    }
+
+    if (shape.placement === 'beginning') {
+      // the pending fragment block is written once the first unprofiled tails fill it up
+      const room = Math.max(0, B - pendingRaw);
+      const before = restTailRaw > 0 ? Math.min(1, room / restTailRaw) : 1;
+      lump(u.rest.dataBytes * before);
+      pendingBytes += Math.min(room, restTailRaw) * u.rest.ratio;
+      flush();
+      lump(u.rest.dataBytes * (1 - before) + Math.max(0, u.rest.tailBytes - Math.min(room, restTailRaw) * u.rest.ratio));
+    } else {
+      flush();
+    }
+    placed.inodeStart = lump(u.metadata.inode);
+    placed.directoryStart = lump(u.metadata.directory);
+    lump(u.metadata.other);
+    placed.size = cursor;
+    placed.squashfsBytes = cursor - base;
+    return placed;
+  }
+
+  /** replayOnLayout on the placed plan: the reads squashfs issues, whole blocks, in access order. */
+  private replay(stream: CompiledStream, model: BlockModel, placed: Placed): Reads {
+    const out = this.reads;
+    out.reset();
+    const B = model.B;
+    const sizes = this.universe.files;
+    const inodeLength = this.inodeLength;
+    const directoryLength = this.directoryLength;
+    for (let i = 0; i < stream.count; i++) {
+      const f = stream.file[i]!;
+      if (stream.first[i] === 1) {
+        if (inodeLength > 0) out.push(placed.inodeStart + stream.inodeAt[i]!, METADATA_BLOCK, -1, i);
+        if (directoryLength > 0) out.push(placed.directoryStart + stream.directoryAt[i]!, METADATA_BLOCK, -1, i);
+      }
+      const from = stream.from[i]!;
+      const to = stream.to[i]!;
+      if (to <= from || f < 0) continue; // opened, never read (an empty slot has no bytes to read)
+      const size = sizes[f]!.size;
+      if (size >= B) {
+        // a large file's blocks, in order; its tail is a block of its own, never in a fragment
+        const firstBlock = Math.floor(from / B);
+        const lastBlock = Math.max(firstBlock, Math.ceil(to / B) - 1);
+        const first = model.blockFirst[f]!;
+        const count = model.blockCount[f]!;
+        for (let block = firstBlock; block <= lastBlock && block < count; block++) {
+          out.push(placed.blockStart[first + block]!, model.blockLength[first + block]!, f, i);
+        }
+        continue;
+      }
+      const lone = placed.loneStart[f]!;
+      if (lone === lone) out.push(lone, model.loneLength[f]!, f, i);
+      else out.push(placed.fragmentStart[f]!, placed.fragmentLength[f]!, f, i);
+    }
+    return out.view();
+  }
+}
+
+/** A metadata table's length in the predicted layout (a lump rounded to bytes; none when empty). */
+function tableLength(bytes: number): number {
+  const length = Math.round(bytes);
+  return length > 0 ? length : 0;
+}
+
+/** Reads in columns, grown as needed and reused from replay to replay (the page cache copies them). */
+class ReadColumns {
+  private offset = new Float64Array(256);
+  private length = new Float64Array(256);
+  private file = new Int32Array(256);
+  private step = new Int32Array(256);
+  private n = 0;
+
+  reset(): void {
+    this.n = 0;
+  }
+
+  push(offset: number, length: number, file: number, step: number): void {
+    if (this.n === this.offset.length) this.grow();
+    this.offset[this.n] = offset;
+    this.length[this.n] = length;
+    this.file[this.n] = file;
+    this.step[this.n] = step;
+    this.n++;
+  }
+
+  view(): Reads {
+    const n = this.n;
+    return { count: n, offset: this.offset.subarray(0, n), length: this.length.subarray(0, n), file: this.file.subarray(0, n), step: this.step.subarray(0, n) };
+  }
+
+  private grow(): void {
+    const size = this.offset.length * 2;
+    const grown = <T extends Float64Array | Int32Array>(old: T, make: (n: number) => T): T => {
+      const next = make(size);
+      next.set(old);
+      return next;
+    };
+    this.offset = grown(this.offset, (k) => new Float64Array(k));
+    this.length = grown(this.length, (k) => new Float64Array(k));
+    this.file = grown(this.file, (k) => new Int32Array(k));
+    this.step = grown(this.step, (k) => new Int32Array(k));
+  }
+}
