@@ -17,6 +17,8 @@ export interface Objective {
   kernel: KernelOptions;
   /** Access streams to replay: each boot as recorded, then its perturbed variants. */
   streams: FileAccess[][];
+  /** The same streams as indexes into Universe.files (plan-cost.ts replays these without paths). */
+  streamFiles?: Int32Array[];
   /**
    * The streams without the accesses that only hit the page cache, per block size (they are the
    * same for every layout of the universe at one block size): a boot with a million reads of a few
@@ -41,13 +43,18 @@ export function buildObjective(universe: Universe, boots: readonly Boot[], optio
     accesses.map((a) => ({ path: paths[a.file]!, offset: a.offset, length: a.length }));
   const random = mulberry32(options.seed);
   const streams: FileAccess[][] = [];
+  const streamFiles: Int32Array[] = [];
+  const add = (accesses: Boot['accesses']): void => {
+    streams.push(toStream(accesses));
+    streamFiles.push(Int32Array.from(accesses, (a) => a.file));
+  };
   for (const boot of boots) {
-    streams.push(toStream(boot.accesses));
+    add(boot.accesses);
     const spread = perturbationSpread(boot, options.spreadFraction);
     if (spread <= 0) continue;
-    for (let k = 0; k < options.perturbations; k++) streams.push(toStream(perturbBoot(boot, random, spread)));
+    for (let k = 0; k < options.perturbations; k++) add(perturbBoot(boot, random, spread));
   }
-  return { device: options.device, kernel: options.kernel, streams };
+  return { device: options.device, kernel: options.kernel, streams, streamFiles };
 }
 
 export interface PlanCost {

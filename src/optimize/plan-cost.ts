@@ -4,7 +4,7 @@ import { throughPageCache } from '../sim/page-cache.js';
 import type { Reads } from '../sim/reads.js';
 import { accessesReachingDrive, type FileAccess } from '../sim/replay.js';
 import type { Objective, PlanCost } from './objective.js';
-import { predictLayout, predictedSlots, type PlanShape } from './predict-layout.js';
+import { predictedFileCount, predictLayout, predictedSlots, type PlanShape } from './predict-layout.js';
 import type { Universe } from './universe.js';
 
 /**
@@ -88,7 +88,25 @@ export class PlanCoster {
     this.directoryLength = tableLength(universe.metadata.directory);
   }
 
+  /** Plans costed so far, by a hash of their shape (the optimizer asks for some plans twice). */
+  private readonly known = new Map<number, { order: Float64Array; unfragmented: Float64Array; placement: string; blockSize: number; cost: PlanCost }[]>();
+
   cost(shape: PlanShape): PlanCost {
+    const order = Float64Array.from(shape.order);
+    const unfragmented = Float64Array.from(shape.unfragmented).sort();
+    const hash = hashOf(hashOf(shape.blockSize, order), unfragmented);
+    const same = this.known.get(hash)?.find(
+      (k) => k.blockSize === shape.blockSize && k.placement === shape.placement && equalArrays(k.order, order) && equalArrays(k.unfragmented, unfragmented),
+    );
+    if (same !== undefined) return { ...same.cost };
+    const cost = this.compute(shape);
+    let list = this.known.get(hash);
+    if (list === undefined) this.known.set(hash, (list = []));
+    list.push({ order, unfragmented, placement: shape.placement, blockSize: shape.blockSize, cost: { ...cost } });
+    return cost;
+  }
+
+  private compute(shape: PlanShape): PlanCost {
     const model = this.modelFor(shape.blockSize);
     const placed = this.place(shape, model);
     const sum = { ms: 0, bytes: 0, seeks: 0, farSeeks: 0, seekDistance: 0 };
@@ -119,55 +137,14 @@ export class PlanCoster {
     if (known !== undefined) return known;
     const u = this.universe;
     const B = blockSize;
-    // the layout predictLayout gives at B: its files and block size are all the replay looks up
-    const layout = predictLayout(u, { order: [], placement: 'beginning', unfragmented: new Set(), blockSize: B }).layout;
-    const index = indexLayout(layout);
     const cache = (this.objective.reaching ??= new Map());
-    const layoutB = layout.blockSize ?? 0;
-    let reaching: FileAccess[][] | undefined = cache.get(layoutB);
-    if (reaching === undefined) cache.set(layoutB, (reaching = this.objective.streams.map((s) => accessesReachingDrive(index, s))));
-    const slots = predictedSlots(u);
-    const fileOfSlot = new Int32Array(layout.files.length).fill(-1);
-    slots.forEach((slot, f) => (fileOfSlot[slot] = f));
-    const nFiles = Math.max(1, layout.files.length);
-    const metadataAt = (total: number, rank: number): number => {
-      if (total <= 0) return 0;
-      const position = Math.min(total - 1, Math.floor(rank * total));
-      return Math.max(0, position - (position % METADATA_BLOCK));
-    };
-    const streams = reaching.map((accesses): CompiledStream => {
-      const count = accesses.length;
-      const s: CompiledStream = {
-        count: 0,
-        file: new Int32Array(count),
-        from: new Float64Array(count),
-        to: new Float64Array(count),
-        first: new Uint8Array(count),
-        inodeAt: new Float64Array(count),
-        directoryAt: new Float64Array(count),
-      };
-      const seen = new Uint8Array(layout.files.length);
-      let k = 0;
-      for (const access of accesses) {
-        const slot = index.byPath.get(access.path);
-        if (slot === undefined) continue; // missing from the layout: replayOnLayout skips it
-        const entry = layout.files[slot]!;
-        const from = Math.max(0, access.offset ?? 0);
-        s.file[k] = fileOfSlot[slot]!;
-        s.from[k] = from;
-        s.to[k] = access.length === undefined ? entry.size : Math.min(entry.size, from + Math.max(0, access.length));
-        if (seen[slot] === 0) {
-          seen[slot] = 1;
-          s.first[k] = 1;
-          const rank = slot / nFiles;
-          s.inodeAt[k] = metadataAt(this.inodeLength, rank);
-          s.directoryAt[k] = metadataAt(this.directoryLength, rank);
-        }
-        k++;
-      }
-      s.count = k;
-      return s;
-    });
+    const reaching = cache.get(B);
+    let streams: CompiledStream[];
+    if (reaching === undefined && this.objective.streamFiles !== undefined && blockCountAt(u, B) <= MAX_BITMAP_BLOCKS) {
+      streams = this.compileByFiles(B, this.objective.streamFiles);
+    } else {
+      streams = this.compileByPaths(B);
+    }
     const n = u.files.length;
     const blockFirst = new Int32Array(n);
     const blockCount = new Int32Array(n);
@@ -204,6 +181,109 @@ export class PlanCoster {
     const model: BlockModel = { B, streams, blockFirst, blockCount, blockLength: Float64Array.from(lengths), tailRaw, tailPacked, loneLength };
     this.models.set(blockSize, model);
     return model;
+  }
+
+  /**
+   * The streams at B as accessesReachingDrive leaves them, from the universe's file indexes: the
+   * same rule (a file's first access, and any access that reads a block of it not read before in
+   * the stream) on a bitmap of each file's blocks instead of a set per file looked up by path.
+   * Also leaves the filtered streams in objective.reaching, as costOfLayout would have.
+   */
+  private compileByFiles(B: number, streamFiles: readonly Int32Array[]): CompiledStream[] {
+    const u = this.universe;
+    const n = u.files.length;
+    const slots = predictedSlots(u);
+    const nFiles = predictedFileCount(u);
+    // each file's blocks at B, numbered from blockBase[f]
+    const blockBase = new Float64Array(n + 1);
+    for (let f = 0; f < n; f++) blockBase[f + 1] = blockBase[f]! + Math.ceil(u.files[f]!.size / B);
+    const readBlocks = new Uint32Array(Math.ceil(blockBase[n]! / 32) + 1);
+    const seen = new Uint8Array(n);
+    const reaching: FileAccess[][] = [];
+    const streams = this.objective.streams.map((accesses, k): CompiledStream => {
+      const files = streamFiles[k]!;
+      readBlocks.fill(0);
+      seen.fill(0);
+      const kept: FileAccess[] = [];
+      const s = emptyStream(accesses.length);
+      let count = 0;
+      accesses.forEach((access, i) => {
+        const f = files[i]!;
+        const size = u.files[f]!.size;
+        const from = Math.max(0, access.offset ?? 0);
+        const to = access.length === undefined ? size : Math.min(size, from + Math.max(0, access.length));
+        const first = seen[f] === 0;
+        let fresh = first;
+        if (to > from) {
+          const firstBlock = Math.floor(from / B);
+          const lastBlock = Math.max(firstBlock, Math.ceil(to / B) - 1);
+          for (let b = blockBase[f]! + firstBlock, end = blockBase[f]! + lastBlock; b <= end; b++) {
+            const bit = 1 << (b & 31);
+            if ((readBlocks[b >>> 5]! & bit) === 0) {
+              readBlocks[b >>> 5] = readBlocks[b >>> 5]! | bit;
+              fresh = true;
+            }
+          }
+        }
+        if (!fresh) return; // only the page cache sees it, on every layout at B
+        kept.push(access);
+        s.file[count] = f;
+        s.from[count] = from;
+        s.to[count] = to;
+        if (first) {
+          seen[f] = 1;
+          s.first[count] = 1;
+          const rank = slots[f]! / nFiles;
+          s.inodeAt[count] = metadataAt(this.inodeLength, rank);
+          s.directoryAt[count] = metadataAt(this.directoryLength, rank);
+        }
+        count++;
+      });
+      s.count = count;
+      reaching.push(kept);
+      return s;
+    });
+    this.objective.reaching!.set(B, reaching);
+    return streams;
+  }
+
+  /** The streams costOfLayout already filtered at B (from another layout), looked up by path. */
+  private compileByPaths(B: number): CompiledStream[] {
+    const u = this.universe;
+    // the layout predictLayout gives at B: its files and block size are all the replay looks up
+    const layout = predictLayout(u, { order: [], placement: 'beginning', unfragmented: new Set(), blockSize: B }).layout;
+    const index = indexLayout(layout);
+    const cache = (this.objective.reaching ??= new Map());
+    let reaching: FileAccess[][] | undefined = cache.get(B);
+    if (reaching === undefined) cache.set(B, (reaching = this.objective.streams.map((s) => accessesReachingDrive(index, s))));
+    const slots = predictedSlots(u);
+    const fileOfSlot = new Int32Array(layout.files.length).fill(-1);
+    slots.forEach((slot, f) => (fileOfSlot[slot] = f));
+    const nFiles = Math.max(1, layout.files.length);
+    return reaching.map((accesses): CompiledStream => {
+      const s = emptyStream(accesses.length);
+      const seen = new Uint8Array(layout.files.length);
+      let k = 0;
+      for (const access of accesses) {
+        const slot = index.byPath.get(access.path);
+        if (slot === undefined) continue; // missing from the layout: replayOnLayout skips it
+        const entry = layout.files[slot]!;
+        const from = Math.max(0, access.offset ?? 0);
+        s.file[k] = fileOfSlot[slot]!;
+        s.from[k] = from;
+        s.to[k] = access.length === undefined ? entry.size : Math.min(entry.size, from + Math.max(0, access.length));
+        if (seen[slot] === 0) {
+          seen[slot] = 1;
+          s.first[k] = 1;
+          const rank = slot / nFiles;
+          s.inodeAt[k] = metadataAt(this.inodeLength, rank);
+          s.directoryAt[k] = metadataAt(this.directoryLength, rank);
+        }
+        k++;
+      }
+      s.count = k;
+      return s;
+    });
   }
 
   /** Where everything goes in this plan: predictLayout's walk, with positions instead of extents. */
@@ -351,6 +431,48 @@ export class PlanCoster {
     }
     return out.view();
   }
+}
+
+/** FNV-1a over a list of file indexes, from a seed. */
+function hashOf(seed: number, values: Float64Array): number {
+  let h = (Math.imul(seed | 0, 16777619) ^ 0x811c9dc5) >>> 0;
+  for (let i = 0; i < values.length; i++) h = Math.imul(h ^ values[i]!, 16777619) >>> 0;
+  return Math.imul(h ^ values.length, 16777619) >>> 0;
+}
+
+function equalArrays(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Past this many blocks (sizes a manifest may claim), the streams are filtered by accessesReachingDrive's sets. */
+const MAX_BITMAP_BLOCKS = 1 << 26;
+
+/** Blocks of all the universe's files at B, as the bitmap of compileByFiles numbers them. */
+function blockCountAt(u: Universe, B: number): number {
+  let total = 0;
+  for (const f of u.files) total += Math.ceil(f.size / B);
+  return total;
+}
+
+function emptyStream(capacity: number): CompiledStream {
+  return {
+    count: 0,
+    file: new Int32Array(capacity),
+    from: new Float64Array(capacity),
+    to: new Float64Array(capacity),
+    first: new Uint8Array(capacity),
+    inodeAt: new Float64Array(capacity),
+    directoryAt: new Float64Array(capacity),
+  };
+}
+
+/** Where replayOnLayout reads a file's inode (or directory entry): its metadata block, by walk rank. */
+function metadataAt(total: number, rank: number): number {
+  if (total <= 0) return 0;
+  const position = Math.min(total - 1, Math.floor(rank * total));
+  return Math.max(0, position - (position % METADATA_BLOCK));
 }
 
 /** A metadata table's length in the predicted layout (a lump rounded to bytes; none when empty). */
