@@ -1,6 +1,6 @@
 import { indexLayout } from '../image/layout-index.js';
 import { simulateDevice } from '../sim/drive.js';
-import { throughPageCache } from '../sim/page-cache.js';
+import { PageCache } from '../sim/page-cache.js';
 import type { Reads } from '../sim/reads.js';
 import { accessesReachingDrive, type FileAccess } from '../sim/replay.js';
 import type { Objective, PlanCost } from './objective.js';
@@ -36,6 +36,9 @@ interface CompiledStream {
   /** Offsets of that inode and directory entry's metadata block inside their tables. */
   inodeAt: Float64Array;
   directoryAt: Float64Array;
+  /** The largest of those offsets (-Infinity: no first access), for the end of the last read. */
+  lastInodeAt: number;
+  lastDirectoryAt: number;
 }
 
 /** What does not change between plans at one block size: each file's block lengths and tail. */
@@ -88,21 +91,14 @@ export class PlanCoster {
     this.directoryLength = tableLength(universe.metadata.directory);
   }
 
-  /** Plans costed so far, by a hash of their shape (the optimizer asks for some plans twice). */
-  private readonly known = new Map<number, { order: Float64Array; unfragmented: Float64Array; placement: string; blockSize: number; cost: PlanCost }[]>();
+  /** Plans costed so far (the optimizer asks for some plans twice: the order's winner, then its finish). */
+  private readonly known: { shape: PlanShape; order: number[]; cost: PlanCost }[] = [];
 
   cost(shape: PlanShape): PlanCost {
-    const order = Float64Array.from(shape.order);
-    const unfragmented = Float64Array.from(shape.unfragmented).sort();
-    const hash = hashOf(hashOf(shape.blockSize, order), unfragmented);
-    const same = this.known.get(hash)?.find(
-      (k) => k.blockSize === shape.blockSize && k.placement === shape.placement && equalArrays(k.order, order) && equalArrays(k.unfragmented, unfragmented),
-    );
+    const same = this.known.find((k) => sameShape(k.shape, k.order, shape));
     if (same !== undefined) return { ...same.cost };
     const cost = this.compute(shape);
-    let list = this.known.get(hash);
-    if (list === undefined) this.known.set(hash, (list = []));
-    list.push({ order, unfragmented, placement: shape.placement, blockSize: shape.blockSize, cost: { ...cost } });
+    this.known.push({ shape: { ...shape, unfragmented: new Set(shape.unfragmented) }, order: [...shape.order], cost: { ...cost } });
     return cost;
   }
 
@@ -111,8 +107,7 @@ export class PlanCoster {
     const placed = this.place(shape, model);
     const sum = { ms: 0, bytes: 0, seeks: 0, farSeeks: 0, seekDistance: 0 };
     for (const stream of model.streams) {
-      const replay = this.replay(stream, model, placed);
-      const reads = throughPageCache(replay, placed.size, this.objective.kernel);
+      const reads = this.replay(stream, model, placed);
       const run = simulateDevice(this.objective.device, reads, { lowerBound: false });
       sum.ms += run.totals.totalMs;
       sum.bytes += run.totals.bytes;
@@ -236,6 +231,8 @@ export class PlanCoster {
           const rank = slots[f]! / nFiles;
           s.inodeAt[count] = metadataAt(this.inodeLength, rank);
           s.directoryAt[count] = metadataAt(this.directoryLength, rank);
+          s.lastInodeAt = Math.max(s.lastInodeAt, s.inodeAt[count]!);
+          s.lastDirectoryAt = Math.max(s.lastDirectoryAt, s.directoryAt[count]!);
         }
         count++;
       });
@@ -278,6 +275,8 @@ export class PlanCoster {
           const rank = slot / nFiles;
           s.inodeAt[k] = metadataAt(this.inodeLength, rank);
           s.directoryAt[k] = metadataAt(this.directoryLength, rank);
+          s.lastInodeAt = Math.max(s.lastInodeAt, s.inodeAt[k]!);
+          s.lastDirectoryAt = Math.max(s.lastDirectoryAt, s.directoryAt[k]!);
         }
         k++;
       }
@@ -396,7 +395,10 @@ export class PlanCoster {
     return placed;
   }
 
-  /** replayOnLayout on the placed plan: the reads squashfs issues, whole blocks, in access order. */
+  /**
+   * replayOnLayout on the placed plan, through the page cache: the requests that reach the drive.
+   * Each read squashfs issues goes straight into the cache (throughPageCache's, read by read).
+   */
   private replay(stream: CompiledStream, model: BlockModel, placed: Placed): Reads {
     const out = this.reads;
     out.reset();
@@ -404,11 +406,16 @@ export class PlanCoster {
     const sizes = this.universe.files;
     const inodeLength = this.inodeLength;
     const directoryLength = this.directoryLength;
+    // the page cache is as large as the image, or as the furthest read (a metadata block past the end)
+    let cacheSize = placed.size;
+    if (inodeLength > 0) cacheSize = Math.max(cacheSize, placed.inodeStart + stream.lastInodeAt + METADATA_BLOCK);
+    if (directoryLength > 0) cacheSize = Math.max(cacheSize, placed.directoryStart + stream.lastDirectoryAt + METADATA_BLOCK);
+    const cache = new PageCache(cacheSize, this.objective.kernel);
     for (let i = 0; i < stream.count; i++) {
       const f = stream.file[i]!;
       if (stream.first[i] === 1) {
-        if (inodeLength > 0) out.push(placed.inodeStart + stream.inodeAt[i]!, METADATA_BLOCK, -1, i);
-        if (directoryLength > 0) out.push(placed.directoryStart + stream.directoryAt[i]!, METADATA_BLOCK, -1, i);
+        if (inodeLength > 0) cache.read(placed.inodeStart + stream.inodeAt[i]!, METADATA_BLOCK, -1, i, out);
+        if (directoryLength > 0) cache.read(placed.directoryStart + stream.directoryAt[i]!, METADATA_BLOCK, -1, i, out);
       }
       const from = stream.from[i]!;
       const to = stream.to[i]!;
@@ -421,28 +428,33 @@ export class PlanCoster {
         const first = model.blockFirst[f]!;
         const count = model.blockCount[f]!;
         for (let block = firstBlock; block <= lastBlock && block < count; block++) {
-          out.push(placed.blockStart[first + block]!, model.blockLength[first + block]!, f, i);
+          cache.read(placed.blockStart[first + block]!, model.blockLength[first + block]!, f, i, out);
         }
         continue;
       }
       const lone = placed.loneStart[f]!;
-      if (lone === lone) out.push(lone, model.loneLength[f]!, f, i);
-      else out.push(placed.fragmentStart[f]!, placed.fragmentLength[f]!, f, i);
+      if (lone === lone) cache.read(lone, model.loneLength[f]!, f, i, out);
+      else cache.read(placed.fragmentStart[f]!, placed.fragmentLength[f]!, f, i, out);
     }
     return out.view();
   }
 }
 
-/** FNV-1a over a list of file indexes, from a seed. */
-function hashOf(seed: number, values: Float64Array): number {
-  let h = (Math.imul(seed | 0, 16777619) ^ 0x811c9dc5) >>> 0;
-  for (let i = 0; i < values.length; i++) h = Math.imul(h ^ values[i]!, 16777619) >>> 0;
-  return Math.imul(h ^ values.length, 16777619) >>> 0;
+/** A metadata table's length in the predicted layout (a lump rounded to bytes; none when empty). */
+function tableLength(bytes: number): number {
+  const length = Math.round(bytes);
+  return length > 0 ? length : 0;
 }
 
-function equalArrays(a: Float64Array, b: Float64Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether `shape` is the plan `known` (whose order was `order` when it was costed). */
+function sameShape(known: PlanShape, order: readonly number[], shape: PlanShape): boolean {
+  const n = order.length;
+  if (known.blockSize !== shape.blockSize || known.placement !== shape.placement || n !== shape.order.length) return false;
+  if (known.unfragmented.size !== shape.unfragmented.size) return false;
+  // most other plans differ at one of these (a deferred file is last): look at the rest only then
+  if (n > 0 && (order[0] !== shape.order[0] || order[n - 1] !== shape.order[n - 1] || order[n >> 1] !== shape.order[n >> 1])) return false;
+  for (let i = 0; i < n; i++) if (order[i] !== shape.order[i]) return false;
+  for (const f of shape.unfragmented) if (!known.unfragmented.has(f)) return false;
   return true;
 }
 
@@ -459,6 +471,8 @@ function blockCountAt(u: Universe, B: number): number {
 function emptyStream(capacity: number): CompiledStream {
   return {
     count: 0,
+    lastInodeAt: -Infinity,
+    lastDirectoryAt: -Infinity,
     file: new Int32Array(capacity),
     from: new Float64Array(capacity),
     to: new Float64Array(capacity),
@@ -475,18 +489,12 @@ function metadataAt(total: number, rank: number): number {
   return Math.max(0, position - (position % METADATA_BLOCK));
 }
 
-/** A metadata table's length in the predicted layout (a lump rounded to bytes; none when empty). */
-function tableLength(bytes: number): number {
-  const length = Math.round(bytes);
-  return length > 0 ? length : 0;
-}
-
 /** Reads in columns, grown as needed and reused from replay to replay (the page cache copies them). */
 class ReadColumns {
-  private offset = new Float64Array(256);
-  private length = new Float64Array(256);
-  private file = new Int32Array(256);
-  private step = new Int32Array(256);
+  private offset = new Float64Array(16);
+  private length = new Float64Array(16);
+  private file = new Int32Array(16);
+  private step = new Int32Array(16);
   private n = 0;
 
   reset(): void {
