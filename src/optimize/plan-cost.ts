@@ -49,6 +49,8 @@ interface BlockModel {
   blockFirst: Int32Array;
   blockCount: Int32Array;
   blockLength: Float64Array;
+  /** Per file: EMPTY, LARGE (>= B: blocks of its own) or SMALL (a tail, in a fragment or alone). */
+  kind: Uint8Array;
   /** Per file smaller than B: raw tail, compressed tail in a fragment, and alone in a block. */
   tailRaw: Float64Array;
   tailPacked: Float64Array;
@@ -141,6 +143,7 @@ export class PlanCoster {
       streams = this.compileByPaths(B);
     }
     const n = u.files.length;
+    const kind = new Uint8Array(n);
     const blockFirst = new Int32Array(n);
     const blockCount = new Int32Array(n);
     const tailRaw = new Float64Array(n);
@@ -164,16 +167,18 @@ export class PlanCoster {
           if (rawTail > 0) lengths.push(Math.max(1, Math.round(rawTail * file.ratio)));
         }
         blockCount[f] = lengths.length - blockFirst[f]!;
+        kind[f] = LARGE;
         continue;
       }
       if (file.size === 0) continue;
+      kind[f] = SMALL;
       const tail = file.size % B;
       const compressedTail = sameBlocks && file.fragmentTail !== undefined ? file.fragmentTail : tail * file.ratio;
       tailRaw[f] = tail;
       tailPacked[f] = compressedTail;
       loneLength[f] = Math.max(1, Math.round(Math.min(tail, compressedTail + LONE_BLOCK_OVERHEAD)));
     }
-    const model: BlockModel = { B, streams, blockFirst, blockCount, blockLength: Float64Array.from(lengths), tailRaw, tailPacked, loneLength };
+    const model: BlockModel = { B, streams, kind, blockFirst, blockCount, blockLength: Float64Array.from(lengths), tailRaw, tailPacked, loneLength };
     this.models.set(blockSize, model);
     return model;
   }
@@ -202,7 +207,8 @@ export class PlanCoster {
       const kept: FileAccess[] = [];
       const s = emptyStream(accesses.length);
       let count = 0;
-      accesses.forEach((access, i) => {
+      for (let i = 0; i < accesses.length; i++) {
+        const access = accesses[i]!;
         const f = files[i]!;
         const size = u.files[f]!.size;
         const from = Math.max(0, access.offset ?? 0);
@@ -220,7 +226,7 @@ export class PlanCoster {
             }
           }
         }
-        if (!fresh) return; // only the page cache sees it, on every layout at B
+        if (!fresh) continue; // only the page cache sees it, on every layout at B
         kept.push(access);
         s.file[count] = f;
         s.from[count] = from;
@@ -235,7 +241,7 @@ export class PlanCoster {
           s.lastDirectoryAt = Math.max(s.lastDirectoryAt, s.directoryAt[count]!);
         }
         count++;
-      });
+      }
       s.count = count;
       reaching.push(kept);
       return s;
@@ -307,37 +313,16 @@ export class PlanCoster {
     placed.loneStart.fill(NaN);
     placed.fragmentStart.fill(NaN);
     const { blockStart, loneStart, fragmentStart, fragmentLength } = placed;
+    const { kind, blockFirst, blockCount, blockLength, loneLength, tailRaw, tailPacked } = model;
     const base = u.prefixBytes;
     let cursor = 0;
     if (base > 0) cursor += base;
     cursor += SUPERBLOCK_BYTES;
-    const lump = (bytes: number): number => {
-      const at = cursor;
-      const length = Math.round(bytes);
-      if (length > 0) cursor += length;
-      return at;
-    };
-    // the pending fragment block, as SquashfsWriter keeps it
-    const pending = this.pending;
-    let pendingCount = 0;
-    let pendingRaw = 0;
-    let pendingBytes = 0;
-    const flush = (): void => {
-      if (pendingCount === 0) return;
-      const length = Math.max(1, Math.round(pendingBytes));
-      for (let i = 0; i < pendingCount; i++) {
-        fragmentStart[pending[i]!] = cursor;
-        fragmentLength[pending[i]!] = length;
-      }
-      cursor += length;
-      pendingCount = 0;
-      pendingRaw = 0;
-      pendingBytes = 0;
-    };
     const restBytes = u.rest.dataBytes + u.rest.tailBytes;
     const restTailRaw = u.rest.ratio > 0 ? u.rest.tailBytes / u.rest.ratio : 0;
-    if (shape.placement === 'end') lump(restBytes);
+    if (shape.placement === 'end') cursor = afterLump(cursor, restBytes);
 
+    // predictLayout's sequence: the order without repeats or strays, then every file it leaves out
     const listed = this.listed;
     listed.fill(0);
     const sequence = this.sequence;
@@ -349,50 +334,72 @@ export class PlanCoster {
       }
     }
     for (let f = 0; f < n; f++) if (listed[f] === 0) sequence[length++] = f;
+    // listed now marks the unfragmented files (small ones only count)
+    listed.fill(0);
+    for (const f of shape.unfragmented) if (f >= 0 && f < n) listed[f] = 1;
 
-    const sizes = u.files;
+    // the pending fragment block, as SquashfsWriter keeps it
+    const pending = this.pending;
+    let pendingCount = 0;
+    let pendingRaw = 0;
+    let pendingBytes = 0;
     for (let i = 0; i < length; i++) {
       const f = sequence[i]!;
-      const size = sizes[f]!.size;
-      if (size >= B) {
-        const first = model.blockFirst[f]!;
-        const end = first + model.blockCount[f]!;
-        for (let b = first; b < end; b++) {
+      const k = kind[f]!;
+      if (k === LARGE) {
+        for (let b = blockFirst[f]!, end = b + blockCount[f]!; b < end; b++) {
           blockStart[b] = cursor;
-          cursor += model.blockLength[b]!;
+          cursor += blockLength[b]!;
         }
-        continue;
+      } else if (k === SMALL) {
+        if (listed[f] === 1) {
+          loneStart[f] = cursor;
+          cursor += loneLength[f]!;
+          continue;
+        }
+        const raw = tailRaw[f]!;
+        if (pendingRaw + raw > B && pendingCount > 0) {
+          cursor = this.writeFragment(placed, pendingCount, pendingBytes, cursor);
+          pendingCount = 0;
+          pendingRaw = 0;
+          pendingBytes = 0;
+        }
+        pending[pendingCount++] = f;
+        pendingRaw += raw;
+        pendingBytes += tailPacked[f]!;
       }
-      if (size === 0) continue;
-      if (shape.unfragmented.has(f)) {
-        loneStart[f] = cursor;
-        cursor += model.loneLength[f]!;
-        continue;
-      }
-      const raw = model.tailRaw[f]!;
-      if (pendingRaw + raw > B) flush();
-      pending[pendingCount++] = f;
-      pendingRaw += raw;
-      pendingBytes += model.tailPacked[f]!;
     }
 
     if (shape.placement === 'beginning') {
       // the pending fragment block is written once the first unprofiled tails fill it up
       const room = Math.max(0, B - pendingRaw);
       const before = restTailRaw > 0 ? Math.min(1, room / restTailRaw) : 1;
-      lump(u.rest.dataBytes * before);
+      cursor = afterLump(cursor, u.rest.dataBytes * before);
       pendingBytes += Math.min(room, restTailRaw) * u.rest.ratio;
-      flush();
-      lump(u.rest.dataBytes * (1 - before) + Math.max(0, u.rest.tailBytes - Math.min(room, restTailRaw) * u.rest.ratio));
-    } else {
-      flush();
+      if (pendingCount > 0) cursor = this.writeFragment(placed, pendingCount, pendingBytes, cursor);
+      cursor = afterLump(cursor, u.rest.dataBytes * (1 - before) + Math.max(0, u.rest.tailBytes - Math.min(room, restTailRaw) * u.rest.ratio));
+    } else if (pendingCount > 0) {
+      cursor = this.writeFragment(placed, pendingCount, pendingBytes, cursor);
     }
-    placed.inodeStart = lump(u.metadata.inode);
-    placed.directoryStart = lump(u.metadata.directory);
-    lump(u.metadata.other);
+    placed.inodeStart = cursor;
+    cursor = afterLump(cursor, u.metadata.inode);
+    placed.directoryStart = cursor;
+    cursor = afterLump(cursor, u.metadata.directory);
+    cursor = afterLump(cursor, u.metadata.other);
     placed.size = cursor;
     placed.squashfsBytes = cursor - base;
     return placed;
+  }
+
+  /** Write the pending fragment block (its members are pending[0, count)) at `cursor`; the cursor after it. */
+  private writeFragment(placed: Placed, count: number, bytes: number, cursor: number): number {
+    const length = Math.max(1, Math.round(bytes));
+    for (let i = 0; i < count; i++) {
+      const f = this.pending[i]!;
+      placed.fragmentStart[f] = cursor;
+      placed.fragmentLength[f] = length;
+    }
+    return cursor + length;
   }
 
   /**
@@ -403,7 +410,7 @@ export class PlanCoster {
     const out = this.reads;
     out.reset();
     const B = model.B;
-    const sizes = this.universe.files;
+    const kind = model.kind;
     const inodeLength = this.inodeLength;
     const directoryLength = this.directoryLength;
     // the page cache is as large as the image, or as the furthest read (a metadata block past the end)
@@ -420,8 +427,7 @@ export class PlanCoster {
       const from = stream.from[i]!;
       const to = stream.to[i]!;
       if (to <= from || f < 0) continue; // opened, never read (an empty slot has no bytes to read)
-      const size = sizes[f]!.size;
-      if (size >= B) {
+      if (kind[f] === LARGE) {
         // a large file's blocks, in order; its tail is a block of its own, never in a fragment
         const firstBlock = Math.floor(from / B);
         const lastBlock = Math.max(firstBlock, Math.ceil(to / B) - 1);
@@ -438,6 +444,15 @@ export class PlanCoster {
     }
     return out.view();
   }
+}
+
+const LARGE = 1;
+const SMALL = 2;
+
+/** The cursor after a lump of `bytes` (rounded; none when empty), as predictLayout places it. */
+function afterLump(cursor: number, bytes: number): number {
+  const length = Math.round(bytes);
+  return length > 0 ? cursor + length : cursor;
 }
 
 /** A metadata table's length in the predicted layout (a lump rounded to bytes; none when empty). */
