@@ -31,7 +31,10 @@ interface CompiledStream {
   /** The accessed range, clipped to the file as replayOnLayout clips it. */
   from: Float64Array;
   to: Float64Array;
-  /** 1 on the stream's first access to the slot: it reads the inode and the directory entry. */
+  /**
+   * On the stream's first access to a slot, which metadata it reads (READS_INODE, READS_DIRECTORY):
+   * none when the stream read that metadata block before (the page cache has it, on every layout).
+   */
   first: Uint8Array;
   /** Offsets of that inode and directory entry's metadata block inside their tables. */
   inodeAt: Float64Array;
@@ -204,6 +207,7 @@ export class PlanCoster {
       const files = streamFiles[k]!;
       readBlocks.fill(0);
       seen.fill(0);
+      const metadataRead = { inode: new Set<number>(), directory: new Set<number>() };
       const kept: FileAccess[] = [];
       const s = emptyStream(accesses.length);
       let count = 0;
@@ -233,12 +237,7 @@ export class PlanCoster {
         s.to[count] = to;
         if (first) {
           seen[f] = 1;
-          s.first[count] = 1;
-          const rank = slots[f]! / nFiles;
-          s.inodeAt[count] = metadataAt(this.inodeLength, rank);
-          s.directoryAt[count] = metadataAt(this.directoryLength, rank);
-          s.lastInodeAt = Math.max(s.lastInodeAt, s.inodeAt[count]!);
-          s.lastDirectoryAt = Math.max(s.lastDirectoryAt, s.directoryAt[count]!);
+          this.noteMetadata(s, count, slots[f]! / nFiles, metadataRead);
         }
         count++;
       }
@@ -248,6 +247,29 @@ export class PlanCoster {
     });
     this.objective.reaching!.set(B, reaching);
     return streams;
+  }
+
+  /**
+   * The first access at `k` reads the inode and directory blocks of a file at walk rank `rank`:
+   * which of them the stream has not read before (`read` holds those it has).
+   */
+  private noteMetadata(s: CompiledStream, k: number, rank: number, read: { inode: Set<number>; directory: Set<number> }): void {
+    const inodeAt = metadataAt(this.inodeLength, rank);
+    const directoryAt = metadataAt(this.directoryLength, rank);
+    s.inodeAt[k] = inodeAt;
+    s.directoryAt[k] = directoryAt;
+    s.lastInodeAt = Math.max(s.lastInodeAt, inodeAt);
+    s.lastDirectoryAt = Math.max(s.lastDirectoryAt, directoryAt);
+    let flags = 0;
+    if (this.inodeLength > 0 && !read.inode.has(inodeAt)) {
+      read.inode.add(inodeAt);
+      flags |= READS_INODE;
+    }
+    if (this.directoryLength > 0 && !read.directory.has(directoryAt)) {
+      read.directory.add(directoryAt);
+      flags |= READS_DIRECTORY;
+    }
+    s.first[k] = flags;
   }
 
   /** The streams costOfLayout already filtered at B (from another layout), looked up by path. */
@@ -266,6 +288,7 @@ export class PlanCoster {
     return reaching.map((accesses): CompiledStream => {
       const s = emptyStream(accesses.length);
       const seen = new Uint8Array(layout.files.length);
+      const metadataRead = { inode: new Set<number>(), directory: new Set<number>() };
       let k = 0;
       for (const access of accesses) {
         const slot = index.byPath.get(access.path);
@@ -277,12 +300,7 @@ export class PlanCoster {
         s.to[k] = access.length === undefined ? entry.size : Math.min(entry.size, from + Math.max(0, access.length));
         if (seen[slot] === 0) {
           seen[slot] = 1;
-          s.first[k] = 1;
-          const rank = slot / nFiles;
-          s.inodeAt[k] = metadataAt(this.inodeLength, rank);
-          s.directoryAt[k] = metadataAt(this.directoryLength, rank);
-          s.lastInodeAt = Math.max(s.lastInodeAt, s.inodeAt[k]!);
-          s.lastDirectoryAt = Math.max(s.lastDirectoryAt, s.directoryAt[k]!);
+          this.noteMetadata(s, k, slot / nFiles, metadataRead);
         }
         k++;
       }
@@ -420,9 +438,11 @@ export class PlanCoster {
     const cache = new PageCache(cacheSize, this.objective.kernel);
     for (let i = 0; i < stream.count; i++) {
       const f = stream.file[i]!;
-      if (stream.first[i] === 1) {
-        if (inodeLength > 0) cache.read(placed.inodeStart + stream.inodeAt[i]!, METADATA_BLOCK, -1, i, out);
-        if (directoryLength > 0) cache.read(placed.directoryStart + stream.directoryAt[i]!, METADATA_BLOCK, -1, i, out);
+      const metadata = stream.first[i]!;
+      if (metadata !== 0) {
+        // a metadata block the stream read before is in the page cache: only new ones are read
+        if ((metadata & READS_INODE) !== 0) cache.read(placed.inodeStart + stream.inodeAt[i]!, METADATA_BLOCK, -1, i, out);
+        if ((metadata & READS_DIRECTORY) !== 0) cache.read(placed.directoryStart + stream.directoryAt[i]!, METADATA_BLOCK, -1, i, out);
       }
       const from = stream.from[i]!;
       const to = stream.to[i]!;
@@ -448,6 +468,8 @@ export class PlanCoster {
 
 const LARGE = 1;
 const SMALL = 2;
+const READS_INODE = 1;
+const READS_DIRECTORY = 2;
 
 /** The cursor after a lump of `bytes` (rounded; none when empty), as predictLayout places it. */
 function afterLump(cursor: number, bytes: number): number {
