@@ -197,26 +197,41 @@ export class PlanCoster {
     const n = u.files.length;
     const slots = predictedSlots(u);
     const nFiles = predictedFileCount(u);
+    const size = new Float64Array(n);
     // each file's blocks at B, numbered from blockBase[f]
     const blockBase = new Float64Array(n + 1);
-    for (let f = 0; f < n; f++) blockBase[f + 1] = blockBase[f]! + Math.ceil(u.files[f]!.size / B);
+    // where each file's inode and directory entry are read, in metadata blocks of their tables
+    const inodeBlock = new Int32Array(n);
+    const directoryBlock = new Int32Array(n);
+    for (let f = 0; f < n; f++) {
+      size[f] = u.files[f]!.size;
+      blockBase[f + 1] = blockBase[f]! + Math.ceil(size[f]! / B);
+      inodeBlock[f] = metadataAt(this.inodeLength, slots[f]! / nFiles) / METADATA_BLOCK;
+      directoryBlock[f] = metadataAt(this.directoryLength, slots[f]! / nFiles) / METADATA_BLOCK;
+    }
     const readBlocks = new Uint32Array(Math.ceil(blockBase[n]! / 32) + 1);
     const seen = new Uint8Array(n);
+    const inodeRead = new Uint8Array(Math.ceil(this.inodeLength / METADATA_BLOCK) + 1);
+    const directoryRead = new Uint8Array(Math.ceil(this.directoryLength / METADATA_BLOCK) + 1);
     const reaching: FileAccess[][] = [];
     const streams = this.objective.streams.map((accesses, k): CompiledStream => {
       const files = streamFiles[k]!;
       readBlocks.fill(0);
       seen.fill(0);
-      const metadataRead = { inode: new Set<number>(), directory: new Set<number>() };
+      inodeRead.fill(0);
+      directoryRead.fill(0);
       const kept: FileAccess[] = [];
       const s = emptyStream(accesses.length);
+      const { file: outFile, from: outFrom, to: outTo, first: outFirst, inodeAt, directoryAt } = s;
+      let lastInodeBlock = -1;
+      let lastDirectoryBlock = -1;
       let count = 0;
       for (let i = 0; i < accesses.length; i++) {
         const access = accesses[i]!;
         const f = files[i]!;
-        const size = u.files[f]!.size;
+        const fileSize = size[f]!;
         const from = Math.max(0, access.offset ?? 0);
-        const to = access.length === undefined ? size : Math.min(size, from + Math.max(0, access.length));
+        const to = access.length === undefined ? fileSize : Math.min(fileSize, from + Math.max(0, access.length));
         const first = seen[f] === 0;
         let fresh = first;
         if (to > from) {
@@ -232,16 +247,34 @@ export class PlanCoster {
         }
         if (!fresh) continue; // only the page cache sees it, on every layout at B
         kept.push(access);
-        s.file[count] = f;
-        s.from[count] = from;
-        s.to[count] = to;
+        outFile[count] = f;
+        outFrom[count] = from;
+        outTo[count] = to;
         if (first) {
           seen[f] = 1;
-          this.noteMetadata(s, count, slots[f]! / nFiles, metadataRead);
+          // a metadata block the stream read before is in the page cache: only new ones are read
+          const ib = inodeBlock[f]!;
+          const db = directoryBlock[f]!;
+          inodeAt[count] = ib * METADATA_BLOCK;
+          directoryAt[count] = db * METADATA_BLOCK;
+          if (ib > lastInodeBlock) lastInodeBlock = ib;
+          if (db > lastDirectoryBlock) lastDirectoryBlock = db;
+          let flags = 0;
+          if (this.inodeLength > 0 && inodeRead[ib] === 0) {
+            inodeRead[ib] = 1;
+            flags |= READS_INODE;
+          }
+          if (this.directoryLength > 0 && directoryRead[db] === 0) {
+            directoryRead[db] = 1;
+            flags |= READS_DIRECTORY;
+          }
+          outFirst[count] = flags;
         }
         count++;
       }
       s.count = count;
+      if (lastInodeBlock >= 0) s.lastInodeAt = lastInodeBlock * METADATA_BLOCK;
+      if (lastDirectoryBlock >= 0) s.lastDirectoryAt = lastDirectoryBlock * METADATA_BLOCK;
       reaching.push(kept);
       return s;
     });
