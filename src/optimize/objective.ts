@@ -46,7 +46,9 @@ export function buildObjective(universe: Universe, boots: readonly Boot[], optio
   const streamFiles: Int32Array[] = [];
   const add = (accesses: Boot['accesses']): void => {
     streams.push(toStream(accesses));
-    streamFiles.push(Int32Array.from(accesses, (a) => a.file));
+    const files = new Int32Array(accesses.length);
+    for (let i = 0; i < accesses.length; i++) files[i] = accesses[i]!.file;
+    streamFiles.push(files);
   };
   for (const boot of boots) {
     add(boot.accesses);
