@@ -7,6 +7,7 @@
 import t from 'tap';
 import type { Boot } from '../src/optimize/boots.js';
 import { buildObjective, costOfLayout, costOfPlan, type PlanCost } from '../src/optimize/objective.js';
+import { perturbBoot } from '../src/optimize/perturb.js';
 import { predictLayout, type PlanShape } from '../src/optimize/predict-layout.js';
 import type { PlannedFile, Universe } from '../src/optimize/universe.js';
 import { deviceById } from '../src/sim/devices.js';
@@ -135,5 +136,32 @@ t.test('plan costs: the replays reach the drive (the comparison above is not of 
   const objective = buildObjective(u, boots, { device: deviceById('cd24x'), kernel: { readaheadBytes: 131072 }, perturbations: 2, spreadFraction: 0.02, seed: 1 });
   const c = costOfPlan(u, randomShape(u, random), objective);
   t.ok(c.ms > 0 && c.bytes > 0 && c.seeks > 0, `ms ${c.ms}, bytes ${c.bytes}, seeks ${c.seeks}`);
+  t.end();
+});
+
+t.test('perturbed boots: the same reshuffle as sorting keyed objects (the way it was first written)', (t) => {
+  const keyed = (boot: Boot, random: () => number, spread: number): Boot['accesses'] => {
+    const shift = new Map<number, number>();
+    const list = boot.accesses.map((a, i) => {
+      let s = shift.get(a.pid);
+      if (s === undefined) shift.set(a.pid, (s = (random() * 2 - 1) * spread));
+      return { a, t: a.time + s, i };
+    });
+    list.sort((x, y) => x.t - y.t || x.i - y.i);
+    return list.map((k) => k.a);
+  };
+  const random = mulberry32(11);
+  let same = 0;
+  for (let round = 0; round < 50; round++) {
+    const u = randomUniverse(random);
+    const [boot] = randomBoots(u, random);
+    // equal times and equal shifted times: ties keep the recorded order
+    if (round % 5 === 0) boot!.accesses.forEach((a, i) => (a.time = Math.floor(i / 4)));
+    const spread = round % 7 === 0 ? 0.5 : 1 + random() * 5e6;
+    const a = perturbBoot({ ...boot!, timed: true }, mulberry32(round), spread);
+    const b = keyed({ ...boot!, timed: true }, mulberry32(round), spread);
+    if (a.length === b.length && a.every((x, i) => x === b[i])) same++;
+  }
+  t.equal(same, 50, '50 random boots reshuffled alike');
   t.end();
 });
