@@ -107,6 +107,16 @@ class SampleBatch {
   }
 }
 
+/** A file's device and inode numbers (bigints where a number would lose digits). */
+interface FileId {
+  dev: number | bigint;
+  ino: number | bigint;
+}
+
+function idOf(file: FileId): string {
+  return `${file.dev}:${file.ino}`;
+}
+
 /** Bounds on the twin search: candidates per file, and bytes looked at in all (a whole file per look). */
 const MAX_TWIN_CANDIDATES = 64;
 const MAX_TWIN_HASH_BYTES = 512 << 20;
@@ -116,7 +126,7 @@ const MAX_TWIN_HASH_BYTES = 512 << 20;
  * candidate is read only until it differs (most differ in their first bytes), not hashed whole;
  * the budget still counts a whole file per look, as when every look was a SHA-256 of the file.
  */
-function findTwins(root: string, files: PlannedFile[], bySize: ReadonlyMap<number, { rel: string; id: string }[]>, ids: ReadonlyMap<string, string>): void {
+function findTwins(root: string, files: PlannedFile[], bySize: ReadonlyMap<number, ({ rel: string } & FileId)[]>, ids: ReadonlyMap<string, FileId>): void {
   let looked = 0;
   const withinBudget = (size: number): boolean => {
     if (looked + size > MAX_TWIN_HASH_BYTES) return false;
@@ -125,7 +135,10 @@ function findTwins(root: string, files: PlannedFile[], bySize: ReadonlyMap<numbe
   };
   const chunk = Buffer.allocUnsafe(64 * 1024);
   for (const f of files) {
-    const candidates = (bySize.get(f.size) ?? []).filter((c) => c.id !== ids.get(f.rel)).slice(0, MAX_TWIN_CANDIDATES);
+    const sameSize = bySize.get(f.size);
+    if (sameSize === undefined) continue;
+    const ownId = idOf(ids.get(f.rel)!);
+    const candidates = sameSize.filter((c) => idOf(c) !== ownId).slice(0, MAX_TWIN_CANDIDATES);
     if (candidates.length === 0) continue;
     if (!withinBudget(f.size)) continue;
     let own: Buffer;
@@ -301,8 +314,8 @@ function fragmentShares(layout: Layout, blockSize: number): Map<number, number> 
  */
 export function universeFromRoot(root: string, rels: readonly string[]): Universe {
   const wanted = new Set(rels);
-  const rank = new Map<string, number>();
-  const sizes = new Map<string, number>();
+  // each profiled file found: its walk rank, size and inode
+  const found = new Map<string, { rank: number; size: number } & FileId>();
   let restRaw = 0;
   let restTailRaw = 0;
   let restFiles = 0;
@@ -310,8 +323,7 @@ export function universeFromRoot(root: string, rels: readonly string[]): Univers
   let entries = 0;
   const seenInodes = new Set<string>();
   // unprofiled regular files by size: the candidates for being a profiled file's twin
-  const bySize = new Map<number, { rel: string; id: string }[]>();
-  const ids = new Map<string, string>();
+  const bySize = new Map<number, ({ rel: string } & FileId)[]>();
   const walk = (dir: string): void => {
     const dirPath = join(root, dir);
     let names: string[];
@@ -338,18 +350,17 @@ export function universeFromRoot(root: string, rels: readonly string[]): Univers
       }
       if (!st.isFile()) continue;
       if (++total > MAX_ROOT_FILES) throw new LimitError(root, undefined, `more than ${MAX_ROOT_FILES} files under --root`);
-      const id = `${st.dev}:${st.ino}`;
       const size = Number(st.size);
       const linked = Number(st.nlink) > 1;
+      // the inode's id as text only where it is compared now (hardlinks); twins compare theirs later
+      const id = linked ? idOf(st) : '';
       if (wanted.has(rel)) {
-        rank.set(rel, total);
-        sizes.set(rel, size);
-        ids.set(rel, id);
+        found.set(rel, { rank: total, size, dev: st.dev, ino: st.ino });
       } else if (!(linked && seenInodes.has(id))) {
         if (size > 0) {
           let list = bySize.get(size);
           if (list === undefined) bySize.set(size, (list = []));
-          list.push({ rel, id });
+          list.push({ rel, dev: st.dev, ino: st.ino });
         }
         restFiles++;
         restRaw += size;
@@ -368,15 +379,16 @@ export function universeFromRoot(root: string, rels: readonly string[]): Univers
     sampledPacked += packed;
   });
   for (const rel of rels) {
-    const size = sizes.get(rel);
-    if (size === undefined || byRel.has(rel)) continue;
+    const hit = found.get(rel);
+    if (hit === undefined || byRel.has(rel)) continue;
+    const size = hit.size;
     byRel.set(rel, files.length);
-    files.push({ rel, size, ratio: NaN, walkRank: (rank.get(rel) ?? 0) / Math.max(1, total) });
+    files.push({ rel, size, ratio: NaN, walkRank: hit.rank / Math.max(1, total) });
     const raw = sampledRaw < MAX_SAMPLED_BYTES ? samples.read(join(root, rel), size, files.length - 1) : undefined;
     if (raw !== undefined) sampledRaw += raw;
   }
   samples.flush();
-  findTwins(root, files, bySize, ids);
+  findTwins(root, files, bySize, found);
   // the profiled files' mean ratio stands in for files not sampled, and for the rest of the tree
   const mean = sampledRaw > 0 ? sampledPacked / sampledRaw : DEFAULT_RATIO;
   for (const f of files) if (Number.isNaN(f.ratio)) f.ratio = mean;
