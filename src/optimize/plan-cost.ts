@@ -1,7 +1,7 @@
 import { indexLayout } from '../image/layout-index.js';
 import { simulateDevice } from '../sim/drive.js';
 import { PageCache } from '../sim/page-cache.js';
-import type { Reads } from '../sim/reads.js';
+import { ReadsBuilder, type Reads } from '../sim/reads.js';
 import { accessesReachingDrive, type FileAccess } from '../sim/replay.js';
 import type { Objective, PlanCost } from './objective.js';
 import { predictedFileCount, predictLayout, predictedSlots, type PlanShape } from './predict-layout.js';
@@ -80,7 +80,7 @@ export class PlanCoster {
   private readonly sequence: Int32Array;
   private readonly pending: Int32Array;
   private placed: Placed | undefined;
-  private reads = new ReadColumns();
+  private readonly reads = new ReadsBuilder();
   private readonly inodeLength: number;
   private readonly directoryLength: number;
 
@@ -459,7 +459,7 @@ export class PlanCoster {
    */
   private replay(stream: CompiledStream, model: BlockModel, placed: Placed): Reads {
     const out = this.reads;
-    out.reset();
+    out.clear();
     const B = model.B;
     const kind = model.kind;
     const inodeLength = this.inodeLength;
@@ -557,44 +557,4 @@ function metadataAt(total: number, rank: number): number {
   if (total <= 0) return 0;
   const position = Math.min(total - 1, Math.floor(rank * total));
   return Math.max(0, position - (position % METADATA_BLOCK));
-}
-
-/** Reads in columns, grown as needed and reused from replay to replay (the page cache copies them). */
-class ReadColumns {
-  private offset = new Float64Array(16);
-  private length = new Float64Array(16);
-  private file = new Int32Array(16);
-  private step = new Int32Array(16);
-  private n = 0;
-
-  reset(): void {
-    this.n = 0;
-  }
-
-  push(offset: number, length: number, file: number, step: number): void {
-    if (this.n === this.offset.length) this.grow();
-    this.offset[this.n] = offset;
-    this.length[this.n] = length;
-    this.file[this.n] = file;
-    this.step[this.n] = step;
-    this.n++;
-  }
-
-  view(): Reads {
-    const n = this.n;
-    return { count: n, offset: this.offset.subarray(0, n), length: this.length.subarray(0, n), file: this.file.subarray(0, n), step: this.step.subarray(0, n) };
-  }
-
-  private grow(): void {
-    const size = this.offset.length * 2;
-    const grown = <T extends Float64Array | Int32Array>(old: T, make: (n: number) => T): T => {
-      const next = make(size);
-      next.set(old);
-      return next;
-    };
-    this.offset = grown(this.offset, (k) => new Float64Array(k));
-    this.length = grown(this.length, (k) => new Float64Array(k));
-    this.file = grown(this.file, (k) => new Int32Array(k));
-    this.step = grown(this.step, (k) => new Int32Array(k));
-  }
 }
