@@ -6,10 +6,16 @@
  */
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
+import { bootsFromTraces } from '../src/optimize/boots.js';
+import { selectProfile } from '../src/optimize/inputs.js';
+import { optimizerInput } from '../src/optimize/sort-plan.js';
 import { universeFromRoot } from '../src/optimize/universe.js';
+import { compileExcludes, DEFAULT_EXCLUDES, normalizePath } from '../src/profile/filters.js';
+import { HostTree } from '../src/tree/host-tree.js';
+import { resolveRegularFile } from '../src/tree/resolve.js';
 import { mulberry32 } from '../src/sim/prng.js';
 
 const SAMPLE = 16384;
@@ -95,5 +101,39 @@ t.test('identical copies: the files a SHA-256 of every same-sized file finds', (
     t.same([...(f.twins ?? [])].sort(), expected, `${rel}: ${expected.join(', ') || 'no copies'}`);
   }
   t.same(u.files[u.byRel.get('etc/conf')!]!.twins?.sort(), ['usr/share/copy/conf', 'usr/share/copy/conf-again'], 'the check above found both copies of etc/conf');
+  t.end();
+});
+
+t.test('boots: each event path goes to the planned file that resolving it in the tree gives', (t) => {
+  const root = t.testdir();
+  write(root, 'usr/lib/libc.so.6', Buffer.from('libc'.repeat(100)));
+  write(root, 'usr/bin/bash', Buffer.from('bash'.repeat(300)));
+  write(root, 'etc/conf', Buffer.from('key=1\n'));
+  symlinkSync('usr/lib', join(root, 'lib')); // a symlinked spelling
+  linkSync(join(root, 'etc/conf'), join(root, 'etc/conf-link')); // a second name (dropped as a duplicate)
+  mkdirSync(join(root, 'usr/share'), { recursive: true });
+  const paths = ['/usr/bin/bash', '/lib/libc.so.6', '/usr/lib/libc.so.6', '/etc/conf', '/etc/conf-link', '/usr/share', '/missing', '/live/distrib/x', '//usr//bin/./bash'];
+  const trace = {
+    source: 'events.tsv',
+    format: 'bootprof-events' as const,
+    events: paths.flatMap((path, i) => [
+      { kind: 'open' as const, seq: 2 * i, timeNs: 10 * i, pid: 7, path },
+      { kind: 'read' as const, seq: 2 * i + 1, timeNs: 10 * i + 5, pid: 7, path, offset: 0, length: 100 },
+    ]),
+  };
+  const tree = new HostTree(root);
+  const input = { excludes: [...DEFAULT_EXCLUDES], stripPrefixes: [], merge: 'concat' as const, blockEvents: 'ignore' as const, tree };
+  const { selection, fileEventsOf } = selectProfile([trace], input);
+  const { universe, boots } = optimizerInput({ traces: [trace], fileEventsOf, selection, tree, root, excludes: input.excludes, stripPrefixes: [] });
+  const excludes = compileExcludes(input.excludes);
+  const fileOf = (raw: string): number | undefined => {
+    const path = normalizePath(raw);
+    if (raw === '' || excludes.some((re) => re.test(path))) return undefined;
+    const res = resolveRegularFile(tree, path);
+    return res.ok ? universe.byRel.get(res.rel) : undefined;
+  };
+  const want = bootsFromTraces([trace], universe, { fileEventsOf, fileOf });
+  t.same(boots, want);
+  t.ok(boots[0]!.accesses.length >= 6, `${boots[0]!.accesses.length} accesses, through both spellings of libc`);
   t.end();
 });
