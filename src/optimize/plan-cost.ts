@@ -378,7 +378,9 @@ export class PlanCoster {
     listed.fill(0);
     const sequence = this.sequence;
     let length = 0;
-    for (const f of shape.order) {
+    const order = shape.order;
+    for (let i = 0; i < order.length; i++) {
+      const f = order[i]!;
       if (f >= 0 && f < n && listed[f] === 0) {
         listed[f] = 1;
         sequence[length++] = f;
