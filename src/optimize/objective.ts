@@ -7,6 +7,7 @@ import { mulberry32 } from '../sim/prng.js';
 import { accessesReachingDrive, replayOnLayout, type FileAccess } from '../sim/replay.js';
 import type { Boot } from './boots.js';
 import { perturbationSpread, perturbBoot } from './perturb.js';
+import { PlanCoster } from './plan-cost.js';
 import { predictLayout, type PlanShape } from './predict-layout.js';
 import type { Universe } from './universe.js';
 
@@ -16,6 +17,8 @@ export interface Objective {
   kernel: KernelOptions;
   /** Access streams to replay: each boot as recorded, then its perturbed variants. */
   streams: FileAccess[][];
+  /** The same streams as indexes into Universe.files (plan-cost.ts replays these without paths). */
+  streamFiles?: Int32Array[];
   /**
    * The streams without the accesses that only hit the page cache, per block size (they are the
    * same for every layout of the universe at one block size): a boot with a million reads of a few
@@ -40,13 +43,20 @@ export function buildObjective(universe: Universe, boots: readonly Boot[], optio
     accesses.map((a) => ({ path: paths[a.file]!, offset: a.offset, length: a.length }));
   const random = mulberry32(options.seed);
   const streams: FileAccess[][] = [];
+  const streamFiles: Int32Array[] = [];
+  const add = (accesses: Boot['accesses']): void => {
+    streams.push(toStream(accesses));
+    const files = new Int32Array(accesses.length);
+    for (let i = 0; i < accesses.length; i++) files[i] = accesses[i]!.file;
+    streamFiles.push(files);
+  };
   for (const boot of boots) {
-    streams.push(toStream(boot.accesses));
+    add(boot.accesses);
     const spread = perturbationSpread(boot, options.spreadFraction);
     if (spread <= 0) continue;
-    for (let k = 0; k < options.perturbations; k++) streams.push(toStream(perturbBoot(boot, random, spread)));
+    for (let k = 0; k < options.perturbations; k++) add(perturbBoot(boot, random, spread));
   }
-  return { device: options.device, kernel: options.kernel, streams };
+  return { device: options.device, kernel: options.kernel, streams, streamFiles };
 }
 
 export interface PlanCost {
@@ -62,9 +72,19 @@ export interface PlanCost {
 
 /** Mean cost of a plan's predicted layout over the objective's replays. */
 export function costOfPlan(universe: Universe, shape: PlanShape, objective: Objective): PlanCost {
-  const predicted = predictLayout(universe, shape);
-  return costOfLayout(predicted.layout, predicted.squashfsBytes, objective);
+  if (!(shape.blockSize > 0)) {
+    const predicted = predictLayout(universe, shape);
+    return costOfLayout(predicted.layout, predicted.squashfsBytes, objective);
+  }
+  // the same figures as costOfLayout(predictLayout(...)), without building the layout (plan-cost.ts)
+  let byUniverse = costers.get(objective);
+  if (byUniverse === undefined) costers.set(objective, (byUniverse = new WeakMap()));
+  let coster = byUniverse.get(universe);
+  if (coster === undefined) byUniverse.set(universe, (coster = new PlanCoster(universe, objective)));
+  return coster.cost(shape);
 }
+
+const costers = new WeakMap<Objective, WeakMap<Universe, PlanCoster>>();
 
 /** Mean cost of any layout (predicted, or read from a real build) over the objective's replays. */
 export function costOfLayout(layout: Layout, squashfsBytes: number, objective: Objective): PlanCost {

@@ -8,14 +8,20 @@ import type { Boot, BootAccess } from './boots.js';
  */
 export function perturbBoot(boot: Boot, random: () => number, spread: number): BootAccess[] {
   if (!boot.timed || spread <= 0) return boot.accesses;
+  const accesses = boot.accesses;
   const shift = new Map<number, number>();
-  const keyed = boot.accesses.map((a, i) => {
+  // the shifted times in a typed array and the accesses sorted by index: a boot has thousands
+  const t = new Float64Array(accesses.length);
+  const order: number[] = [];
+  for (let i = 0; i < accesses.length; i++) {
+    const a = accesses[i]!;
     let s = shift.get(a.pid);
     if (s === undefined) shift.set(a.pid, (s = (random() * 2 - 1) * spread));
-    return { a, t: a.time + s, i };
-  });
-  keyed.sort((x, y) => x.t - y.t || x.i - y.i);
-  return keyed.map((k) => k.a);
+    t[i] = a.time + s;
+    order.push(i);
+  }
+  order.sort((x, y) => t[x]! - t[y]! || x - y);
+  return order.map((i) => accesses[i]!);
 }
 
 /** Spread of the delays: a fraction of the boot's span, so that it means the same under TCG and on metal. */

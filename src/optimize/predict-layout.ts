@@ -160,3 +160,13 @@ function layoutFiles(u: Universe): LayoutFile[] {
 function layoutSlots(u: Universe): Int32Array {
   return build(u).slots;
 }
+
+/** How many files a predicted layout lists (its replay places inodes by index / this). */
+export function predictedFileCount(u: Universe): number {
+  return Math.max(1, build(u).files.length);
+}
+
+/** Each planned file's index in the predicted layouts' files (plan-cost.ts resolves accesses with it). */
+export function predictedSlots(u: Universe): Int32Array {
+  return layoutSlots(u);
+}

@@ -43,6 +43,8 @@ export function optimizerInput(input: Omit<SortPlanInput, 'device' | 'kernel'>):
   const rels = input.selection.files.map((f) => f.rel);
   const universe = input.image !== undefined ? universeFromLayout(input.image, rels) : universeFromRoot(input.root ?? '.', rels);
   const excludes = compileExcludes(input.excludes);
+  // the selection resolved every profiled path in the tree already: the same answer, looked up
+  const resolved = new Map(input.selection.files.map((f) => [f.entry.path, f.rel]));
   const cache = new Map<string, number | undefined>();
   const fileOf = (raw: string): number | undefined => {
     if (raw === '') return undefined;
@@ -50,8 +52,13 @@ export function optimizerInput(input: Omit<SortPlanInput, 'device' | 'kernel'>):
     if (hit !== undefined || cache.has(raw)) return hit;
     const path = normalizePath(stripPrefix(raw, input.stripPrefixes));
     if (!excludes.some((re) => re.test(path))) {
-      const res = resolveRegularFile(input.tree, path);
-      if (res.ok) hit = universe.byRel.get(res.rel);
+      const rel = resolved.get(path);
+      if (rel !== undefined) {
+        hit = universe.byRel.get(rel);
+      } else {
+        const res = resolveRegularFile(input.tree, path);
+        if (res.ok) hit = universe.byRel.get(res.rel);
+      }
     }
     cache.set(raw, hit);
     return hit;

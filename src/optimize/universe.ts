@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
-import { deflateRawSync } from 'node:zlib';
+import { closeSync, lstatSync, openSync, readFileSync, readSync, readdirSync, type BigIntStats, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, LimitError, describeSystemError } from '../errors.js';
 import type { Layout } from '../image/layout.js';
 import { dataOwner, indexLayout } from '../image/layout-index.js';
+import { deflatedLengths } from './deflate-size.js';
 
 /**
  * What the optimizer knows of the image it plans: every profiled file's size and how well its data
@@ -62,50 +61,114 @@ export const DEFAULT_RATIO = 0.4;
 const SAMPLE_BYTES = 16384;
 const MAX_SAMPLED_BYTES = 32 << 20;
 
+/** Samples are read into this much memory, then deflated together (deflatedLengths). */
+const SAMPLE_BATCH_BYTES = 4 << 20;
+
 /**
- * Compressed / raw size of a file's first SAMPLE_BYTES under zlib's deflate: a stand-in for the
- * image's compressor (xz and zstd pack tighter, which --rebuild measures), far better than one
- * constant for files as different as a text config and a compressed firmware blob.
+ * Compressed / raw size of each profiled file's first SAMPLE_BYTES under zlib's deflate: a stand-in
+ * for the image's compressor (xz and zstd pack tighter, which --rebuild measures), far better than
+ * one constant for files as different as a text config and a compressed firmware blob. Files are
+ * read one by one, in the caller's order (which decides where MAX_SAMPLED_BYTES cuts), and
+ * deflated a batch at a time (deflate-size.ts: one zlib state for the batch, not one per file).
  */
-function sampleRatio(path: string, size: number): { raw: number; packed: number } | undefined {
-  if (size === 0) return undefined;
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const buf = Buffer.alloc(Math.min(size, SAMPLE_BYTES));
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    if (n === 0) return undefined;
-    const packed = deflateRawSync(buf.subarray(0, n), { level: 6 }).length;
-    return { raw: n, packed: Math.min(n, packed) };
-  } catch {
-    return undefined; // an unreadable file keeps the mean ratio; the sort itself reports what it cannot use
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+class SampleBatch {
+  private readonly arena = Buffer.allocUnsafe(SAMPLE_BATCH_BYTES);
+  private used = 0;
+  private readonly pending: { id: number; start: number; raw: number }[] = [];
+
+  /** `done(id, raw, packed)` gets each sample once its batch is deflated. */
+  constructor(private readonly done: (id: number, raw: number, packed: number) => void) {}
+
+  /** Read the sample of file `id`; its raw length, or undefined when there is nothing to sample. */
+  read(path: string, size: number, id: number): number | undefined {
+    if (size === 0) return undefined;
+    const want = Math.min(size, SAMPLE_BYTES);
+    if (this.used + want > this.arena.length) this.flush();
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'r');
+      const n = readSync(fd, this.arena, this.used, want, 0);
+      if (n === 0) return undefined;
+      this.pending.push({ id, start: this.used, raw: n });
+      this.used += n;
+      return n;
+    } catch {
+      return undefined; // an unreadable file keeps the mean ratio; the sort itself reports what it cannot use
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  flush(): void {
+    const lengths = deflatedLengths(this.pending.map((p) => this.arena.subarray(p.start, p.start + p.raw)));
+    this.pending.forEach((p, i) => this.done(p.id, p.raw, Math.min(p.raw, lengths[i]!)));
+    this.pending.length = 0;
+    this.used = 0;
   }
 }
 
-/** Bounds on the twin search: candidates per file and bytes hashed in all. */
+/** A file's device and inode numbers (bigints where a number would lose digits). */
+interface FileId {
+  dev: number | bigint;
+  ino: number | bigint;
+}
+
+function idOf(file: FileId): string {
+  return `${file.dev}:${file.ino}`;
+}
+
+/** Bounds on the twin search: candidates per file, and bytes looked at in all (a whole file per look). */
 const MAX_TWIN_CANDIDATES = 64;
 const MAX_TWIN_HASH_BYTES = 512 << 20;
 
-/** Unprofiled files whose content equals a profiled file's (same size, then same SHA-256). */
-function findTwins(root: string, files: PlannedFile[], bySize: ReadonlyMap<number, { rel: string; id: string }[]>, ids: ReadonlyMap<string, string>): void {
-  let hashed = 0;
-  const digest = (rel: string, size: number): string | undefined => {
-    if (hashed + size > MAX_TWIN_HASH_BYTES) return undefined;
-    hashed += size;
-    try {
-      return createHash('sha256').update(readFileSync(join(root, rel))).digest('hex');
-    } catch {
-      return undefined; // unreadable: mksquashfs will say so when it builds
-    }
+/**
+ * Unprofiled files whose content equals a profiled file's: same size, then the same bytes. Each
+ * candidate is read only until it differs (most differ in their first bytes), not hashed whole;
+ * the budget still counts a whole file per look, as when every look was a SHA-256 of the file.
+ */
+function findTwins(root: string, files: PlannedFile[], bySize: ReadonlyMap<number, ({ rel: string } & FileId)[]>, ids: ReadonlyMap<string, FileId>): void {
+  let looked = 0;
+  const withinBudget = (size: number): boolean => {
+    if (looked + size > MAX_TWIN_HASH_BYTES) return false;
+    looked += size;
+    return true;
   };
+  const chunk = Buffer.allocUnsafe(64 * 1024);
   for (const f of files) {
-    const candidates = (bySize.get(f.size) ?? []).filter((c) => c.id !== ids.get(f.rel)).slice(0, MAX_TWIN_CANDIDATES);
+    const sameSize = bySize.get(f.size);
+    if (sameSize === undefined) continue;
+    const ownId = idOf(ids.get(f.rel)!);
+    const candidates = sameSize.filter((c) => idOf(c) !== ownId).slice(0, MAX_TWIN_CANDIDATES);
     if (candidates.length === 0) continue;
-    const own = digest(f.rel, f.size);
-    if (own === undefined) continue;
-    for (const c of candidates) if (digest(c.rel, f.size) === own) (f.twins ??= []).push(c.rel);
+    if (!withinBudget(f.size)) continue;
+    let own: Buffer;
+    try {
+      own = readFileSync(join(root, f.rel));
+    } catch {
+      continue; // unreadable: mksquashfs will say so when it builds
+    }
+    for (const c of candidates) {
+      if (withinBudget(f.size) && sameContent(join(root, c.rel), own, chunk)) (f.twins ??= []).push(c.rel);
+    }
+  }
+}
+
+/** Whether the file at `path` holds exactly `bytes` (false when it cannot be read). */
+function sameContent(path: string, bytes: Buffer, chunk: Buffer): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    let at = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, at);
+      if (n === 0) return at === bytes.length;
+      if (at + n > bytes.length || chunk.compare(bytes, at, at + n, 0, n) !== 0) return false;
+      at += n;
+    }
+  } catch {
+    return false; // unreadable: mksquashfs will say so when it builds
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -251,8 +314,8 @@ function fragmentShares(layout: Layout, blockSize: number): Map<number, number> 
  */
 export function universeFromRoot(root: string, rels: readonly string[]): Universe {
   const wanted = new Set(rels);
-  const rank = new Map<string, number>();
-  const sizes = new Map<string, number>();
+  // each profiled file found: its walk rank, size and inode
+  const found = new Map<string, { rank: number; size: number } & FileId>();
   let restRaw = 0;
   let restTailRaw = 0;
   let restFiles = 0;
@@ -260,21 +323,24 @@ export function universeFromRoot(root: string, rels: readonly string[]): Univers
   let entries = 0;
   const seenInodes = new Set<string>();
   // unprofiled regular files by size: the candidates for being a profiled file's twin
-  const bySize = new Map<number, { rel: string; id: string }[]>();
-  const ids = new Map<string, string>();
+  const bySize = new Map<number, ({ rel: string } & FileId)[]>();
   const walk = (dir: string): void => {
+    const dirPath = join(root, dir);
     let names: string[];
     try {
-      names = readdirSync(join(root, dir)).sort();
+      names = readdirSync(dirPath).sort();
     } catch (err) {
-      throw new InputError(`cannot read --root ${describeSystemError(join(root, dir), err)}`, { cause: err });
+      throw new InputError(`cannot read --root ${describeSystemError(dirPath, err)}`, { cause: err });
     }
     for (const name of names) {
       entries++;
       const rel = dir === '' ? name : `${dir}/${name}`;
-      let st;
+      let st: Stats | BigIntStats;
       try {
-        st = lstatSync(join(root, rel), { bigint: true });
+        // numbers, not bigints (a BigIntStats costs twice as much); a 64-bit inode number past
+        // 2^53 would lose digits, and the file's id must be exact: those are read again as bigints
+        st = lstatSync(`${dirPath}/${name}`);
+        if (!Number.isSafeInteger(st.ino) || !Number.isSafeInteger(st.dev)) st = lstatSync(`${dirPath}/${name}`, { bigint: true });
       } catch (err) {
         throw new InputError(`cannot read --root ${describeSystemError(join(root, rel), err)}`, { cause: err });
       }
@@ -284,23 +350,23 @@ export function universeFromRoot(root: string, rels: readonly string[]): Univers
       }
       if (!st.isFile()) continue;
       if (++total > MAX_ROOT_FILES) throw new LimitError(root, undefined, `more than ${MAX_ROOT_FILES} files under --root`);
-      const id = `${st.dev}:${st.ino}`;
       const size = Number(st.size);
+      const linked = Number(st.nlink) > 1;
+      // the inode's id as text only where it is compared now (hardlinks); twins compare theirs later
+      const id = linked ? idOf(st) : '';
       if (wanted.has(rel)) {
-        rank.set(rel, total);
-        sizes.set(rel, size);
-        ids.set(rel, id);
-      } else if (!(st.nlink > 1n && seenInodes.has(id))) {
+        found.set(rel, { rank: total, size, dev: st.dev, ino: st.ino });
+      } else if (!(linked && seenInodes.has(id))) {
         if (size > 0) {
           let list = bySize.get(size);
           if (list === undefined) bySize.set(size, (list = []));
-          list.push({ rel, id });
+          list.push({ rel, dev: st.dev, ino: st.ino });
         }
         restFiles++;
         restRaw += size;
         if (size < DEFAULT_BLOCK_SIZE) restTailRaw += size;
       }
-      if (st.nlink > 1n) seenInodes.add(id);
+      if (linked) seenInodes.add(id);
     }
   };
   walk('');
@@ -308,18 +374,21 @@ export function universeFromRoot(root: string, rels: readonly string[]): Univers
   const byRel = new Map<string, number>();
   let sampledRaw = 0;
   let sampledPacked = 0;
+  const samples = new SampleBatch((id, raw, packed) => {
+    files[id]!.ratio = packed / raw;
+    sampledPacked += packed;
+  });
   for (const rel of rels) {
-    const size = sizes.get(rel);
-    if (size === undefined || byRel.has(rel)) continue;
+    const hit = found.get(rel);
+    if (hit === undefined || byRel.has(rel)) continue;
+    const size = hit.size;
     byRel.set(rel, files.length);
-    const ratio = sampledRaw < MAX_SAMPLED_BYTES ? sampleRatio(join(root, rel), size) : undefined;
-    if (ratio !== undefined) {
-      sampledRaw += ratio.raw;
-      sampledPacked += ratio.packed;
-    }
-    files.push({ rel, size, ratio: ratio !== undefined ? ratio.packed / ratio.raw : NaN, walkRank: (rank.get(rel) ?? 0) / Math.max(1, total) });
+    files.push({ rel, size, ratio: NaN, walkRank: hit.rank / Math.max(1, total) });
+    const raw = sampledRaw < MAX_SAMPLED_BYTES ? samples.read(join(root, rel), size, files.length - 1) : undefined;
+    if (raw !== undefined) sampledRaw += raw;
   }
-  findTwins(root, files, bySize, ids);
+  samples.flush();
+  findTwins(root, files, bySize, found);
   // the profiled files' mean ratio stands in for files not sampled, and for the rest of the tree
   const mean = sampledRaw > 0 ? sampledPacked / sampledRaw : DEFAULT_RATIO;
   for (const f of files) if (Number.isNaN(f.ratio)) f.ratio = mean;

@@ -22,48 +22,96 @@ export const DEFAULT_READAHEAD_BYTES = 128 * 1024;
 const MAX_IMAGE_BYTES = 2 ** 40;
 
 export function throughPageCache(reads: Reads, imageSize: number, options: KernelOptions): Reads {
-  const page = options.pageBytes ?? 4096;
   let size = imageSize;
   for (let i = 0; i < reads.count; i++) size = Math.max(size, reads.offset[i]! + reads.length[i]!);
-  if (size > MAX_IMAGE_BYTES) throw new InputError(`image of ${size} bytes is past the simulator's 1 TiB limit`);
-  const pages = Math.ceil(size / page);
-  const cached = new Uint32Array(Math.ceil(pages / 32) + 1);
-  const isCached = (p: number): boolean => (cached[p >>> 5]! & (1 << (p & 31))) !== 0;
-  const maxWindow = Math.max(0, Math.floor(options.readaheadBytes / page));
+  const cache = new PageCache(size, options);
   const out = new ReadsBuilder();
-  let lastWindowEnd = -1;
-  let lastWindow = 0;
-  for (let i = 0; i < reads.count; i++) {
-    const len = reads.length[i]!;
-    if (len <= 0) continue;
-    const first = Math.floor(reads.offset[i]! / page);
-    const end = Math.min(pages, Math.ceil((reads.offset[i]! + len) / page));
+  for (let i = 0; i < reads.count; i++) cache.read(reads.offset[i]!, reads.length[i]!, reads.file[i]!, reads.step[i]!, out);
+  return out.build();
+}
+
+/** Where the page cache sends the readahead requests that reach the drive. */
+export interface ReadSink {
+  push(offset: number, length: number, file: number, step: number): void;
+}
+
+/**
+ * The page cache of one boot, read by read (throughPageCache, and the optimizer's replays, which
+ * feed it without a read list in between). `size` is the image's size, or more when a read
+ * goes past its end: readahead stops at the last page.
+ */
+export class PageCache {
+  private readonly page: number;
+  private readonly pages: number;
+  private readonly cached: Uint32Array;
+  private readonly maxWindow: number;
+  private lastWindowEnd = -1;
+  private lastWindow = 0;
+
+  constructor(
+    private readonly size: number,
+    options: KernelOptions,
+  ) {
+    if (size > MAX_IMAGE_BYTES) throw new InputError(`image of ${size} bytes is past the simulator's 1 TiB limit`);
+    this.page = options.pageBytes ?? 4096;
+    this.pages = Math.ceil(size / this.page);
+    this.cached = new Uint32Array(Math.ceil(this.pages / 32) + 1);
+    this.maxWindow = Math.max(0, Math.floor(options.readaheadBytes / this.page));
+  }
+
+  /** One read of the boot: the requests it makes of the drive (none when its pages are cached) go to `out`. */
+  read(offset: number, len: number, file: number, step: number, out: ReadSink): void {
+    if (len <= 0) return;
+    const page = this.page;
+    const pages = this.pages;
+    const cached = this.cached;
+    const first = Math.floor(offset / page);
+    const end = Math.min(pages, Math.ceil((offset + len) / page));
+    // most reads of a boot hit the cache: tell so a word (32 pages) at a time
+    if (this.allCached(first, end)) return;
     let p = first;
     while (p < end) {
-      if (isCached(p)) {
+      if (isCached(cached, p)) {
         p++;
         continue;
       }
       let q = p;
-      while (q < end && !isCached(q)) q++;
+      while (q < end && !isCached(cached, q)) q++;
       const missing = q - p;
-      const window = p === lastWindowEnd ? nextWindow(lastWindow, maxWindow) : initialWindow(missing, maxWindow);
+      const window = p === this.lastWindowEnd ? nextWindow(this.lastWindow, this.maxWindow) : initialWindow(missing, this.maxWindow);
       let stop = Math.max(q, Math.min(pages, p + window));
       // readahead stops at the first page already in the cache
       for (let r = q; r < stop; r++) {
-        if (isCached(r)) {
+        if (isCached(cached, r)) {
           stop = r;
           break;
         }
       }
       for (let r = p; r < stop; r++) cached[r >>> 5] = cached[r >>> 5]! | (1 << (r & 31));
-      out.push(p * page, Math.min(stop * page, size) - p * page, reads.file[i]!, reads.step[i]!);
-      lastWindowEnd = stop;
-      lastWindow = Math.max(stop - p, 1);
+      out.push(p * page, Math.min(stop * page, this.size) - p * page, file, step);
+      this.lastWindowEnd = stop;
+      this.lastWindow = Math.max(stop - p, 1);
       p = stop;
     }
   }
-  return out.build();
+
+  /** Whether every page in [first, end) is cached. */
+  private allCached(first: number, end: number): boolean {
+    for (let p = first; p < end; ) {
+      const word = p >>> 5;
+      const from = p & 31;
+      const to = Math.min(32, end - (word << 5));
+      // bits from..to-1 of the word
+      const mask = ((to === 32 ? 0xffffffff : (1 << to) - 1) & ~((1 << from) - 1)) >>> 0;
+      if (((this.cached[word]! & mask) >>> 0) !== mask) return false;
+      p = (word + 1) << 5;
+    }
+    return true;
+  }
+}
+
+function isCached(cached: Uint32Array, p: number): boolean {
+  return (cached[p >>> 5]! & (1 << (p & 31))) !== 0;
 }
 
 function initialWindow(pages: number, max: number): number {

@@ -33,6 +33,17 @@ export class ReadsBuilder {
     this.n++;
   }
 
+  /** Forget the reads pushed so far and keep the storage (a builder reused for stream after stream). */
+  clear(): void {
+    this.n = 0;
+  }
+
+  /** The reads so far as views of the builder's storage, valid until the next push or clear. */
+  view(): Reads {
+    const n = this.n;
+    return { count: n, offset: this.offset.subarray(0, n), length: this.length.subarray(0, n), file: this.file.subarray(0, n), step: this.step.subarray(0, n) };
+  }
+
   build(): Reads {
     return {
       count: this.n,
