@@ -166,7 +166,8 @@ export function finishPlan(context: PlanContext, ordered: OrderDecision, B: numb
   const decisions = [...ordered.decisions];
   const readSmall = readSmallFiles(context, B);
   const none = new Set<number>();
-  const baseline = cost({ order: firstAccessOrder(context.boots, context.universe.files.length), placement: 'beginning', unfragmented: none, blockSize: B });
+  const baselineShape: PlanShape = { order: firstAccessOrder(context.boots, context.universe.files.length), placement: 'beginning', unfragmented: none, blockSize: B };
+  const baseline = cost(baselineShape);
   let best: { shape: PlanShape; cost: PlanCost } = (() => {
     const shape = { order: ordered.order, placement: ordered.placement, unfragmented: readSmall, blockSize: B };
     return { shape, cost: cost(shape) };
@@ -198,13 +199,23 @@ export function finishPlan(context: PlanContext, ordered: OrderDecision, B: numb
     const c = cost(shape);
     if (c.ms < best.cost.ms * (1 - MIN_GAIN)) best = { shape, cost: c };
   }
+  // The old recipe is a candidate too: a plan the model predicts slower than it never wins.
+  let orderName = ordered.name;
+  let deferred = ordered.deferred;
+  if (baseline.ms < best.cost.ms * (1 - MIN_GAIN)) {
+    best = { shape: baselineShape, cost: baseline };
+    orderName = 'first access';
+    deferred = [];
+    decisions.length = 0;
+    decisions.push('order: first access, fragments as they are (every other plan was predicted slower)');
+  }
   decisions.push(`profiled files at the ${best.shape.placement} of the image, block size ${B / 1024} KiB`);
   return {
     ...best.shape,
     cost: best.cost,
     baseline,
-    deferred: ordered.deferred,
-    orderName: ordered.name,
+    deferred,
+    orderName,
     decisions,
     evaluations: context.evaluations(),
   };
