@@ -1,6 +1,6 @@
 import type { Layout } from '../image/layout.js';
 import type { DeviceModel } from '../sim/device.js';
-import { simulateDevice } from '../sim/drive.js';
+import { simulateDevice, type CostTotals } from '../sim/drive.js';
 import { indexLayout } from '../image/layout-index.js';
 import { throughPageCache, type KernelOptions } from '../sim/page-cache.js';
 import { mulberry32 } from '../sim/prng.js';
@@ -89,7 +89,7 @@ const costers = new WeakMap<Objective, WeakMap<Universe, PlanCoster>>();
 /** Mean cost of any layout (predicted, or read from a real build) over the objective's replays. */
 export function costOfLayout(layout: Layout, squashfsBytes: number, objective: Objective): PlanCost {
   const index = indexLayout(layout);
-  const sum = { ms: 0, bytes: 0, seeks: 0, farSeeks: 0, seekDistance: 0 };
+  const runs: CostTotals[] = [];
   const blockSize = layout.blockSize ?? 0;
   const cache = (objective.reaching ??= new Map());
   let streams = cache.get(blockSize);
@@ -97,14 +97,22 @@ export function costOfLayout(layout: Layout, squashfsBytes: number, objective: O
   for (const stream of streams) {
     const replay = replayOnLayout(index, stream);
     const reads = throughPageCache(replay.reads, layout.size, objective.kernel);
-    const run = simulateDevice(objective.device, reads);
-    sum.ms += run.totals.totalMs;
-    sum.bytes += run.totals.bytes;
-    sum.seeks += run.totals.seeks;
-    sum.seekDistance += run.totals.seekDistance;
-    sum.farSeeks += run.totals.farSeeks;
+    runs.push(simulateDevice(objective.device, reads).totals);
   }
-  const n = Math.max(1, objective.streams.length);
+  return meanCost(runs, objective.streams.length, squashfsBytes);
+}
+
+/** A plan's cost: the mean of its replays' device runs (summed in replay order), and the image size. */
+export function meanCost(runs: readonly CostTotals[], replays: number, squashfsBytes: number): PlanCost {
+  const sum = { ms: 0, bytes: 0, seeks: 0, farSeeks: 0, seekDistance: 0 };
+  for (const run of runs) {
+    sum.ms += run.totalMs;
+    sum.bytes += run.bytes;
+    sum.seeks += run.seeks;
+    sum.seekDistance += run.seekDistance;
+    sum.farSeeks += run.farSeeks;
+  }
+  const n = Math.max(1, replays);
   return {
     ms: sum.ms / n,
     bytes: sum.bytes / n,

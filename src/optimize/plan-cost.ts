@@ -1,10 +1,10 @@
 import { indexLayout } from '../image/layout-index.js';
-import { simulateDevice } from '../sim/drive.js';
+import { simulateDevice, type CostTotals } from '../sim/drive.js';
 import { PageCache } from '../sim/page-cache.js';
 import { ReadsBuilder, type Reads } from '../sim/reads.js';
-import { accessesReachingDrive, type FileAccess } from '../sim/replay.js';
-import type { Objective, PlanCost } from './objective.js';
-import { predictedFileCount, predictLayout, predictedSlots, type PlanShape } from './predict-layout.js';
+import { METADATA_BLOCK, accessesReachingDrive, type FileAccess } from '../sim/replay.js';
+import { meanCost, type Objective, type PlanCost } from './objective.js';
+import { SUPERBLOCK_BYTES, dataBlockLengths, predictedFileCount, predictLayout, predictedSlots, tailSizes, type PlanShape } from './predict-layout.js';
 import type { Universe } from './universe.js';
 
 /**
@@ -17,11 +17,6 @@ import type { Universe } from './universe.js';
  * test/optimize-plan-cost.test.ts compares the two on random universes and plans.
  */
 
-/** As replay.ts: an inode or directory read is one metadata block, 8 KiB uncompressed. */
-const METADATA_BLOCK = 8192;
-/** As predict-layout.ts. */
-const LONE_BLOCK_OVERHEAD = 64;
-const SUPERBLOCK_BYTES = 96;
 
 /** One replayed stream, resolved against the universe's layout slots (the same at every block size). */
 interface CompiledStream {
@@ -110,25 +105,12 @@ export class PlanCoster {
   private compute(shape: PlanShape): PlanCost {
     const model = this.modelFor(shape.blockSize);
     const placed = this.place(shape, model);
-    const sum = { ms: 0, bytes: 0, seeks: 0, farSeeks: 0, seekDistance: 0 };
+    const runs: CostTotals[] = [];
     for (const stream of model.streams) {
       const reads = this.replay(stream, model, placed);
-      const run = simulateDevice(this.objective.device, reads, { lowerBound: false });
-      sum.ms += run.totals.totalMs;
-      sum.bytes += run.totals.bytes;
-      sum.seeks += run.totals.seeks;
-      sum.seekDistance += run.totals.seekDistance;
-      sum.farSeeks += run.totals.farSeeks;
+      runs.push(simulateDevice(this.objective.device, reads, { lowerBound: false }).totals);
     }
-    const n = Math.max(1, this.objective.streams.length);
-    return {
-      ms: sum.ms / n,
-      bytes: sum.bytes / n,
-      seeks: sum.seeks / n,
-      farSeeks: sum.farSeeks / n,
-      seekDistance: sum.seekDistance / n,
-      squashfsBytes: placed.squashfsBytes,
-    };
+    return meanCost(runs, this.objective.streams.length, placed.squashfsBytes);
   }
 
   /** Block lengths at B, and the objective's streams as costOfLayout replays them at B. */
@@ -155,31 +137,19 @@ export class PlanCoster {
     const lengths: number[] = [];
     for (let f = 0; f < n; f++) {
       const file = u.files[f]!;
-      const sameBlocks = B === u.baseBlockSize && file.blocks !== undefined;
       blockFirst[f] = lengths.length;
       if (file.size >= B) {
-        if (sameBlocks) {
-          for (const length of file.blocks!) lengths.push(length);
-        } else {
-          const raw = file.blocks === undefined
-            ? file.size
-            : Math.min(file.size, file.blocks.length * u.baseBlockSize + (file.size % u.baseBlockSize));
-          const full = Math.floor(raw / B);
-          const rawTail = raw % B;
-          for (let block = 0; block < full; block++) lengths.push(Math.max(1, Math.round(B * file.ratio)));
-          if (rawTail > 0) lengths.push(Math.max(1, Math.round(rawTail * file.ratio)));
-        }
+        for (const length of dataBlockLengths(u, file, B)) lengths.push(length);
         blockCount[f] = lengths.length - blockFirst[f]!;
         kind[f] = LARGE;
         continue;
       }
       if (file.size === 0) continue;
       kind[f] = SMALL;
-      const tail = file.size % B;
-      const compressedTail = sameBlocks && file.fragmentTail !== undefined ? file.fragmentTail : tail * file.ratio;
-      tailRaw[f] = tail;
-      tailPacked[f] = compressedTail;
-      loneLength[f] = Math.max(1, Math.round(Math.min(tail, compressedTail + LONE_BLOCK_OVERHEAD)));
+      const tail = tailSizes(u, file, B);
+      tailRaw[f] = tail.raw;
+      tailPacked[f] = tail.packed;
+      loneLength[f] = tail.lone;
     }
     const model: BlockModel = { B, streams, kind, blockFirst, blockCount, blockLength: Float64Array.from(lengths), tailRaw, tailPacked, loneLength };
     this.models.set(blockSize, model);

@@ -1,6 +1,6 @@
 import type { Extent, Layout, LayoutFile } from '../image/layout.js';
 import { SquashfsWriter } from '../sim/squashfs-writer.js';
-import type { Universe } from './universe.js';
+import type { PlannedFile, Universe } from './universe.js';
 
 /**
  * The squashfs that mksquashfs would write for a plan, predicted without building it: files in
@@ -30,7 +30,31 @@ export interface PredictedImage {
 
 /** A block compressed on its own pays its compressor's framing (xz: about 60 bytes); never more than raw. */
 const LONE_BLOCK_OVERHEAD = 64;
-const SUPERBLOCK_BYTES = 96;
+export const SUPERBLOCK_BYTES = 96;
+
+/**
+ * The compressed lengths of the data blocks of a file of at least B bytes. At the image's own block
+ * size they are the image's blocks: sparse blocks (all zeros) take no room, so a file may claim far
+ * more than its blocks hold and is never placed block by block from its size. At another block
+ * size only the bytes the image stores get blocks (sparse ones hold none).
+ */
+export function dataBlockLengths(u: Universe, file: PlannedFile, B: number): readonly number[] {
+  if (B === u.baseBlockSize && file.blocks !== undefined) return file.blocks;
+  const raw = file.blocks === undefined ? file.size : Math.min(file.size, file.blocks.length * u.baseBlockSize + (file.size % u.baseBlockSize));
+  const full = Math.floor(raw / B);
+  const rawTail = raw % B;
+  const lengths: number[] = [];
+  for (let block = 0; block < full; block++) lengths.push(Math.max(1, Math.round(B * file.ratio)));
+  if (rawTail > 0) lengths.push(Math.max(1, Math.round(rawTail * file.ratio)));
+  return lengths;
+}
+
+/** A file smaller than B: its raw tail, that tail compressed in a fragment block, and its length as a block of its own. */
+export function tailSizes(u: Universe, file: PlannedFile, B: number): { raw: number; packed: number; lone: number } {
+  const raw = file.size % B;
+  const packed = B === u.baseBlockSize && file.blocks !== undefined && file.fragmentTail !== undefined ? file.fragmentTail : raw * file.ratio;
+  return { raw, packed, lone: Math.max(1, Math.round(Math.min(raw, packed + LONE_BLOCK_OVERHEAD))) };
+}
 
 export function predictLayout(u: Universe, shape: PlanShape): PredictedImage {
   const B = shape.blockSize;
@@ -63,37 +87,17 @@ export function predictLayout(u: Universe, shape: PlanShape): PredictedImage {
   for (const f of sequence) {
     const file = u.files[f]!;
     const slot = fileAt[f]!;
-    const sameBlocks = B === u.baseBlockSize && file.blocks !== undefined;
-    const tail = file.size % B;
     if (file.size >= B) {
-      if (sameBlocks) {
-        // the image's own blocks; sparse blocks (all zeros) take no room, so a file may claim far
-        // more than its blocks hold: never place it block by block from its size
-        file.blocks!.forEach((length, block) => w.place({ length, kind: 'data-block', file: slot, block }));
-      } else {
-        // at another block size, only the bytes the image stores get blocks (sparse ones hold none)
-        const raw = file.blocks === undefined
-          ? file.size
-          : Math.min(file.size, file.blocks.length * u.baseBlockSize + (file.size % u.baseBlockSize));
-        const full = Math.floor(raw / B);
-        const rawTail = raw % B;
-        for (let block = 0; block < full; block++) {
-          w.place({ length: Math.max(1, Math.round(B * file.ratio)), kind: 'data-block', file: slot, block });
-        }
-        if (rawTail > 0) {
-          w.place({ length: Math.max(1, Math.round(rawTail * file.ratio)), kind: 'data-block', file: slot, block: full });
-        }
-      }
+      dataBlockLengths(u, file, B).forEach((length, block) => w.place({ length, kind: 'data-block', file: slot, block }));
       continue;
     }
     if (file.size === 0) continue;
-    const compressedTail = sameBlocks && file.fragmentTail !== undefined ? file.fragmentTail : tail * file.ratio;
+    const tail = tailSizes(u, file, B);
     if (shape.unfragmented.has(f)) {
-      const length = Math.max(1, Math.round(Math.min(tail, compressedTail + LONE_BLOCK_OVERHEAD)));
-      w.place({ length, kind: 'data-block', file: slot, block: 0 });
+      w.place({ length: tail.lone, kind: 'data-block', file: slot, block: 0 });
       continue;
     }
-    w.addTail(slot, tail, compressedTail);
+    w.addTail(slot, tail.raw, tail.packed);
   }
 
   if (shape.placement === 'beginning') {

@@ -19,7 +19,7 @@ export interface ReplayResult {
 }
 
 /** A squashfs metadata block holds 8 KiB uncompressed; we read that much as an upper estimate. */
-const METADATA_BLOCK = 8192;
+export const METADATA_BLOCK = 8192;
 
 /**
  * Replay a file-level profile onto a layout: for each access, the reads squashfs would issue,
