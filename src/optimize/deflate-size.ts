@@ -1,12 +1,5 @@
 import { constants, DeflateRaw, deflateRawSync } from 'node:zlib';
-
-/** The native zlib handle behind a zlib stream object, as node:zlib's own synchronous path drives it. */
-interface NativeZlib {
-  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
-  reset(): void;
-  close(): void;
-  onerror: (message: string, errno: number) => void;
-}
+import { nativeZlibOf } from '../util/zlib-handle.js';
 
 /** The compression level the samples are measured at (deflateRawSync's, as universe.ts always used). */
 export const SAMPLE_LEVEL = 6;
@@ -46,14 +39,12 @@ export function deflatedLengths(views: readonly Uint8Array[]): number[] {
 /** A fresh deflate stream's native handle, or undefined when node:zlib does not expose it. */
 function nativeDeflate(): { deflate(input: Uint8Array, out: Buffer): number; close(): void } | undefined {
   const stream = new DeflateRaw({ level: SAMPLE_LEVEL });
-  const fields = stream as unknown as { _handle?: Partial<NativeZlib>; _writeState?: unknown };
-  const h = fields._handle;
-  const state = fields._writeState;
-  if (!h || typeof h.writeSync !== 'function' || typeof h.reset !== 'function' || !(state instanceof Uint32Array) || state.length < 2) {
+  const native = nativeZlibOf(stream);
+  if (native === undefined) {
     stream.close();
     return undefined;
   }
-  const handle = h as NativeZlib;
+  const { handle, state } = native;
   let failure: string | undefined;
   // errors come back through this callback, synchronously, from writeSync
   handle.onerror = (message: string) => {

@@ -1,13 +1,6 @@
 import { constants, Inflate, inflateSync } from 'node:zlib';
+import { nativeZlibOf, type NativeZlib } from '../../util/zlib-handle.js';
 import { DecompressError } from './types.js';
-
-/** The native zlib handle behind a zlib stream object, as node:zlib's own synchronous path drives it. */
-interface NativeZlib {
-  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
-  reset(): void;
-  close(): void;
-  onerror: (message: string, errno: number) => void;
-}
 
 /**
  * Inflates many small zlib streams (squashfs metadata blocks) straight into a caller's buffer
@@ -53,20 +46,19 @@ export class ZlibInflater {
   private open(): NativeZlib | undefined {
     if (this.handle) return this.handle;
     const engine = new Inflate();
-    const fields = engine as unknown as { _handle?: Partial<NativeZlib>; _writeState?: unknown };
-    const h = fields._handle;
-    if (!h || typeof h.writeSync !== 'function' || typeof h.reset !== 'function' || !(fields._writeState instanceof Uint32Array) || fields._writeState.length < 2) {
+    const native = nativeZlibOf(engine);
+    if (native === undefined) {
       this.native = false;
       engine.close();
       return undefined;
     }
     // errors come back through this callback, synchronously, from writeSync
-    h.onerror = (message: string) => {
+    native.handle.onerror = (message: string) => {
       this.failure = message;
     };
     this.engine = engine;
-    this.handle = h as NativeZlib;
-    this.state = fields._writeState;
+    this.handle = native.handle;
+    this.state = native.state;
     return this.handle;
   }
 
