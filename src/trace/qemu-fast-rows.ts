@@ -1,4 +1,4 @@
-import type { ByteStrings } from './byte-fields.js';
+import { bytesStartWith, type ByteStrings } from './byte-fields.js';
 import { MAX_LINE_BYTES } from './text-lines.js';
 import type { BlockEvent } from './types.js';
 
@@ -26,14 +26,7 @@ export interface QemuState {
 
 const NEWLINE = 0x0a;
 const MAX_DIGITS = 16;
-const BLK_CO_PREADV = Buffer.from('blk_co_preadv blk ', 'latin1');
-
-/** Does bytes[at...] hold `word`? */
-function wordAt(bytes: Uint8Array, at: number, end: number, word: Uint8Array): boolean {
-  if (at + word.length > end) return false;
-  for (let k = 0; k < word.length; k++) if (bytes[at + k] !== word[k]) return false;
-  return true;
-}
+const BLK_CO_PREADV = 'blk_co_preadv blk ';
 
 /** The end of 1 to 16 hex digits at `at`, or -1. */
 function hexEnd(bytes: Uint8Array, at: number, end: number): number {
@@ -78,7 +71,7 @@ export function qemuFastRows(s: QemuState, bytes: Uint8Array, p: number, end: nu
       k++;
       stamped = true;
     }
-    if (!wordAt(bytes, k, end, BLK_CO_PREADV)) break;
+    if (!bytesStartWith(bytes, k, end, BLK_CO_PREADV)) break;
     const blkStart = k + BLK_CO_PREADV.length;
     const blkEnd = pointerEnd(bytes, blkStart, end);
     // ' bs '
