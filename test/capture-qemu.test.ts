@@ -2,7 +2,7 @@ import t from 'tap';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { captureQemu, qemuArgs } from '../src/capture/qemu.js';
+import { captureQemu, kvmUsable, qemuArgs } from '../src/capture/qemu.js';
 import { InputError, ToolError } from '../src/errors.js';
 import { withQemuLock } from './helpers/vm/qemu-lock.js';
 
@@ -65,6 +65,24 @@ t.test('a guest that never powers off is stopped at the timeout, with its trace 
   t.ok(existsSync(result.consolePath), 'console log written');
   t.match(readFileSync(join(out, 'qemu-command.txt'), 'utf8'), /qemu-system-x86_64 .*-cdrom .*plain\.iso .*file=.*qemu-trace\.log/);
   t.same(readdirSync(out).filter((n) => n.endsWith('.tmp')), [], 'no temporary files left');
+});
+
+t.test('accel auto: a guest silent under KVM is booted again under TCG', async (t) => {
+  // The plain ISO's guest reads the boot record and then waits forever without a console byte, as
+  // Debian's kernel does under a nested KVM that hangs it (guest-stall.ts). Where /dev/kvm does not
+  // open, auto is TCG from the start and nothing falls back.
+  const dir = t.testdir();
+  const iso = await plainIso(dir);
+  const withKvm = kvmUsable();
+  const result = await withQemuLock(() => captureQemu({ iso, outDir: join(dir, 'out'), timeoutMs: 15_000, accel: 'auto', kvmStallMs: 3000 }));
+  t.equal(result.accel, 'tcg');
+  t.equal(result.kvmFallback, withKvm ? 'stalled' : undefined, withKvm ? '/dev/kvm opens: the silent guest was stopped' : 'no /dev/kvm: TCG from the start');
+  t.equal(result.endedBy, 'timeout', 'the TCG boot ran to the one timeout of the whole capture');
+  t.ok(result.durationMs < 25_000, `one timeout for both boots (${result.durationMs} ms)`);
+  // the TCG boot's own trace, not the stalled one's too: one qemu process, one IDE state address
+  const ideStates = new Set(readFileSync(result.tracePath, 'utf8').match(/IDEState: 0x[0-9a-f]+/g));
+  t.equal(ideStates.size, 1, `one qemu's trace lines (${[...ideStates].join(', ')})`);
+  t.equal(kvmUsable(), false, 'after a stall (or without /dev/kvm) later auto boots of this process use TCG');
 });
 
 t.test('timestamped trace lines', async (t) => {

@@ -35,6 +35,7 @@ const result = await captureQemu({
     process.stderr.write(`  boot: ${(p.elapsedMs / 1000).toFixed(0)} s, console ${p.consoleBytes} B, trace ${p.traceBytes} B\n`);
   },
 });
+if (result.kvmFallback) process.stderr.write(`  boot: KVM ${result.kvmFallback === 'stalled' ? 'left the guest silent' : 'failed'}; booted again under TCG\n`);
 process.stderr.write(`  boot: ended by ${result.endedBy} after ${(result.durationMs / 1000).toFixed(1)} s (${result.accel})\n`);
-process.stdout.write(`${JSON.stringify({ endedBy: result.endedBy, durationMs: result.durationMs, accel: result.accel })}\n`);
+process.stdout.write(`${JSON.stringify({ endedBy: result.endedBy, durationMs: result.durationMs, accel: result.accel, kvmFallback: result.kvmFallback ?? null })}\n`);
 process.exit(result.endedBy === 'poweroff' ? 0 : 1);

@@ -368,7 +368,8 @@ sudo scripts/bench-real/run        # Debian bookworm host, node >= 20; installs 
 \`\`\`
 
 It caches the debootstrap, the ISOs and the boots under \`work-cache/bench-real/\`, uses KVM when
-\`/dev/kvm\` works (\`BENCH_ACCEL=tcg\` forces software emulation); these boots ran under qemu ${rows[0].boots[0].qemu.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'} on ${os.cpus().length} cores. ${results.fromScratchSeconds ? `From an empty cache it took
+\`/dev/kvm\` works (a guest that stays silent for 20 s under KVM is booted again under TCG, and so
+are the boots after it; \`BENCH_ACCEL=tcg\` forces software emulation); these boots ran under qemu ${rows[0].boots[0].qemu.accel === 'kvm' ? 'KVM' : 'TCG (software emulation)'} on ${os.cpus().length} cores. ${results.fromScratchSeconds ? `From an empty cache it took
 ${Math.round(results.fromScratchSeconds / 60)} min (${results.fromScratchSeconds} s); this` : 'This'} invocation took ${results.elapsedSeconds} s (${Math.round(results.elapsedSeconds / 60)} min; boots found in the cache are not booted again). The ${bootCount} boots in the table took ${Math.round(bootSeconds / 60)} min of qemu time (${Math.round(bootSeconds / bootCount)} s each on average). The HTML report, \`bench/results/report.html\`, replays the first unsorted boot's file events onto the
 ${has('optimized') ? 'unsorted, seed, sorted and optimized' : 'unsorted, seed and sorted'} images on every device model (a simulation; the table above is measured); the raw figures are in
 \`bench/results/results.json\`; the captured profile is in \`profiles/debian-bookworm-live/\`.

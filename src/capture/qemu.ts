@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statS
 import { join } from 'node:path';
 import { InputError, ToolError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { GuestStallWatch, KVM_STALL_MS } from './guest-stall.js';
 
 /** qemu trace events that record every read the guest makes of the CD (docs/formats.md §3). */
 export const DEFAULT_TRACE_EVENTS = ['blk_co_preadv', 'ide_atapi_cmd_read*'];
@@ -28,6 +29,8 @@ export interface QemuCaptureOptions {
   timeoutMs?: number;
   cpus?: number;
   accel?: 'auto' | 'kvm' | 'tcg';
+  /** With `accel: 'auto'` under KVM: a guest silent this long is booted again under TCG (guest-stall.ts). */
+  kvmStallMs?: number;
   traceEvents?: string[];
   /** Prefix trace lines with `PID@SEC.USEC:` (-msg timestamp=on). */
   timestamps?: boolean;
@@ -52,13 +55,23 @@ export interface QemuCaptureResult {
   exitCode: number | undefined;
   durationMs: number;
   accel: 'kvm' | 'tcg';
+  /** Why `--accel auto` gave up KVM and booted under TCG: qemu failed, or the guest stalled. */
+  kvmFallback?: 'failed' | 'stalled';
   command: string[];
 }
 
 const MAX_MEMORY_MIB = 64 * 1024;
 const MAX_TIMEOUT_MS = 24 * 3600 * 1000;
 
+/** Set once a guest stalled under KVM: later `auto` boots of this process go straight to TCG. */
+let kvmStalledHere = false;
+
+/** Whether `--accel auto` tries KVM: /dev/kvm opens, and no guest of this process stalled under it. */
 export function kvmUsable(): boolean {
+  return !kvmStalledHere && kvmDeviceOpen();
+}
+
+function kvmDeviceOpen(): boolean {
   try {
     accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
     return true;
@@ -145,18 +158,24 @@ export async function captureQemu(options: QemuCaptureOptions): Promise<QemuCapt
 
   const wanted = options.accel ?? 'auto';
   let accel: 'kvm' | 'tcg' = wanted === 'auto' ? (kvmUsable() ? 'kvm' : 'tcg') : wanted;
-  if (accel === 'kvm' && !kvmUsable()) throw new InputError('KVM requested but /dev/kvm is not usable');
+  if (accel === 'kvm' && !kvmDeviceOpen()) throw new InputError('KVM requested but /dev/kvm is not usable');
   const binary = options.qemuBinary ?? 'qemu-system-x86_64';
   const started = Date.now();
   let args = qemuArgs(options, paths, accel);
-  let result = await runQemu(binary, args, options, paths, timeoutMs);
-  // Nested or restricted KVM often opens fine and then fails setting up the vCPU: fall back to TCG.
-  if (wanted === 'auto' && accel === 'kvm' && result.failed && !result.timedOut && !result.isCanceled &&
-      sizeOf(paths.console) === 0) {
+  const watch = wanted === 'auto' && accel === 'kvm' ? new GuestStallWatch(options.kvmStallMs ?? KVM_STALL_MS) : undefined;
+  let { result, stalled } = await runQemu(binary, args, options, paths, timeoutMs, watch);
+  // Nested or restricted KVM often opens fine and then fails setting up the vCPU, or runs the
+  // firmware and hangs the kernel (guest-stall.ts): either way, boot again under TCG.
+  let kvmFallback: QemuCaptureResult['kvmFallback'];
+  if (stalled) kvmFallback = 'stalled';
+  else if (watch && result.failed && !result.timedOut && !result.isCanceled && sizeOf(paths.console) === 0) kvmFallback = 'failed';
+  if (kvmFallback !== undefined) {
+    if (kvmFallback === 'stalled') kvmStalledHere = true;
     accel = 'tcg';
     rmSync(paths.trace, { force: true });
+    rmSync(paths.console, { force: true });
     args = qemuArgs(options, paths, accel);
-    result = await runQemu(binary, args, options, paths, timeoutMs - (Date.now() - started));
+    ({ result } = await runQemu(binary, args, options, paths, timeoutMs - (Date.now() - started)));
   }
   const durationMs = Date.now() - started;
 
@@ -180,7 +199,7 @@ export async function captureQemu(options: QemuCaptureOptions): Promise<QemuCapt
   writeFileAtomic(join(options.outDir, QEMU_COMMAND_FILE), `${shown.map(shellQuote).join(' ')}\n`);
 
   const endedBy = result.timedOut ? 'timeout' : result.isCanceled ? 'signal' : 'poweroff';
-  return { tracePath, consolePath, endedBy, exitCode: result.exitCode, durationMs, accel, command: shown };
+  return { tracePath, consolePath, endedBy, exitCode: result.exitCode, durationMs, accel, ...(kvmFallback ? { kvmFallback } : {}), command: shown };
 }
 
 async function runQemu(
@@ -189,30 +208,36 @@ async function runQemu(
   options: QemuCaptureOptions,
   paths: { trace: string; console: string },
   timeoutMs: number,
+  watch?: GuestStallWatch,
 ) {
   const { execa } = await import('execa'); // loaded when qemu runs, not at start-up
   const started = Date.now();
+  const stop = new AbortController();
+  const signals = options.signal ? [options.signal, stop.signal] : [stop.signal];
+  let stalled = false;
   const child = execa(binary, args, {
     reject: false,
     stdin: 'ignore',
     timeout: Math.max(1000, timeoutMs),
     killSignal: 'SIGTERM',
     forceKillAfterDelay: 5000,
-    cancelSignal: options.signal,
+    cancelSignal: AbortSignal.any(signals),
     all: true,
     maxBuffer: 1024 * 1024,
   });
-  const ticker = options.onProgress
+  const ticker = options.onProgress || watch
     ? setInterval(() => {
-        options.onProgress?.({
-          elapsedMs: Date.now() - started,
-          consoleBytes: sizeOf(paths.console),
-          traceBytes: sizeOf(paths.trace),
-        });
+        const progress = { elapsedMs: Date.now() - started, consoleBytes: sizeOf(paths.console), traceBytes: sizeOf(paths.trace) };
+        options.onProgress?.(progress);
+        if (watch?.stalled(progress.elapsedMs, progress.consoleBytes, progress.traceBytes) && !stalled) {
+          stalled = true;
+          stop.abort();
+        }
       }, 500)
     : undefined;
   try {
-    return await child;
+    const result = await child;
+    return { result, stalled };
   } finally {
     if (ticker) clearInterval(ticker);
   }

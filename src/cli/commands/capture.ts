@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { InputError, TimeoutError, UnsupportedError } from '../../errors.js';
 import { note, progress, progressDone, UsageError } from '../output.js';
 import { emitJson, withJson } from '../options/json.js';
+import { KVM_STALL_MS } from '../../capture/guest-stall.js';
 
 interface CaptureArgs {
   out: string;
@@ -132,6 +133,8 @@ async function captureUnderQemu(args: CaptureArgs): Promise<void> {
     });
     progressDone();
     const how = result.endedBy === 'poweroff' ? 'guest powered off' : result.endedBy === 'timeout' ? 'timed out' : 'stopped';
+    if (result.kvmFallback === 'stalled') note(`KVM: the guest wrote nothing for ${KVM_STALL_MS / 1000} s (a nested or restricted KVM); booted again under TCG`);
+    else if (result.kvmFallback === 'failed') note('KVM: qemu could not start the guest under it; booted again under TCG');
     note(`${how} after ${(result.durationMs / 1000).toFixed(1)} s (${result.accel}); wrote ${result.tracePath}, ${result.consolePath}`);
     if (args.json) {
       emitJson({
@@ -143,6 +146,7 @@ async function captureUnderQemu(args: CaptureArgs): Promise<void> {
         exitCode: result.exitCode ?? null,
         durationMs: result.durationMs,
         accel: result.accel,
+        kvmFallback: result.kvmFallback ?? null,
         qemu: result.command,
       });
     }
@@ -175,7 +179,7 @@ export const captureCommand: CommandModule<object, CaptureArgs> = {
       .option('memory', { type: 'number', default: 512, describe: '--qemu: guest memory in MiB' })
       .option('cpus', { type: 'number', default: 1, describe: '--qemu: guest CPUs' })
       .option('timeout', { type: 'number', default: 300, describe: '--qemu: seconds before the guest is stopped' })
-      .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, describe: '--qemu: accelerator' })
+      .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, describe: '--qemu: accelerator (auto: KVM when /dev/kvm opens, TCG when it does not, or when qemu fails or the guest stays silent for 20 s under KVM)' })
       .option('trace-event', { type: 'string', array: true, describe: '--qemu: trace event patterns (default blk_co_preadv, ide_atapi_cmd_read*)' })
       .option('timestamps', { type: 'boolean', default: false, describe: '--qemu: prefix trace lines with PID@SEC.USEC' })
       .check((argv) => {

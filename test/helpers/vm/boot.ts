@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { captureQemu, type QemuCaptureResult } from '../../../src/capture/qemu.js';
 import type { DebianKernel } from './debian-kernel.js';
+import { noteAccel, testAccel } from './accel.js';
 import { withQemuLock } from './qemu-lock.js';
 
 export interface BootOptions {
@@ -50,11 +51,12 @@ export async function bootAndCapture(options: BootOptions): Promise<BootResult> 
     append: `console=ttyS0 panic=-1 oops=panic loglevel=4 ${options.append ?? ''}`.trim(),
     memoryMiB: options.memoryMiB ?? 768,
     timeoutMs: options.timeoutMs ?? 240_000,
-    accel: options.accel ?? (process.env.BOOTPROF_ACCEL as 'kvm' | 'tcg' | undefined) ?? 'auto',
+    accel: options.accel ?? testAccel(),
     timestamps: options.timestamps ?? false,
     cpus: options.cpus ?? 1,
     extraDrives: [{ file: disk, interface: 'virtio', format: 'raw' }],
   }));
+  noteAccel(qemu);
   const guestDir = join(options.outDir, 'guest');
   mkdirSync(guestDir, { recursive: true });
   // The guest wrote a plain tar at the start of the disk; GNU tar stops at its end-of-archive blocks.
