@@ -362,6 +362,31 @@ t.test('real mksquashfs: the plan built with the action file is what bootprof so
   t.end();
 });
 
+t.test('sort --image: a second profiled name of shared data is listed once, not again as a copy', (t) => {
+  // mksquashfs stores identical files once, so the image's Layout plans etc/b as etc/a's data; the
+  // unprofiled usr/share/c is a copy of both. Each name must appear in the sort file exactly once.
+  const dir = t.testdir();
+  const root = join(dir, 'root');
+  mkdirSync(join(root, 'etc'), { recursive: true });
+  mkdirSync(join(root, 'usr/share'), { recursive: true });
+  const shared = fileBytes(77, 3000);
+  for (const rel of ['etc/a', 'etc/b', 'usr/share/c']) writeFileSync(join(root, rel), shared);
+  for (let i = 0; i < 6; i++) writeFileSync(join(root, 'etc', `other${i}`), fileBytes(80 + i, 5000 + i * 100));
+  const image = join(dir, 'image.sqfs');
+  mksquashfs(root, image, ['-comp', 'gzip']);
+  const reads = ['/etc/other0', '/etc/a', '/etc/other1', '/etc/b', '/etc/other2'].map((path) => ({ path, offset: 0, length: 3000, pid: 7 }));
+  const events = join(dir, 'events.tsv');
+  writeFileSync(events, eventsLog(reads));
+  const sortFile = join(dir, 'image.sort');
+  const res = runCli(['sort', '--image', image, '--device', 'cd52x', '-o', sortFile, events]);
+  t.equal(res.status, 0, res.stderr);
+  const names = readFileSync(sortFile, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]!);
+  t.same(names.filter((n, i) => names.indexOf(n) !== i), [], `no name listed twice (${names.join(', ')})`);
+  for (const rel of ['etc/a', 'etc/b', 'usr/share/c', 'etc/other0', 'etc/other1', 'etc/other2']) t.ok(names.includes(rel), `${rel} is listed`);
+  t.ok(names.indexOf('usr/share/c') > names.indexOf('etc/a'), 'the unprofiled copy comes after the profiled name');
+  t.end();
+});
+
 t.test('bad input: one line, non-zero exit, no output file', (t) => {
   const dir = t.testdir({ root: { 'a.txt': 'x' }, 'list.txt': '/a.txt\n', 'nothing.txt': '/missing/file\n' });
   const out = join(dir, 'out.sort');
