@@ -4,13 +4,16 @@
 // read landed on: the ISO's own structures, bytes of the loopback squashfs never asked for (udev's
 // blkid probes, readahead overshoot: no sqread event of the module covers them), the squashfs
 // tables, file data, and the first read back from a probe or the ISO.
-// Usage: node scripts/bench-real/seek-categories.mjs work-cache/bench-real/VARIANT [BOOT_DIR]
+// Usage: node scripts/bench-real/seek-categories.mjs work-cache/bench-real/VARIANT [BOOT_DIR] [--reads]
+// (--reads also lists, read by read, every read that seeks or lands on the tables: index, landing
+// place, MiB into the squashfs, KiB, positioning ms, the extent's kind)
 // (BOOT_DIR defaults to VARIANT/boot; the build whose dist/ is used: BENCH_BOOTPROF_DIST, else ./dist)
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const [variant, bootArg] = process.argv.slice(2);
+const listReads = process.argv.includes('--reads');
+const [variant, bootArg] = process.argv.slice(2).filter((a) => a !== '--reads');
 if (!variant) {
   console.error('usage: seek-categories.mjs VARIANT_DIR [BOOT_DIR]');
   process.exit(2);
@@ -65,6 +68,7 @@ const categoryOf = (r) => {
   return e && (e.kind === 'data-block' || e.kind === 'fragment-block') ? 'file data' : 'squashfs tables';
 };
 const rows = new Map();
+const listed = [];
 let previous = '';
 reads.forEach((r, i) => {
   let category = categoryOf(r);
@@ -79,10 +83,15 @@ reads.forEach((r, i) => {
   row.bytes += r.length;
   row.transferMs += transferMs(CD52_CAV, r.offset, r.offset + r.length);
   rows.set(category, row);
+  if (listReads && (run.detail.positioningMs[i] > 0 || category.includes('tables'))) {
+    const kind = layout.extents[findExtentIndex(layout.extents, r.offset)]?.kind ?? '-';
+    listed.push([i, category, ((r.offset - base) / 1048576).toFixed(2), (r.length / 1024).toFixed(0), run.detail.positioningMs[i].toFixed(1), kind].join('\t'));
+  }
 });
 console.log(`${boot}: ${reads.length} CD reads, CD 52x ${(run.totals.totalMs / 1000).toFixed(3)} s (positioning ${((run.totals.seekMs + run.totals.rotationMs) / 1000).toFixed(3)} s, transfer ${(run.totals.transferMs / 1000).toFixed(3)} s)`);
 console.log('| landed on | seeks | positioning (s) | MiB | transfer (s) |\n|---|---:|---:|---:|---:|');
 for (const [category, row] of rows) {
   console.log(`| ${category} | ${row.seeks} | ${(row.positioningMs / 1000).toFixed(3)} | ${(row.bytes / 1048576).toFixed(2)} | ${(row.transferMs / 1000).toFixed(3)} |`);
 }
+if (listReads) console.log(`\nread\tlanded on\tMiB into the squashfs\tKiB\tpositioning ms\textent\n${listed.join('\n')}`);
 image.close();
