@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { kvmUsable } from '../src/capture/qemu.js';
 import { withQemuLock } from './helpers/vm/qemu-lock.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -37,6 +38,26 @@ t.test('capture --qemu stops a guest that does not power off, keeps its trace, e
   t.equal(r.stdout, '', 'nothing on stdout');
   t.match(readFileSync(join(out, 'qemu-trace.log'), 'utf8'), /ide_atapi_cmd_read .*LBA=17 /);
   t.ok(existsSync(join(out, 'console.log')));
+});
+
+t.test('capture --qemu --accel kvm: a silent guest gets a hint, and stays under KVM as asked', async (t) => {
+  const dir = t.testdir();
+  mkdirSync(join(dir, 'root'));
+  writeFileSync(join(dir, 'root', 'a.txt'), 'a\n');
+  await execa('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-o', join(dir, 'x.iso'), join(dir, 'root')]);
+  const r = await withQemuLock(() =>
+    bootprof(['capture', '--qemu', '--iso', join(dir, 'x.iso'), '--timeout', '25', '--accel', 'kvm', '-o', join(dir, 'out')]),
+  );
+  if (!kvmUsable()) {
+    // no /dev/kvm here: asking for KVM is refused in one line
+    t.equal(r.exitCode, 1, r.stderr);
+    t.match(r.stderr, /^bootprof: KVM requested but \/dev\/kvm is not usable$/m);
+    return;
+  }
+  // the boot-record-only ISO never writes a console byte, whether KVM works here or hangs guests
+  t.equal(r.exitCode, 6, r.stderr);
+  t.match(r.stderr, /KVM: the guest has written nothing for 20 s; where KVM hangs guests .*--accel auto or tcg/);
+  t.match(r.stderr, /timed out after \d+\.\d s \(kvm\)/);
 });
 
 t.test('in-VM capture refuses on a machine where it cannot work', async (t) => {

@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { InputError, TimeoutError, UnsupportedError } from '../../errors.js';
 import { note, progress, progressDone, UsageError } from '../output.js';
 import { emitJson, withJson } from '../options/json.js';
-import { KVM_STALL_MS } from '../../capture/guest-stall.js';
+import { GuestStallWatch, KVM_STALL_MS } from '../../capture/guest-stall.js';
 
 interface CaptureArgs {
   out: string;
@@ -114,6 +114,8 @@ async function captureUnderQemu(args: CaptureArgs): Promise<void> {
   const stop = stopSignal();
   try {
     const { captureQemu } = await import('../../capture/qemu.js'); // loaded when used, not at start-up
+    const kvmWatch = args.accel === 'kvm' ? new GuestStallWatch() : undefined;
+    let kvmHinted = false;
     const result = await captureQemu({
       iso: args.iso,
       outDir: args.out,
@@ -127,9 +129,15 @@ async function captureUnderQemu(args: CaptureArgs): Promise<void> {
       traceEvents: args['trace-event'],
       timestamps: args.timestamps,
       signal: stop.signal,
-      onProgress: (p) =>
+      onProgress: (p) => {
         progress(`qemu ${(p.elapsedMs / 1000).toFixed(0)} s: console ${(p.consoleBytes / 1024).toFixed(0)} KiB, ` +
-          `trace ${(p.traceBytes / 1024).toFixed(0)} KiB`),
+          `trace ${(p.traceBytes / 1024).toFixed(0)} KiB`);
+        // --accel kvm is kept as asked; a silent guest only gets a hint (auto would switch to TCG)
+        if (kvmWatch?.stalled(p.elapsedMs, p.consoleBytes, p.traceBytes) && !kvmHinted) {
+          kvmHinted = true;
+          note(`KVM: the guest has written nothing for ${KVM_STALL_MS / 1000} s; where KVM hangs guests (some nested VMs), --accel auto or tcg boots under TCG`);
+        }
+      },
     });
     progressDone();
     const how = result.endedBy === 'poweroff' ? 'guest powered off' : result.endedBy === 'timeout' ? 'timed out' : 'stopped';
