@@ -6,7 +6,7 @@
  * a CD drive model (`bootprof simulate`).
  *
  * Both placements of `bootprof sort` are booted. Profiled files at the beginning (the default) cut
- * the seeks and halve the seek distance, but hardly the bytes: the workload reads nearly all of
+ * the far seeks and halve the seek distance, but hardly the bytes: the workload reads nearly all of
  * every file it touches, so the only bytes a layout can save are the kernel's readahead running
  * past the last file streamed into files nobody reads, and with the profile at the beginning the
  * last profiled file is followed by unprofiled ones (readahead reads 150-250 KiB of a filler there,
@@ -236,13 +236,17 @@ t.test('sorting by the boot profile makes the next boot read the CD with fewer s
 
   const [before, beginning, end, opt] = figures as [CdFigures, CdFigures, CdFigures, CdFigures];
   const [simBefore, simBeginning, simEnd, simOpt] = sims as [SimTotals, SimTotals, SimTotals, SimTotals];
-  t.ok(beginning.seeks < before.seeks, `default layout: fewer seeks (${before.seeks} -> ${beginning.seeks})`);
+  // All seeks move by one to three between boots of one image (where udev's probes of the loop device
+  // and the CD fall): three clean-clone runs gave unsorted 30-31, beginning 27-28, end 28-30. Far seeks,
+  // the jumps a CD drive cannot read through, are what the sort removes: 23 against 16-18 in those runs.
+  t.comment(`all seeks: unsorted ${before.seeks}, default layout ${beginning.seeks}, --layout end ${end.seeks}`);
+  t.ok(beginning.farSeeks < before.farSeeks, `default layout: fewer far seeks (${before.farSeeks} -> ${beginning.farSeeks})`);
   t.ok(beginning.seekDistance < before.seekDistance, 'default layout: shorter seek distance');
   // estimated times are reported, not asserted (a test asserts no time): the counts, distances and bytes above are
   t.comment(`estimated ${DEVICE} time: unsorted ${(simBefore.totalMs / 1000).toFixed(2)} s, default layout ${(simBeginning.totalMs / 1000).toFixed(2)} s`);
   // Not asserted: see the top of the file (0-2% fewer in our runs, all of it readahead past the last profiled file).
   t.comment(`default layout: bytes read ${before.bytes} -> ${beginning.bytes} (${change(before.bytes, beginning.bytes)})`);
-  t.ok(end.seeks < before.seeks, `--layout end: fewer seeks (${before.seeks} -> ${end.seeks})`);
+  t.ok(end.farSeeks < before.farSeeks, `--layout end: fewer far seeks (${before.farSeeks} -> ${end.farSeeks})`);
   t.ok(end.bytes < before.bytes, `--layout end: fewer bytes read (${before.bytes} -> ${end.bytes})`);
   t.ok(end.seekDistance < before.seekDistance, '--layout end: shorter seek distance');
   t.comment(`estimated ${DEVICE} time: --layout end ${(simEnd.totalMs / 1000).toFixed(2)} s`);
