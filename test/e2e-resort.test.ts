@@ -237,8 +237,8 @@ t.test('sorting by the boot profile makes the next boot read the CD with fewer s
   const [before, beginning, end, opt] = figures as [CdFigures, CdFigures, CdFigures, CdFigures];
   const [simBefore, simBeginning, simEnd, simOpt] = sims as [SimTotals, SimTotals, SimTotals, SimTotals];
   // All seeks move by one to three between boots of one image (where udev's probes of the loop device
-  // and the CD fall): three clean-clone runs gave unsorted 30-31, beginning 27-28, end 28-30. Far seeks,
-  // the jumps a CD drive cannot read through, are what the sort removes: 23 against 16-18 in those runs.
+  // and the CD fall): four runs gave unsorted 30-31, beginning 27-29, end 28-30. Far seeks, the jumps
+  // a CD drive cannot read through, are what the sort removes: 23 against 16-18 in those runs.
   t.comment(`all seeks: unsorted ${before.seeks}, default layout ${beginning.seeks}, --layout end ${end.seeks}`);
   t.ok(beginning.farSeeks < before.farSeeks, `default layout: fewer far seeks (${before.farSeeks} -> ${beginning.farSeeks})`);
   t.ok(beginning.seekDistance < before.seekDistance, 'default layout: shorter seek distance');

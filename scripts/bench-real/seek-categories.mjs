@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const listReads = process.argv.includes('--reads');
 const [variant, bootArg] = process.argv.slice(2).filter((a) => a !== '--reads');
 if (!variant) {
-  console.error('usage: seek-categories.mjs VARIANT_DIR [BOOT_DIR]');
+  console.error('usage: seek-categories.mjs VARIANT_DIR [BOOT_DIR] [--reads]');
   process.exit(2);
 }
 const boot = bootArg ?? join(variant, 'boot');

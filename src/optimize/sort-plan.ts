@@ -75,12 +75,7 @@ export function planSortFile(input: SortPlanInput): SortPlan {
   const files = plan.order.map(selected);
   // selected files the universe does not hold (not in the image's squashfs) keep their place at the end
   const planned = new Set(files.map((f) => f.rel));
-  // (among them a second profiled name of data an image stores once: listed here, not again as a copy)
-  for (const f of input.selection.files) {
-    if (planned.has(f.rel)) continue;
-    planned.add(f.rel);
-    files.push(f);
-  }
+  for (const f of input.selection.files) if (!planned.has(f.rel)) files.push(f);
   // identical copies go right after the profile, so that mksquashfs stores the profiled copy
   const twins: SelectedFile[] = [];
   for (const f of plan.order) {

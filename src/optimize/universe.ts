@@ -215,13 +215,15 @@ export function universeFromLayout(layout: Layout, rels: readonly string[]): Uni
     byRel.set(rel, files.length);
     files.push(planned);
   }
+  const profiled = new Set(rels);
   for (const f of squashfsFiles) {
     const owner = dataOwner(index, f);
     const planned = plannedByOwner.get(owner);
     if (planned === undefined || files[planned]!.size === 0) continue; // empty files have no data to share
     const path = layout.files[f]!.path;
     const twin = path.replace(/^\/+/, '');
-    if (twin === files[planned]!.rel || byRel.has(twin)) continue;
+    // a copy is a name no profile gives: a second profiled name of the same data is listed by the sort already
+    if (twin === files[planned]!.rel || profiled.has(twin)) continue;
     // a hardlink is the same inode, not a copy: mksquashfs writes its data once whatever the order
     const inode = layout.files[f]!.inode;
     if (inode !== undefined && inode === plannedInode.get(planned)) continue;

@@ -187,7 +187,7 @@ export const captureCommand: CommandModule<object, CaptureArgs> = {
       .option('memory', { type: 'number', default: 512, describe: '--qemu: guest memory in MiB' })
       .option('cpus', { type: 'number', default: 1, describe: '--qemu: guest CPUs' })
       .option('timeout', { type: 'number', default: 300, describe: '--qemu: seconds before the guest is stopped' })
-      .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, describe: '--qemu: accelerator (auto: KVM when /dev/kvm opens, TCG when it does not, or when qemu fails or the guest stays silent for 20 s under KVM)' })
+      .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, describe: `--qemu: accelerator (auto: KVM when /dev/kvm opens, TCG when it does not, or when qemu fails or the guest stays silent for ${KVM_STALL_MS / 1000} s under KVM)` })
       .option('trace-event', { type: 'string', array: true, describe: '--qemu: trace event patterns (default blk_co_preadv, ide_atapi_cmd_read*)' })
       .option('timestamps', { type: 'boolean', default: false, describe: '--qemu: prefix trace lines with PID@SEC.USEC' })
       .check((argv) => {
